@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// JSON as Python writes it. Event ids hash the bytes of
+//   json.dumps(obj, sort_keys=True, separators=(",", ":"))      ("canonical")
+// and `meshlog view` prints json.dumps(view, indent=2, sort_keys=True), so both
+// are reproduced here byte for byte: keys sorted by code point, non-ASCII as
+// \uXXXX (surrogate pairs above U+FFFF), short escapes \" \\ \n \r \t \b \f,
+// other controls and DEL as \u00XX / \u007f, ints over the full int64 range,
+// floats as Python's shortest round-trip repr (0.1, 1.0, -0.0, 1e+16, 1e-05).
+// Parsing uses jansson; a value that cannot be kept exactly (int beyond int64,
+// NaN, Infinity, invalid UTF-8, lone surrogate) is refused with a message that
+// says where.
+#ifndef MESHLOG_JSON_H
+#define MESHLOG_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshlog/buf.h"
+
+/* A view into canonical JSON text (not NUL-terminated, not owned). */
+typedef struct ml_span {
+    const char *p;
+    size_t len;
+} ml_span;
+
+/* Append the canonical encoding of v to out. On failure returns ML_ERANGE
+ * (NaN/Inf) or ML_EMALFORMED (invalid UTF-8 / NUL in a key) and, when err is
+ * non-NULL, writes a message naming the path, e.g. `payload.value[2]: NaN`. */
+int ml_json_canon(ml_buf *out, const json_t *v, char *err, size_t errlen);
+
+/* Parse JSON text (one value, any type) and append its canonical encoding.
+ * Errors: ML_EMALFORMED (syntax, invalid UTF-8, lone surrogate),
+ * ML_ERANGE (integer beyond int64, float overflow); err says where. */
+int ml_json_canon_text(ml_buf *out, const char *text, size_t len, char *err,
+                       size_t errlen);
+
+/* Append a JSON string literal (with quotes) for UTF-8 input, escaped as
+ * Python's ensure_ascii does. ML_EMALFORMED on invalid UTF-8. */
+int ml_json_put_str(ml_buf *out, const char *utf8, size_t len);
+
+/* Python repr() of a finite double into out (NUL-terminated, at most 32 bytes
+ * with the NUL). ML_ERANGE for NaN or infinity. */
+int ml_json_fmt_double(char out[32], double d);
+
+/* Re-print canonical JSON text the way json.dumps(indent=2) does, with every
+ * line after the first indented by `depth` extra levels (2 spaces each), so a
+ * value can be nested inside a larger pretty document. Input must be canonical
+ * (as produced above); ML_EMALFORMED otherwise. */
+int ml_json_pretty(ml_buf *out, const char *canon, size_t len, int depth);
+
+/* Scanner over canonical text, with no allocation:
+ * ml_json_get: value span of member `key` of the top-level object `obj`.
+ *   Returns 0, ML_ENOTFOUND, or ML_EMALFORMED (obj is not an object). */
+int ml_json_get(ml_span obj, const char *key, ml_span *val);
+/* Type tests on a value span. */
+int ml_json_is_string(ml_span v);
+int ml_json_is_int(ml_span v);      /* integer literal (no '.', 'e') */
+/* Decode a JSON string literal into UTF-8 (appended to out; NUL-terminated).
+ * ML_EINVAL if v is not a string, ML_EMALFORMED on a bad escape. */
+int ml_json_str_decode(ml_span v, ml_buf *out);
+/* Integer literal -> int64. ML_EINVAL if not an integer, ML_ERANGE overflow. */
+int ml_json_int_value(ml_span v, int64_t *out);
+
+/* Parse canonical (or any) JSON text into a jansson value, with the same
+ * checks as ml_json_canon_text. Caller json_decref()s. NULL on error. */
+json_t *ml_json_parse(const char *text, size_t len, char *err, size_t errlen);
+
+#endif
