@@ -20,6 +20,8 @@ typedef struct ml_sha256_ctx { void *opaque; } ml_sha256_ctx;
 int ml_sha256_init(ml_sha256_ctx *c);                     /* 0 / ML_ECRYPTO */
 int ml_sha256_update(ml_sha256_ctx *c, const void *d, size_t n);
 int ml_sha256_final(ml_sha256_ctx *c, uint8_t out[32]);   /* frees ctx */
+/* Frees a context without finishing it (error paths). NULL ok. */
+void ml_sha256_abort(ml_sha256_ctx *c);
 
 void ml_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen,
                     const void *data, size_t len);
