@@ -62,6 +62,23 @@ int ml_json_str_decode(ml_span v, ml_buf *out);
 /* Integer literal -> int64. ML_EINVAL if not an integer, ML_ERANGE overflow. */
 int ml_json_int_value(ml_span v, int64_t *out);
 
+/* Iterate over the members of an object or the elements of an array span
+ * (canonical text, no allocation). Initialise with ml_json_iter_init, then call
+ * ml_json_iter_next until it returns 0. Each call returns 1 with *val (and,
+ * for an object, *key: the string literal with its quotes; an empty span for
+ * an array) set, 0 at the end, or ML_EMALFORMED. key may be NULL. */
+typedef struct ml_json_iter {
+    const char *p, *end;
+    char close;     /* '}' or ']' */
+    int started;    /* 0 before the first item */
+} ml_json_iter;
+int ml_json_iter_init(ml_json_iter *it, ml_span container);
+int ml_json_iter_next(ml_json_iter *it, ml_span *key, ml_span *val);
+
+/* Nesting limit of every encoder and scanner here (jansson's parser has the
+ * same one), so deep input fails cleanly instead of exhausting the stack. */
+#define ML_JSON_MAX_DEPTH 2048
+
 /* Parse canonical (or any) JSON text into a jansson value, with the same
  * checks as ml_json_canon_text. Caller json_decref()s. NULL on error. */
 json_t *ml_json_parse(const char *text, size_t len, char *err, size_t errlen);

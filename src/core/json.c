@@ -1,0 +1,1078 @@
+// SPDX-License-Identifier: MIT
+// Canonical JSON as Python writes it, byte for byte: the encoder behind every
+// event id (json.dumps(sort_keys=True, separators=(",", ":"))), the indent=2
+// re-printer behind `meshlog view`, and an allocation-free scanner that reads
+// fields back out of canonical text on the ingest path. Parsing is jansson's;
+// encoding, pretty printing and scanning are ours, because jansson's own dumps
+// differ from Python's (float repr, escapes). See include/meshlog/json.h.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meshlog/error.h"
+#include "meshlog/json.h"
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Restore a buffer to an earlier length, so a failed append leaves no trace. */
+static void buf_truncate(ml_buf *b, size_t len)
+{
+    b->len = len;
+    if (b->p)
+        b->p[len] = 0;
+}
+
+/* ======================================================================
+ * Strings: ensure_ascii escaping
+ * ====================================================================== */
+
+/* The short escapes Python's encoder uses; other controls become \u00XX. */
+static const char esc_short[128] = {
+    ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+    ['\t'] = 't', ['"'] = '"',  ['\\'] = '\\',
+};
+
+/* Bytes of input escaped per reserve(), so huge strings do not need 6x their
+ * size reserved in one go. */
+#define STR_CHUNK 4096
+
+static char *put_u(char *o, uint32_t u)
+{
+    o[0] = '\\';
+    o[1] = 'u';
+    o[2] = hexdig[(u >> 12) & 15];
+    o[3] = hexdig[(u >> 8) & 15];
+    o[4] = hexdig[(u >> 4) & 15];
+    o[5] = hexdig[u & 15];
+    return o + 6;
+}
+
+static char *put_ascii(char *o, uint8_t c)
+{
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        *o++ = (char)c;
+    } else if (esc_short[c]) {
+        *o++ = '\\';
+        *o++ = esc_short[c];
+    } else {
+        o = put_u(o, c);  /* other controls and DEL (\u007f), as Python */
+    }
+    return o;
+}
+
+/* Code points above the BMP become a UTF-16 surrogate pair, as in Python. */
+static char *put_cp(char *o, uint32_t cp)
+{
+    if (cp < 0x10000)
+        return put_u(o, cp);
+    cp -= 0x10000;
+    o = put_u(o, 0xd800 | (cp >> 10));
+    return put_u(o, 0xdc00 | (cp & 0x3ff));
+}
+
+/* Decode one UTF-8 sequence at s (s[0] >= 0x80, n bytes available). Returns
+ * its length, or 0 when invalid: truncated, overlong, a surrogate, or above
+ * U+10FFFF. Strict, because Python could not have produced such text. */
+static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, v = c & 0x1fu, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3, v = c & 0x0fu, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, v = c & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3fu);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Escape input from *sp up to stop (a final multi-byte sequence may run past
+ * it, up to end) into the space already reserved in out. */
+static int escape_chunk(ml_buf *out, const uint8_t **sp, const uint8_t *stop,
+                        const uint8_t *end)
+{
+    const uint8_t *s = *sp;
+    char *o = (char *)out->p + out->len;
+    int ret = 0;
+    while (s < stop) {
+        if (*s < 0x80) {
+            o = put_ascii(o, *s++);
+            continue;
+        }
+        uint32_t cp;
+        size_t n = utf8_decode(s, (size_t)(end - s), &cp);
+        if (!n) {
+            ret = ML_EMALFORMED;
+            break;
+        }
+        o = put_cp(o, cp);
+        s += n;
+    }
+    out->len = (size_t)(o - (char *)out->p);
+    *sp = s;
+    return ret;
+}
+
+int ml_json_put_str(ml_buf *out, const char *utf8, size_t len)
+{
+    size_t start = out->len;
+    const uint8_t *s = (const uint8_t *)utf8, *end = s + len;
+    int ret = ml_buf_putc(out, '"');
+    while (ret == 0 && s < end) {
+        size_t chunk = (size_t)(end - s) < STR_CHUNK ? (size_t)(end - s) : STR_CHUNK;
+        /* 6 output bytes per input byte at most, plus one 4-byte sequence
+         * straddling the chunk end (12 bytes as a surrogate pair). */
+        ret = ml_buf_reserve(out, chunk * 6 + 12);
+        if (ret == 0)
+            ret = escape_chunk(out, &s, s + chunk, end);
+    }
+    if (ret == 0)
+        ret = ml_buf_putc(out, '"');
+    if (ret)
+        buf_truncate(out, start);
+    return ret;
+}
+
+/* ======================================================================
+ * Numbers: Python's int and float repr
+ * ====================================================================== */
+
+/* Decimal int64 into o (at least 21 bytes); returns the length. */
+static size_t fmt_int(char *o, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        o[len++] = '-';
+    while (n)
+        o[len++] = tmp[--n];
+    return len;
+}
+
+/* The digits of a %e rendering (radix character skipped, so any locale
+ * works) and the exponent after its 'e'. */
+static void parse_e(const char *buf, char dig[20], size_t *nd, int *e)
+{
+    size_t n = 0;
+    const char *q = buf;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9' && n < 17)
+            dig[n++] = *q;
+    *nd = n;
+    *e = *q ? (int)strtol(q + 1, NULL, 10) : 0;
+}
+
+/* Step the significand dig[0..nd) one unit in its last place up or down,
+ * moving to the next decade when it carries or borrows out. */
+static void step_digits(char *dig, size_t nd, int up, int *e)
+{
+    size_t i = nd;
+    while (i > 0) {
+        i--;
+        if (up && dig[i] != '9') {
+            dig[i]++;
+            return;
+        }
+        if (!up && dig[i] != '0') {
+            dig[i]--;
+            if (i > 0 || dig[0] != '0')
+                return;
+            memset(dig, '9', nd);  /* 1000 - 1 unit = 9999 a decade down */
+            (*e)--;
+            return;
+        }
+        dig[i] = up ? '0' : '9';
+    }
+    dig[0] = '1';  /* 9999 + 1 unit = 1000 a decade up */
+    (*e)++;
+}
+
+/* Does the significand dig[0..nd) with exponent e read back as a? */
+static int digits_read_back(const char *dig, size_t nd, int e, double a)
+{
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.*se%d", (int)nd, dig, e - (int)nd + 1);
+    return strtod(buf, NULL) == a;
+}
+
+/* Is there a (prec+1)-digit decimal that reads back as a? printf's nearest
+ * one usually; next to a power of two, where the gap below is half the gap
+ * above, it can fall outside while its neighbour on the wide side does not:
+ * Python's repr (dtoa mode 0) takes the neighbour, and so do we. */
+static int try_prec(double a, int prec, char dig[20], size_t *nd, int *e)
+{
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.*e", prec, a);
+    parse_e(buf, dig, nd, e);
+    if (strtod(buf, NULL) == a)
+        return 1;
+    for (int up = 0; up <= 1; up++) {
+        char d2[20];
+        int e2 = *e;
+        memcpy(d2, dig, *nd);
+        step_digits(d2, *nd, up, &e2);
+        if (digits_read_back(d2, *nd, e2, a)) {
+            memcpy(dig, d2, *nd);
+            *e = e2;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The shortest significand that reads back as a (> 0, finite): digits only,
+ * trailing zeros dropped, and the decimal exponent of its first digit. If
+ * some p-digit decimal reads back, so does some (p+1)-digit one, so the
+ * shortest length can be found by bisection over 1..17 digits (17 always
+ * reads back). */
+static void shortest_digits(double a, char dig[20], size_t *nd, int *exp10)
+{
+    int lo = 0, hi = 16, found = 0;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        char d2[20];
+        size_t n2;
+        int e2;
+        if (try_prec(a, mid, d2, &n2, &e2)) {
+            hi = mid, found = 1;
+            memcpy(dig, d2, n2), *nd = n2, *exp10 = e2;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    if (!found)
+        try_prec(a, 16, dig, nd, exp10);
+    while (*nd > 1 && dig[*nd - 1] == '0')
+        (*nd)--;
+}
+
+/* Python's layout: 1e+16, 1.5e-07 outside [1e-4, 1e16), else 0.0001, 1.0. */
+static void float_layout(char *o, int neg, const char *dig, size_t nd, int e)
+{
+    if (neg)
+        *o++ = '-';
+    if (e < -4 || e >= 16) {
+        *o++ = dig[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, dig + 1, nd - 1);
+            o += nd - 1;
+        }
+        unsigned ae = (unsigned)(e < 0 ? -e : e);
+        *o++ = 'e';
+        *o++ = e < 0 ? '-' : '+';
+        if (ae >= 100)
+            *o++ = (char)('0' + ae / 100);
+        *o++ = (char)('0' + ae / 10 % 10);
+        *o++ = (char)('0' + ae % 10);
+    } else if (e < 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = -1; i > e; i--)
+            *o++ = '0';
+        memcpy(o, dig, nd);
+        o += nd;
+    } else {
+        size_t ip = (size_t)e + 1;  /* digits before the point */
+        for (size_t i = 0; i < ip; i++)
+            *o++ = i < nd ? dig[i] : '0';
+        *o++ = '.';
+        if (nd > ip) {
+            memcpy(o, dig + ip, nd - ip);
+            o += nd - ip;
+        } else {
+            *o++ = '0';
+        }
+    }
+    *o = 0;
+}
+
+int ml_json_fmt_double(char out[32], double d)
+{
+    if (!isfinite(d)) {
+        out[0] = 0;
+        return ML_ERANGE;
+    }
+    char dig[20] = "0";
+    size_t nd = 1;
+    int e = 0;
+    if (d != 0)
+        shortest_digits(fabs(d), dig, &nd, &e);
+    float_layout(out, signbit(d) != 0, dig, nd, e);
+    return 0;
+}
+
+/* ======================================================================
+ * Canonical encoder over jansson values
+ * ====================================================================== */
+
+#define PATH_CAP 160
+
+/* The error path is built innermost-first while unwinding, at the end of
+ * path[], so a successful encode never pays for it. */
+typedef struct canon_ctx {
+    ml_buf *out;
+    const char *why;
+    char path[PATH_CAP];
+    size_t pathlen;      /* the path is path[PATH_CAP - pathlen .. PATH_CAP) */
+    int truncated;
+} canon_ctx;
+
+typedef struct member {
+    const char *key;
+    size_t len;
+    json_t *val;
+} member;
+
+static int canon_value(canon_ctx *c, const json_t *v, int depth);
+
+/* Prepend one path component; unprintable bytes become '?'. */
+static void path_prepend(canon_ctx *c, const char *s, size_t n, int dot)
+{
+    size_t need = n + (dot ? 1 : 0);
+    if (c->truncated || n > 64 || need > PATH_CAP - c->pathlen) {
+        c->truncated = 1;
+        return;
+    }
+    char *o = c->path + PATH_CAP - c->pathlen - need;
+    if (dot)
+        *o++ = '.';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        o[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    c->pathlen += need;
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    const member *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->key, y->key, n);
+    if (r)
+        return r;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Sort keys by code point (= UTF-8 byte order). Objects parsed from canonical
+ * text arrive sorted, and insertion sort is linear on sorted input. */
+static void sort_members(member *m, size_t n)
+{
+    if (n > 64) {
+        qsort(m, n, sizeof *m, member_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        member t = m[i];
+        size_t j = i;
+        for (; j > 0 && member_cmp(&m[j - 1], &t) > 0; j--)
+            m[j] = m[j - 1];
+        m[j] = t;
+    }
+}
+
+static size_t collect_members(const json_t *obj, member *m, size_t cap)
+{
+    size_t n = 0;
+    for (void *it = json_object_iter((json_t *)obj); it && n < cap;
+         it = json_object_iter_next((json_t *)obj, it)) {
+        m[n].key = json_object_iter_key(it);
+        m[n].len = json_object_iter_key_len(it);
+        m[n].val = json_object_iter_value(it);
+        n++;
+    }
+    return n;
+}
+
+static int canon_member(canon_ctx *c, const member *m, int depth)
+{
+    int ret = 0;
+    if (memchr(m->key, 0, m->len)) {
+        c->why = "NUL in object key";
+        ret = ML_EMALFORMED;
+    } else if ((ret = ml_json_put_str(c->out, m->key, m->len)) != 0) {
+        c->why = ret == ML_ENOMEM ? "out of memory" : "key is not valid UTF-8";
+    } else if ((ret = ml_buf_putc(c->out, ':')) != 0) {
+        c->why = "out of memory";
+    } else {
+        ret = canon_value(c, m->val, depth);
+    }
+    if (ret)
+        path_prepend(c, m->key, m->len, 1);
+    return ret;
+}
+
+static int canon_object(canon_ctx *c, const json_t *obj, int depth)
+{
+    member small[16], *m = small;
+    size_t n = json_object_size(obj);
+    int ret = 0;
+    if (n > 16 && !(m = malloc(n * sizeof *m))) {
+        c->why = "out of memory";
+        return ML_ENOMEM;
+    }
+    n = collect_members(obj, m, n);
+    sort_members(m, n);
+    ret = ml_buf_putc(c->out, '{');
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        if (i)
+            ret = ml_buf_putc(c->out, ',');
+        if (ret == 0)
+            ret = canon_member(c, &m[i], depth);
+    }
+    if (ret == 0)
+        ret = ml_buf_putc(c->out, '}');
+    if (ret == ML_ENOMEM && !c->why)
+        c->why = "out of memory";
+    if (m != small)
+        free(m);
+    return ret;
+}
+
+static int canon_array(canon_ctx *c, const json_t *arr, int depth)
+{
+    size_t n = json_array_size(arr);
+    int ret = ml_buf_putc(c->out, '[');
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        if (i)
+            ret = ml_buf_putc(c->out, ',');
+        if (ret == 0 && (ret = canon_value(c, json_array_get(arr, i), depth)) != 0) {
+            char idx[32];
+            int k = snprintf(idx, sizeof idx, "[%zu]", i);
+            path_prepend(c, idx, (size_t)k, 0);
+        }
+    }
+    if (ret == 0)
+        ret = ml_buf_putc(c->out, ']');
+    if (ret == ML_ENOMEM && !c->why)
+        c->why = "out of memory";
+    return ret;
+}
+
+static int canon_scalar(canon_ctx *c, const json_t *v)
+{
+    char tmp[32];
+    size_t n = 0;
+    int ret = 0;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        ret = ml_json_put_str(c->out, json_string_value(v), json_string_length(v));
+        if (ret)
+            c->why = ret == ML_ENOMEM ? "out of memory" : "string is not valid UTF-8";
+        return ret;
+    case JSON_INTEGER:
+        n = fmt_int(tmp, (int64_t)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        if (ml_json_fmt_double(tmp, json_real_value(v))) {
+            c->why = isnan(json_real_value(v)) ? "NaN" : "Infinity";
+            return ML_ERANGE;
+        }
+        n = strlen(tmp);
+        break;
+    case JSON_TRUE:
+        return ml_buf_append(c->out, "true", 4);
+    case JSON_FALSE:
+        return ml_buf_append(c->out, "false", 5);
+    default:
+        return ml_buf_append(c->out, "null", 4);
+    }
+    return ml_buf_append(c->out, tmp, n);
+}
+
+static int canon_value(canon_ctx *c, const json_t *v, int depth)
+{
+    if (!v) {
+        c->why = "missing value";
+        return ML_EINVAL;
+    }
+    if (depth >= ML_JSON_MAX_DEPTH) {
+        c->why = "nested too deeply";
+        return ML_EMALFORMED;
+    }
+    if (json_is_object(v))
+        return canon_object(c, v, depth + 1);
+    if (json_is_array(v))
+        return canon_array(c, v, depth + 1);
+    return canon_scalar(c, v);
+}
+
+static void canon_error(const canon_ctx *c, int ret, char *err, size_t errlen)
+{
+    if (!err || !errlen)
+        return;
+    const char *path = c->path + PATH_CAP - c->pathlen;
+    int plen = (int)c->pathlen;
+    if (plen && path[0] == '.')
+        path++, plen--;
+    const char *why = c->why ? c->why : ml_strerror(ret);
+    if (plen || c->truncated)
+        snprintf(err, errlen, "%s%.*s: %s", c->truncated ? "..." : "", plen, path, why);
+    else
+        snprintf(err, errlen, "%s", why);
+}
+
+int ml_json_canon(ml_buf *out, const json_t *v, char *err, size_t errlen)
+{
+    canon_ctx c = {.out = out};
+    size_t start = out->len;
+    int ret = canon_value(&c, v, 0);
+    if (ret) {
+        buf_truncate(out, start);
+        canon_error(&c, ret, err, errlen);
+    }
+    return ret;
+}
+
+/* ======================================================================
+ * Parsing (jansson)
+ * ====================================================================== */
+
+static int parse_code(const json_error_t *je)
+{
+    switch (json_error_code(je)) {
+    case json_error_numeric_overflow:
+        return ML_ERANGE;
+    case json_error_out_of_memory:
+        return ML_ENOMEM;
+    default:
+        return ML_EMALFORMED;
+    }
+}
+
+static json_t *parse(const char *text, size_t len, char *err, size_t errlen, int *code)
+{
+    json_error_t je;
+    json_t *v = NULL;
+    *code = ML_EINVAL;
+    if (!text && len) {
+        if (err && errlen)
+            snprintf(err, errlen, "no text");
+        return NULL;
+    }
+    v = json_loadb(text ? text : "", len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (v) {
+        *code = 0;
+        return v;
+    }
+    *code = parse_code(&je);
+    if (err && errlen)
+        snprintf(err, errlen, "line %d, column %d (byte %d): %s", je.line, je.column,
+                 je.position, je.text);
+    return NULL;
+}
+
+json_t *ml_json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    int code;
+    return parse(text, len, err, errlen, &code);
+}
+
+int ml_json_canon_text(ml_buf *out, const char *text, size_t len, char *err,
+                       size_t errlen)
+{
+    int ret;
+    json_t *v = parse(text, len, err, errlen, &ret);
+    if (!v)
+        goto out;
+    ret = ml_json_canon(out, v, err, errlen);
+out:
+    json_decref(v);
+    return ret;
+}
+
+/* ======================================================================
+ * Token scanning shared by the pretty printer and the scanner
+ * ====================================================================== */
+
+static int hex4(const char *p, const char *end)
+{
+    if (end - p < 4)
+        return -1;
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = p[i];
+        int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* A strictly checked canonical string literal at p: escapes must be valid,
+ * bytes printable ASCII. Returns the end of the literal or NULL. */
+static const char *scan_string(const char *p, const char *end)
+{
+    if (p >= end || *p != '"')
+        return NULL;
+    for (p++; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"')
+            return p + 1;
+        if (ch < 0x20 || ch >= 0x7f)
+            return NULL;
+        if (ch != '\\')
+            continue;
+        if (++p >= end)
+            return NULL;
+        if (*p == 'u') {
+            if (hex4(p + 1, end) < 0)
+                return NULL;
+            p += 4;
+        } else if (!strchr("\"\\/bfnrt", *p) || *p == 0) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static const char *scan_digits(const char *p, const char *end)
+{
+    const char *s = p;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p > s ? p : NULL;
+}
+
+/* A JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static const char *scan_number(const char *p, const char *end)
+{
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (!(p = scan_digits(p, end)))
+        return NULL;
+    if (p < end && *p == '.' && !(p = scan_digits(p + 1, end)))
+        return NULL;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        p = scan_digits(p, end);
+    }
+    return p;
+}
+
+static const char *scan_literal(const char *p, const char *end)
+{
+    static const char *const lits[] = {"true", "false", "null"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(lits[i]);
+        if ((size_t)(end - p) >= n && memcmp(p, lits[i], n) == 0)
+            return p + n;
+    }
+    return NULL;
+}
+
+static const char *scan_scalar(const char *p, const char *end)
+{
+    if (p >= end)
+        return NULL;
+    if (*p == '"')
+        return scan_string(p, end);
+    if (*p == '-' || (*p >= '0' && *p <= '9'))
+        return scan_number(p, end);
+    return scan_literal(p, end);
+}
+
+/* ======================================================================
+ * Pretty printer: json.dumps(indent=2, sort_keys=True) from canonical text
+ * ====================================================================== */
+
+typedef struct pretty_ctx {
+    ml_buf *out;
+    const char *p, *end;
+    size_t base;     /* extra indent levels asked for by the caller */
+    size_t level;    /* containers open */
+    uint64_t is_obj[ML_JSON_MAX_DEPTH / 64];
+} pretty_ctx;
+
+static int pretty_newline(pretty_ctx *c)
+{
+    size_t n = 2 * (c->base + c->level);
+    if (ml_buf_reserve(c->out, n + 1))
+        return ML_ENOMEM;
+    uint8_t *o = c->out->p + c->out->len;
+    o[0] = '\n';
+    memset(o + 1, ' ', n);
+    c->out->len += n + 1;
+    c->out->p[c->out->len] = 0;
+    return 0;
+}
+
+static int in_object(const pretty_ctx *c)
+{
+    size_t i = c->level - 1;
+    return (int)((c->is_obj[i / 64] >> (i % 64)) & 1);
+}
+
+/* A member key and its colon, printed as `"key": `. */
+static int pretty_key(pretty_ctx *c)
+{
+    const char *q = scan_string(c->p, c->end);
+    if (!q || q >= c->end || *q != ':')
+        return ML_EMALFORMED;
+    int ret = ml_buf_append(c->out, c->p, (size_t)(q - c->p));
+    if (ret == 0)
+        ret = ml_buf_append(c->out, ": ", 2);
+    c->p = q + 1;
+    return ret;
+}
+
+/* Open a non-empty container: `{` + newline, then the first key if any. */
+static int pretty_open(pretty_ctx *c, int obj)
+{
+    if (c->level >= ML_JSON_MAX_DEPTH)
+        return ML_EMALFORMED;
+    uint64_t bit = (uint64_t)1 << (c->level % 64);
+    if (obj)
+        c->is_obj[c->level / 64] |= bit;
+    else
+        c->is_obj[c->level / 64] &= ~bit;
+    c->level++;
+    int ret = ml_buf_putc(c->out, (uint8_t)*c->p++);
+    if (ret == 0)
+        ret = pretty_newline(c);
+    if (ret == 0 && obj)
+        ret = pretty_key(c);
+    return ret;
+}
+
+/* One value: a scalar or an empty container (returns 0), or the opening of
+ * a non-empty container (returns 1: its first value is still to come). */
+static int pretty_value(pretty_ctx *c)
+{
+    const char *p = c->p, *end = c->end;
+    if (p < end && (*p == '{' || *p == '[')) {
+        char close = *p == '{' ? '}' : ']';
+        if (p + 1 < end && p[1] == close) {
+            c->p += 2;
+            return ml_buf_append(c->out, p, 2);
+        }
+        int ret = pretty_open(c, *p == '{');
+        return ret ? ret : 1;
+    }
+    const char *q = scan_scalar(p, end);
+    if (!q)
+        return ML_EMALFORMED;
+    c->p = q;
+    return ml_buf_append(c->out, p, (size_t)(q - p));
+}
+
+/* After a value inside a container: a comma (and the next key) or the
+ * matching close. Returns 1 when a value must follow, 0 when not. */
+static int pretty_after(pretty_ctx *c)
+{
+    if (c->p >= c->end)
+        return ML_EMALFORMED;
+    char ch = *c->p++;
+    int obj = in_object(c);
+    if (ch == ',') {
+        int ret = ml_buf_putc(c->out, ',');
+        if (ret == 0)
+            ret = pretty_newline(c);
+        if (ret == 0 && obj)
+            ret = pretty_key(c);
+        return ret ? ret : 1;
+    }
+    if (ch != (obj ? '}' : ']'))
+        return ML_EMALFORMED;
+    c->level--;
+    int ret = pretty_newline(c);
+    return ret ? ret : ml_buf_putc(c->out, (uint8_t)ch);
+}
+
+int ml_json_pretty(ml_buf *out, const char *canon, size_t len, int depth)
+{
+    pretty_ctx *c = NULL;
+    size_t start = out->len;
+    int ret = ML_EINVAL;
+    if ((!canon && len) || depth < 0 || depth > ML_JSON_MAX_DEPTH)
+        goto out;
+    ret = ML_ENOMEM;
+    if (!(c = calloc(1, sizeof *c)))
+        goto out;
+    c->out = out;
+    c->p = canon ? canon : "";
+    c->end = c->p + len;
+    c->base = (size_t)depth;
+    ret = pretty_value(c);
+    while (ret > 0 || (ret == 0 && c->level > 0))
+        ret = ret > 0 ? pretty_value(c) : pretty_after(c);
+    if (ret == 0 && c->p != c->end)
+        ret = ML_EMALFORMED;
+out:
+    if (ret)
+        buf_truncate(out, start);
+    free(c);
+    return ret;
+}
+
+/* ======================================================================
+ * Scanner over canonical text
+ * ====================================================================== */
+
+/* Skip a string literal without checking its escapes (the scanner trusts
+ * canonical text for content, never for bounds). */
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '"')
+            return p + 1;
+        if (*p == '\\' && ++p >= end)
+            return NULL;
+    }
+    return NULL;
+}
+
+static const char *skip_container(const char *p, const char *end)
+{
+    size_t depth = 0;
+    while (p < end) {
+        char ch = *p;
+        if (ch == '"') {
+            if (!(p = skip_string(p, end)))
+                return NULL;
+            continue;
+        }
+        if (ch == '{' || ch == '[')
+            depth++;
+        else if ((ch == '}' || ch == ']') && --depth == 0)
+            return p + 1;
+        p++;
+    }
+    return NULL;
+}
+
+static const char *skip_value(const char *p, const char *end)
+{
+    if (p >= end)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, end);
+    if (*p == '{' || *p == '[')
+        return skip_container(p, end);
+    return scan_scalar(p, end);
+}
+
+int ml_json_iter_init(ml_json_iter *it, ml_span v)
+{
+    memset(it, 0, sizeof *it);
+    if (!v.p || v.len < 2 || (v.p[0] != '{' && v.p[0] != '['))
+        return ML_EMALFORMED;
+    it->close = v.p[0] == '{' ? '}' : ']';
+    if (v.p[v.len - 1] != it->close)
+        return ML_EMALFORMED;
+    it->p = v.p + 1;
+    it->end = v.p + v.len;
+    return 0;
+}
+
+/* The key literal and colon of an object member at it->p. */
+static int iter_key(ml_json_iter *it, ml_span *key)
+{
+    const char *q = it->p < it->end && *it->p == '"' ? skip_string(it->p, it->end) : NULL;
+    if (!q || q >= it->end || *q != ':')
+        return ML_EMALFORMED;
+    if (key)
+        *key = (ml_span){it->p, (size_t)(q - it->p)};
+    it->p = q + 1;
+    return 0;
+}
+
+int ml_json_iter_next(ml_json_iter *it, ml_span *key, ml_span *val)
+{
+    if (!it->p || it->p >= it->end)
+        return ML_EMALFORMED;
+    if (*it->p == it->close)
+        return it->p + 1 == it->end ? 0 : ML_EMALFORMED;
+    if (it->started && *it->p++ != ',')
+        return ML_EMALFORMED;
+    if (key)
+        *key = (ml_span){NULL, 0};
+    if (it->close == '}' && iter_key(it, key))
+        return ML_EMALFORMED;
+    const char *q = skip_value(it->p, it->end);
+    if (!q)
+        return ML_EMALFORMED;
+    *val = (ml_span){it->p, (size_t)(q - it->p)};
+    it->p = q;
+    it->started = 1;
+    return 1;
+}
+
+/* Decode the escape at p (p[0] == '\\') into UTF-8 u[0..*ulen). Returns the
+ * bytes consumed, or 0 if malformed (including a lone surrogate, which has no
+ * UTF-8 form). */
+static size_t unescape(const char *p, const char *end, uint8_t u[4], size_t *ulen)
+{
+    if (end - p < 2)
+        return 0;
+    const char *s = strchr("\"\\/bfnrt", p[1]);
+    if (s && p[1]) {
+        static const char to[] = "\"\\/\b\f\n\r\t";
+        u[0] = (uint8_t)to[s - "\"\\/bfnrt"];
+        *ulen = 1;
+        return 2;
+    }
+    int h = p[1] == 'u' ? hex4(p + 2, end) : -1;
+    size_t used = 6;
+    uint32_t cp = (uint32_t)h;
+    if (h < 0 || (h >= 0xdc00 && h <= 0xdfff))
+        return 0;
+    if (h >= 0xd800 && h <= 0xdbff) {
+        int lo = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8, end) : -1;
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return 0;
+        cp = 0x10000 + (((uint32_t)h - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
+        used = 12;
+    }
+    if (cp < 0x80) {
+        u[0] = (uint8_t)cp, *ulen = 1;
+    } else if (cp < 0x800) {
+        u[0] = (uint8_t)(0xc0 | cp >> 6), u[1] = (uint8_t)(0x80 | (cp & 0x3f)), *ulen = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (uint8_t)(0xe0 | cp >> 12), u[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+        u[2] = (uint8_t)(0x80 | (cp & 0x3f)), *ulen = 3;
+    } else {
+        u[0] = (uint8_t)(0xf0 | cp >> 18), u[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
+        u[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f)), u[3] = (uint8_t)(0x80 | (cp & 0x3f));
+        *ulen = 4;
+    }
+    return used;
+}
+
+int ml_json_str_decode(ml_span v, ml_buf *out)
+{
+    if (!v.p || v.len < 1 || v.p[0] != '"')
+        return ML_EINVAL;
+    size_t start = out->len;
+    const char *p = v.p + 1, *end = v.p + v.len;
+    int ret = ML_EMALFORMED;
+    for (;;) {
+        const char *q = p;
+        while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+            q++;
+        if ((ret = ml_buf_append(out, p, (size_t)(q - p))) != 0)
+            break;
+        ret = ML_EMALFORMED;
+        if (q >= end || (unsigned char)*q < 0x20)
+            break;
+        if (*q == '"') {
+            ret = q + 1 == end ? 0 : ML_EMALFORMED;
+            break;
+        }
+        uint8_t u[4];
+        size_t ulen, used = unescape(q, end, u, &ulen);
+        if (!used || (ret = ml_buf_append(out, u, ulen)) != 0)
+            break;
+        p = q + used;
+    }
+    if (ret)
+        buf_truncate(out, start);
+    return ret;
+}
+
+/* Does the string literal lit (from skip_string) decode to key[0..klen)? */
+static int key_equals(ml_span lit, const char *key, size_t klen)
+{
+    const char *p = lit.p + 1, *end = lit.p + lit.len - 1;
+    if (!memchr(p, '\\', (size_t)(end - p)))
+        return (size_t)(end - p) == klen && memcmp(p, key, klen) == 0;
+    size_t k = 0;
+    while (p < end) {
+        if (*p != '\\') {
+            if (k >= klen || key[k] != *p)
+                return 0;
+            k++, p++;
+            continue;
+        }
+        uint8_t u[4];
+        size_t ulen, used = unescape(p, end, u, &ulen);
+        if (!used || ulen > klen - k || memcmp(key + k, u, ulen) != 0)
+            return 0;
+        k += ulen, p += used;
+    }
+    return k == klen;
+}
+
+int ml_json_get(ml_span obj, const char *key, ml_span *val)
+{
+    ml_json_iter it;
+    ml_span k, v;
+    size_t klen = strlen(key);
+    int ret = ml_json_iter_init(&it, obj);
+    if (ret == 0 && it.close != '}')
+        ret = ML_EMALFORMED;
+    while (ret == 0) {
+        int r = ml_json_iter_next(&it, &k, &v);
+        if (r <= 0) {
+            ret = r ? r : ML_ENOTFOUND;
+            break;
+        }
+        if (key_equals(k, key, klen)) {
+            *val = v;
+            break;
+        }
+    }
+    return ret;
+}
+
+int ml_json_is_string(ml_span v)
+{
+    return v.p && v.len >= 2 && v.p[0] == '"' && skip_string(v.p, v.p + v.len) == v.p + v.len;
+}
+
+int ml_json_is_int(ml_span v)
+{
+    if (!v.p || !v.len)
+        return 0;
+    const char *p = v.p, *end = v.p + v.len;
+    if (*p == '-')
+        p++;
+    if (p < end && *p == '0')
+        return p + 1 == end;
+    return scan_digits(p, end) == end;
+}
+
+int ml_json_int_value(ml_span v, int64_t *out)
+{
+    if (!ml_json_is_int(v))
+        return ML_EINVAL;
+    int neg = v.p[0] == '-';
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, u = 0;
+    for (size_t i = (size_t)neg; i < v.len; i++) {
+        uint64_t d = (uint64_t)(v.p[i] - '0');
+        if (u > (limit - d) / 10)
+            return ML_ERANGE;
+        u = u * 10 + d;
+    }
+    /* -(u - 1) - 1 reaches INT64_MIN without overflowing. */
+    *out = neg && u ? -(int64_t)(u - 1) - 1 : (int64_t)u;
+    return 0;
+}
