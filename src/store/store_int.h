@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// Internals shared by the store's source files (store.c, ingest.c, view.c,
+// verify.c): the struct behind ml_store, its statement table and author cache.
+#ifndef MESHLOG_STORE_INT_H
+#define MESHLOG_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "meshlog/store.h"
+
+/* Prepared statements, one per row of the SQL table in store.c. */
+enum st_id {
+    ST_AUTHOR_INSERT,
+    ST_AUTHOR_UPDATE,
+    ST_EVENT_INSERT,
+    ST_EVENT_ID_AT,
+    ST_PENDING_INSERT,
+    ST_PENDING_BY_AUTHOR,
+    ST_PENDING_DELETE,
+    ST_PENDING_DELETE_ONE,
+    ST_FORK_INSERT,
+    ST_REFUSAL_BUMP,
+    ST_REC_CREATE,
+    ST_REC_TOUCH,
+    ST_FIELD_SET,
+    ST_NOTE_ADD,
+    ST_ATT_ADD,
+    ST__COUNT
+};
+
+/* One author as cached in memory; authoritative copy in table `authors`. */
+typedef struct ml_author_ent {
+    char *author;
+    int64_t aid;
+    int is_signed;
+    int has_pub;
+    uint8_t pub[64];
+    char *name;
+    int64_t head_seq;
+    ml_id head_id;
+    int64_t pending;
+    ml_stamp max;            /* newest stamp accepted within the skew bound */
+    int skewed;
+    int dirty;               /* row needs writing at commit */
+} ml_author_ent;
+
+struct ml_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    char errmsg[512];
+    ml_hlc hlc;
+    ml_log_fn log;
+    void *log_ctx;
+    ml_author_ent *authors;
+    size_t n_authors, cap_authors;
+    ml_buf scratch;
+    ml_buf scratch2;
+    ml_buf vrid, vf1, vf2;   /* view.c's decode buffers */
+    int in_tx;
+};
+
+/* store.c */
+int mls_err(ml_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int mls_db_err(ml_store *s, const char *what);
+void mls_log(ml_store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int mls_begin(ml_store *s);
+int mls_commit(ml_store *s);
+void mls_rollback(ml_store *s);
+ml_author_ent *mls_author_find(ml_store *s, const char *author);
+int mls_author_add(ml_store *s, const char *author, int is_signed, ml_author_ent **out);
+int mls_step_done(ml_store *s, sqlite3_stmt *st, const char *what);
+/* Store an accepted event and apply it to the view. sig_checked: its own
+ * signature was verified (local, or the one that vouched for a run); other
+ * signatures are kept unverified, for relaying, and flagged so. */
+int mls_accept(ml_store *s, ml_author_ent *a, const ml_event *ev, int sig_checked);
+int mls_refusal_bump(ml_store *s, const char *reason);
+int mls_row_to_event(sqlite3_stmt *st, int col, ml_event *ev);
+int mls_feed_open_pubkey(const ml_event *ev, uint8_t pub[64], char **name);
+
+/* view.c: apply one accepted event to the view tables. */
+int mlv_apply(ml_store *s, const ml_event *ev);
+
+#endif
