@@ -321,6 +321,13 @@ static int hold(ingest_ctx *c, ml_author_ent *a, cand *cd)
     ml_store *s = c->s;
     if (cd->ev->seq > a->head_seq + ML_PENDING_WINDOW)
         return refuse(c, a, cd->ev, "too_far_ahead", 0);
+    /* held events are rare, so a signature they carry is checked now when the
+     * key is known: a forgery is refused instead of waiting forever */
+    if (!cd->from_pending && cd->ev->has_sig && a->is_signed && a->has_pub &&
+        verify_sig(c->s, a, cd->ev) != 0) {
+        cd->state = 2;
+        return refuse(c, a, cd->ev, "bad_signature", 1);
+    }
     if (!cd->from_pending) {
         sqlite3_stmt *st = s->st[ST_PENDING_INSERT];
         bind_event_cols(st, a->aid, cd->ev);
@@ -427,6 +434,7 @@ static int ingest_author(ingest_ctx *c, ml_event **grp, size_t n)
     ml_author_ent *a = NULL;
     int rc = author_for(c, grp, n, &a);
     if (rc == 1) {
+        rc = 0;
         for (size_t i = 0; i < n && !rc; i++)
             rc = refuse(c, NULL, grp[i], "unsigned", 0);
         return rc;

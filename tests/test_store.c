@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+// Feed store rules on signed feeds: acceptance, tampering of every part of an
+// event, forks kept as evidence, held events surviving a restart, duplicates,
+// clock skew, frontier and delta, and local appends.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evgen.h"
+#include "meshlog/error.h"
+#include "meshlog/store.h"
+#include "testutil.h"
+
+#define T0 1764000000000LL
+
+static int64_t fixed_now(void *ctx)
+{
+    return *(int64_t *)ctx;
+}
+
+static int64_t now_ms = T0 + 1000;
+
+static ml_store *fresh(const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s.db", tu_tmpdir(), name);
+    ml_store_opts o = {1, fixed_now, &now_ms, 0, NULL, NULL, 0};
+    ml_store *s;
+    assert_int_equal(ml_store_open(&s, path, &o), 0);
+    return s;
+}
+
+static void make_feed(tu_feed *f, ml_event *evs, int n, uint64_t seed)
+{
+    uint64_t rng = seed;
+    tu_feed_init(f, &rng, T0);
+    memset(evs, 0, (size_t)n * sizeof *evs);
+    for (int i = 0; i < n; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "{\"field\":\"k\",\"record_id\":\"R\",\"value\":%d}", i);
+        tu_feed_next(f, "field.set", p, 1, &evs[i]);
+    }
+}
+
+static int64_t head_of(ml_store *s, const char *author)
+{
+    ml_frontier fr;
+    int64_t seq = 0;
+    assert_int_equal(ml_store_frontier(s, &fr), 0);
+    for (size_t i = 0; i < fr.n; i++)
+        if (strcmp(fr.v[i].author, author) == 0)
+            seq = fr.v[i].seq;
+    ml_frontier_free(&fr);
+    return seq;
+}
+
+static void free_evs(ml_event *evs, int n)
+{
+    for (int i = 0; i < n; i++)
+        ml_event_clear(&evs[i]);
+}
+
+static void test_signed_feed_accepted(void **state)
+{
+    (void)state;
+    tu_feed f;
+    ml_event evs[6];
+    make_feed(&f, evs, 6, 1);
+    ml_store *s = fresh("accept");
+    ml_ingest_result r;
+    assert_int_equal(ml_store_ingest(s, evs, 6, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.accepted, 6);
+    assert_int_equal(head_of(s, f.a.hex), 6);
+    /* delta from nothing is everything, in order, with prev recomputed */
+    ml_event *d;
+    size_t n;
+    assert_int_equal(ml_store_delta(s, NULL, 0, 0, &d, &n), 0);
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(ml_id_equal(&d[i].id, &evs[i].id));
+        assert_int_equal(d[i].has_prev, i > 0);
+        if (i)
+            assert_true(ml_id_equal(&d[i].prev, &evs[i - 1].id));
+    }
+    ml_events_free(d, n);
+    /* delta from a partial frontier, with a limit */
+    ml_frontier_entry fe = {f.a.hex, 2};
+    ml_frontier fr = {&fe, 1};
+    assert_int_equal(ml_store_delta(s, &fr, 3, 0, &d, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(d[0].seq, 3);
+    assert_true(ml_id_equal(&d[0].prev, &evs[1].id));
+    ml_events_free(d, n);
+    ml_verify_report rep;
+    assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);
+    assert_int_equal(rep.events, 6);
+    ml_store_close(s);
+    free_evs(evs, 6);
+}
+
+enum { T_PAYLOAD, T_PREV, T_SEQ, T_AUTHOR, T_SIG, T__N };
+
+static void tamper(ml_event *ev, int what)
+{
+    switch (what) {
+    case T_PAYLOAD: ev->payload[ev->payload_len - 2] ^= 1; break;   /* the value digit */
+    case T_PREV: ev->prev.b[3] ^= 0x10; break;
+    case T_SEQ: ev->seq += 1; break;
+    case T_AUTHOR: ev->author[5] = ev->author[5] == 'a' ? 'b' : 'a'; break;
+    case T_SIG: ev->sig[10] ^= 0x40; break;
+    }
+}
+
+/* A tampered event 4 delivered as the end of a run, to an empty store: it is
+ * not accepted, nor is anything that chains through it. */
+static void test_tampering_refused(void **state)
+{
+    (void)state;
+    for (int what = 0; what < T__N; what++) {
+        tu_feed f;
+        ml_event evs[6];
+        make_feed(&f, evs, 6, 7);
+        tamper(&evs[3], what);
+        char name[32];
+        snprintf(name, sizeof name, "tamper%d", what);
+        ml_store *s = fresh(name);
+        ml_ingest_result r;
+        assert_int_equal(ml_store_ingest(s, evs, 4, 0, &r, NULL, NULL), 0);
+        assert_int_equal(r.accepted, 3);
+        assert_int_equal(head_of(s, f.a.hex), 3);
+        if (what != T_AUTHOR && what != T_SEQ)
+            assert_int_equal(r.refused, 1);
+        /* later events never get in through the tampered one */
+        assert_int_equal(ml_store_ingest(s, evs + 4, 2, 0, &r, NULL, NULL), 0);
+        assert_int_equal(r.accepted, what == T_SEQ || what == T_AUTHOR ? 0 : 0);
+        assert_true(head_of(s, f.a.hex) == 3);
+        /* and a store holding the genuine event refuses the tampered copy */
+        ml_event orig[6];
+        tu_feed g;
+        make_feed(&g, orig, 6, 7);
+        ml_store *s2 = fresh("tamper-orig");
+        assert_int_equal(ml_store_ingest(s2, orig, 6, 0, &r, NULL, NULL), 0);
+        assert_int_equal(r.accepted, 6);
+        assert_int_equal(ml_store_ingest(s2, evs + 3, 1, 0, &r, NULL, NULL), 0);
+        assert_int_equal(r.accepted, 0);
+        assert_int_equal(head_of(s2, g.a.hex), 6);
+        if (what == T_PAYLOAD || what == T_PREV || what == T_SEQ || what == T_SIG)
+            assert_int_equal(r.refused + r.duplicates, 1);
+        ml_verify_report rep;
+        assert_int_equal(ml_store_verify(s2, &rep, NULL, NULL), 0);
+        ml_store_close(s2);
+        ml_store_close(s);
+        free_evs(evs, 6);
+        free_evs(orig, 6);
+    }
+}
+
+static int count_reason(void *ctx, const char *reason, int64_t n)
+{
+    const char **want = ctx;
+    if (strcmp(reason, want[0]) == 0)
+        want[1] = n > 0 ? "yes" : NULL;
+    return 0;
+}
+
+/* The author signs two different events for seq 3: the second is refused and
+ * kept as evidence. */
+static void test_fork_kept_as_evidence(void **state)
+{
+    (void)state;
+    tu_feed f;
+    ml_event evs[4], fork = {0};
+    make_feed(&f, evs, 4, 11);
+    tu_feed g = f;
+    g.seq = 2;
+    g.head = evs[1].id;
+    tu_feed_next(&g, "note.add", "{\"record_id\":\"R\",\"text\":\"other\"}", 1, &fork);
+    ml_store *s = fresh("fork");
+    ml_ingest_result r;
+    assert_int_equal(ml_store_ingest(s, evs, 4, 0, &r, NULL, NULL), 0);
+    assert_int_equal(ml_store_ingest(s, &fork, 1, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.refused, 1);
+    const char *want[2] = {"fork", NULL};
+    ml_store_counters(s, count_reason, want);
+    assert_non_null(want[1]);
+    assert_int_equal(head_of(s, f.a.hex), 4);
+    ml_store_close(s);
+    free_evs(evs, 4);
+    ml_event_clear(&fork);
+}
+
+static void test_held_events_survive_restart(void **state)
+{
+    (void)state;
+    tu_feed f;
+    ml_event evs[8];
+    make_feed(&f, evs, 8, 13);
+    char path[600];
+    snprintf(path, sizeof path, "%s/held.db", tu_tmpdir());
+    ml_store_opts o = {1, fixed_now, &now_ms, 0, NULL, NULL, 0};
+    ml_store *s;
+    ml_ingest_result r;
+    assert_int_equal(ml_store_open(&s, path, &o), 0);
+    assert_int_equal(ml_store_ingest(s, evs + 3, 5, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.held, 5);
+    assert_int_equal(head_of(s, f.a.hex), 0);
+    ml_store_close(s);
+    assert_int_equal(ml_store_open(&s, path, &o), 0);
+    assert_int_equal(ml_store_ingest(s, evs, 3, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.accepted, 8);
+    assert_int_equal(head_of(s, f.a.hex), 8);
+    ml_verify_report rep;
+    assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);
+    /* duplicates change nothing */
+    assert_int_equal(ml_store_ingest(s, evs, 8, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.duplicates, 8);
+    assert_int_equal(r.accepted, 0);
+    ml_store_close(s);
+    free_evs(evs, 8);
+}
+
+/* An intermediate event's signature damaged in transit: the content is
+ * vouched for by the run's last signature, so the run is accepted, and
+ * verify still passes (the stray signature is only noted). */
+static void test_intermediate_bad_signature(void **state)
+{
+    (void)state;
+    tu_feed f;
+    ml_event evs[5];
+    make_feed(&f, evs, 5, 17);
+    evs[2].sig[0] ^= 1;
+    ml_store *s = fresh("midsig");
+    ml_ingest_result r;
+    assert_int_equal(ml_store_ingest(s, evs, 5, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.accepted, 5);
+    ml_verify_report rep;
+    assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);
+    ml_store_close(s);
+    free_evs(evs, 5);
+}
+
+static void test_skewed_clock(void **state)
+{
+    (void)state;
+    tu_feed f;
+    ml_event evs[3];
+    uint64_t rng = 19;
+    tu_feed_init(&f, &rng, T0);
+    memset(evs, 0, sizeof evs);
+    tu_feed_next(&f, "", "", 1, &evs[0]);
+    f.clock.wall = now_ms + 2 * 3600 * 1000;   /* two hours ahead of us */
+    tu_feed_next(&f, "field.set", "{\"field\":\"a\",\"record_id\":\"R\",\"value\":1}", 1, &evs[1]);
+    ml_store *s = fresh("skew");
+    ml_ingest_result r;
+    assert_int_equal(ml_store_ingest(s, evs, 2, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.accepted, 2);
+    assert_int_equal(r.skewed, 1);
+    /* the local clock was not dragged two hours forward */
+    ml_stamp st = ml_hlc_now(ml_store_hlc(s));
+    assert_true(st.wall < now_ms + 3600 * 1000);
+    ml_store_close(s);
+    free_evs(evs, 2);
+}
+
+static void test_local_append(void **state)
+{
+    (void)state;
+    ml_author a;
+    assert_int_equal(ml_author_generate(&a), 0);
+    ml_store *s = fresh("local");
+    assert_int_equal(ml_store_init_local(s, &a, "base", "/nonexistent"), 0);
+    assert_int_equal(ml_store_init_local(s, &a, "base", "/nonexistent"), ML_EEXIST);
+    const char *p = "{\"form\":\"f\",\"record_id\":\"R1\"}";
+    ml_event ev = {0};
+    assert_int_equal(ml_store_append(s, &a, "record.create", p, strlen(p), &ev), 0);
+    assert_int_equal(ev.seq, 2);
+    assert_true(ev.has_sig);
+    ml_event_clear(&ev);
+    ml_buf v = ML_BUF_INIT;
+    assert_int_equal(ml_store_view(s, "R1", &v), 0);
+    assert_non_null(strstr((const char *)v.p, "\"form\": \"f\""));
+    assert_int_equal(ml_store_view(s, "nope", &v), ML_ENOTFOUND);
+    ml_buf_free(&v);
+    ml_verify_report rep;
+    assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);
+    assert_int_equal(rep.signatures_checked, 2);
+    ml_store_close(s);
+    ml_author_wipe(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_signed_feed_accepted),
+        cmocka_unit_test(test_tampering_refused),
+        cmocka_unit_test(test_fork_kept_as_evidence),
+        cmocka_unit_test(test_held_events_survive_restart),
+        cmocka_unit_test(test_intermediate_bad_signature),
+        cmocka_unit_test(test_skewed_clock),
+        cmocka_unit_test(test_local_append),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
