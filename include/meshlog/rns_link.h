@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+// Reticulum links: an encrypted, bidirectional session to a SINGLE
+// destination, as a sans-I/O state machine for both ends. Bytes, time and
+// randomness go in; packets to transmit, events for the application and a
+// timer deadline come out. No socket, clock or RNG call happens inside: the
+// caller passes `now` (seconds, the same clock throughout, normally UNIX time)
+// and a random-bytes callback (tests inject fixed bytes, the daemon passes
+// ml_random).
+//
+// Handshake: initiator -> LINKREQUEST (ephemeral X25519 + Ed25519 public
+// keys, MTU signalling); responder -> LRPROOF (signed by the destination
+// identity, its own ephemeral X25519 key, confirmed MTU); initiator -> LRRTT
+// (encrypted measured RTT). Both sides derive the 64-byte token key with
+// HKDF(X25519 shared secret, salt = link id). Then: DATA in any context,
+// explicit proofs, keepalives (ff / fe), LINKIDENTIFY, REQUEST/RESPONSE and
+// LINKCLOSE. Resources and channels sit on top and see their packets as
+// RNS_LINK_EV_PACKET events.
+//
+// Typical loop: feed every packet addressed to the link id to
+// rns_link_receive(); call rns_link_tick() at rns_link_deadline(); after each
+// call drain rns_link_pop_packet() (to the interface) and rns_link_pop_event()
+// (to the application).
+#ifndef MESHLOG_RNS_LINK_H
+#define MESHLOG_RNS_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshlog/buf.h"
+#include "meshlog/rns_identity.h"
+#include "meshlog/rns_packet.h"
+
+#define RNS_LINK_MODE_AES256_CBC 1   /* the only mode RNS 1.x enables */
+#define RNS_LINK_DEFAULT_MTU 500
+#define RNS_LINK_PER_HOP_TIMEOUT 6.0 /* seconds */
+
+/* Fills out[0..len) with random bytes; 0 or a negative ML_E* code. */
+typedef int (*rns_rng_fn)(void *ctx, void *out, size_t len);
+
+typedef struct rns_link rns_link;
+
+enum rns_link_state {
+    RNS_LINK_PENDING,    /* initiator: LINKREQUEST sent, waiting for LRPROOF */
+    RNS_LINK_HANDSHAKE,  /* responder: LRPROOF sent, waiting for LRRTT */
+    RNS_LINK_ACTIVE,
+    RNS_LINK_STALE,      /* nothing heard for stale_time; closes after a grace */
+    RNS_LINK_CLOSED,
+};
+
+enum rns_link_close_reason {
+    RNS_LINK_CLOSE_NONE,
+    RNS_LINK_CLOSE_TIMEOUT,             /* handshake or stale timeout */
+    RNS_LINK_CLOSE_INITIATOR_CLOSED,    /* the initiator sent LINKCLOSE */
+    RNS_LINK_CLOSE_DESTINATION_CLOSED,  /* the responder sent LINKCLOSE */
+};
+
+/* Initiator parameters. */
+typedef struct rns_link_initiate_params {
+    const uint8_t *dest_hash;          /* 16 bytes: the SINGLE destination */
+    const rns_identity *dest_identity; /* its identity, from an announce (public is enough) */
+    uint32_t mtu;                      /* MTU to signal; 0 sends a legacy 64-byte request */
+    const uint8_t *transport_id;       /* next hop when the path is > 1 hop, else NULL */
+    unsigned hops;                     /* known hops to the destination (timeout) */
+    double first_hop_timeout;          /* extra seconds for the first hop (0: none) */
+    int prove_all;                     /* send explicit proofs for received DATA */
+    rns_rng_fn rng;                    /* draws: X25519 key, Ed25519 seed, IVs */
+    void *rng_ctx;
+} rns_link_initiate_params;
+
+/* Responder parameters. */
+typedef struct rns_link_accept_params {
+    const rns_identity *identity;      /* the destination's identity (private keys) */
+    uint32_t mtu_limit;                /* our interface MTU: the confirmed MTU is <= this
+                                          (0: RNS_LINK_DEFAULT_MTU) */
+    unsigned hops;                     /* hops the request travelled (timeout) */
+    int prove_all;                     /* PROVE_ALL destination: prove every DATA packet */
+    rns_rng_fn rng;                    /* draws: X25519 key, IVs */
+    void *rng_ctx;
+} rns_link_accept_params;
+
+/* Starts a link: *out is owned by the caller (rns_link_free), the
+ * LINKREQUEST waits in the outbox. 0, ML_EINVAL, ML_ENOMEM, or the rng's error. */
+int rns_link_initiate(rns_link **out, const rns_link_initiate_params *lp, double now);
+
+/* Answers a received LINKREQUEST packet for the destination of lp->identity:
+ * *out (caller-owned) is in HANDSHAKE with the LRPROOF in its outbox.
+ * ML_EMALFORMED (bad request length), ML_EUNSUPPORTED (a mode other than
+ * AES-256-CBC), ML_EINVAL (not a LINKREQUEST, identity without private key),
+ * ML_ECRYPTO, ML_ENOMEM. */
+int rns_link_accept(rns_link **out, const rns_link_accept_params *lp, const rns_packet *request,
+                    double now);
+
+/* Wipes the keys and frees, with everything still queued. NULL ok. */
+void rns_link_free(rns_link *l);
+
+/* The link id of a LINKREQUEST packet: truncated hash of its hashable part
+ * without the signalling bytes. 0 or ML_EMALFORMED. */
+int rns_link_id_of_request(uint8_t out[RNS_HASHLEN], const rns_packet *request);
+
+/* Feeds a packet addressed to this link (destination hash = link id).
+ * Returns 0 when it was taken; ML_EINVAL (not for this link), ML_ESTATE (not
+ * acceptable in the current state, e.g. data before the handshake ended or on
+ * a closed link), ML_EBADSIG (bad LRPROOF or proof signature), ML_EAUTH /
+ * ML_EMALFORMED (does not decrypt or parse). A refused packet changes nothing. */
+int rns_link_receive(rns_link *l, const rns_packet *p, double now);
+
+/* Runs the timers: handshake timeout, keepalive, stale, close. 0 or ML_ENOMEM. */
+int rns_link_tick(rns_link *l, double now);
+/* When rns_link_tick() next has something to do (a `now` value); a very large
+ * value when closed. */
+double rns_link_deadline(const rns_link *l);
+
+/* Encrypts and queues one DATA packet in `context` (RNS_CTX_NONE for plain
+ * application data). Plaintext up to rns_link_mdu() bytes (ML_ETOOBIG).
+ * Contexts sent without link encryption (KEEPALIVE, RESOURCE parts,
+ * CACHE_REQUEST) are queued as given. packet_hash (may be NULL) receives the
+ * 32-byte packet hash, which a later RNS_LINK_EV_PROOF names.
+ * ML_ESTATE unless ACTIVE or STALE. */
+int rns_link_send(rns_link *l, uint8_t context, const uint8_t *data, size_t len, double now,
+                  uint8_t *packet_hash);
+/* Queues an explicit proof (packet hash | signature) for a received packet. */
+int rns_link_prove(rns_link *l, const rns_packet *p, double now);
+/* Initiator only: reveals id to the responder (LINKIDENTIFY). */
+int rns_link_identify(rns_link *l, const rns_identity *id, double now);
+/* Queues a REQUEST: msgpack [now, SHA-256(path)[:16], data], where data is
+ * one msgpack-encoded value (e.g. from rns_mp_put_*). request_id (16, may
+ * be NULL) is the truncated hash of the request packet. ML_ETOOBIG when it
+ * does not fit one packet (larger requests go as a resource). */
+int rns_link_request(rns_link *l, const char *path, const uint8_t *data, size_t len,
+                     double now, uint8_t *request_id);
+/* Queues a RESPONSE: msgpack [request_id, response], response one msgpack value. */
+int rns_link_respond(rns_link *l, const uint8_t request_id[RNS_HASHLEN],
+                     const uint8_t *response, size_t len, double now);
+/* Queues LINKCLOSE and closes (an RNS_LINK_EV_CLOSED event follows). */
+int rns_link_close(rns_link *l, double now);
+
+/* What the link tells the application. */
+enum rns_link_event_type {
+    RNS_LINK_EV_ESTABLISHED,  /* handshake complete */
+    RNS_LINK_EV_DATA,         /* data: application data (context NONE) */
+    RNS_LINK_EV_PACKET,       /* context + data: other contexts (resources, channel...);
+                                 data decrypted unless the context is sent plain */
+    RNS_LINK_EV_PROOF,        /* id: hash (32) of our packet the peer proved */
+    RNS_LINK_EV_IDENTIFIED,   /* identity: the initiator's proven identity */
+    RNS_LINK_EV_REQUEST,      /* id: request id (16), path_hash, timestamp, data: the
+                                 msgpack-encoded request data */
+    RNS_LINK_EV_RESPONSE,     /* id: request id (16), data: msgpack-encoded response */
+    RNS_LINK_EV_STALE,        /* nothing heard for stale_time */
+    RNS_LINK_EV_CLOSED,       /* reason */
+};
+
+typedef struct rns_link_event {
+    enum rns_link_event_type type;
+    uint8_t context;
+    uint8_t id[RNS_FULL_HASHLEN];
+    uint8_t path_hash[RNS_HASHLEN];
+    double timestamp;
+    enum rns_link_close_reason reason;
+    ml_buf data;              /* owned by the event: ml_buf_free() it */
+    rns_identity *identity;   /* owned by the event: rns_identity_free() it */
+} rns_link_event;
+
+/* Moves the oldest queued packet (raw bytes) to out (appended). 1 when a
+ * packet was moved, 0 when the outbox is empty, ML_ENOMEM (packet lost). */
+int rns_link_pop_packet(rns_link *l, ml_buf *out);
+/* Moves the oldest event into *ev (caller frees ev->data and ev->identity).
+ * 1 when an event was moved, 0 when none is queued. */
+int rns_link_pop_event(rns_link *l, rns_link_event *ev);
+/* Frees what an event owns. NULL ok. */
+void rns_link_event_clear(rns_link_event *ev);
+
+enum rns_link_state rns_link_state(const rns_link *l);
+const uint8_t *rns_link_id(const rns_link *l);          /* 16 bytes, borrowed */
+int rns_link_is_initiator(const rns_link *l);
+uint32_t rns_link_mtu(const rns_link *l);
+size_t rns_link_mdu(const rns_link *l);                 /* max plaintext per packet */
+double rns_link_rtt(const rns_link *l);                 /* seconds, 0 until known */
+double rns_link_keepalive(const rns_link *l);           /* seconds */
+/* The peer's identity: the destination's for an initiator, the identified
+ * initiator's (or NULL) for a responder. Borrowed. */
+const rns_identity *rns_link_remote_identity(const rns_link *l);
+
+/* Link MDU for an MTU: floor((mtu - 1 - 19 - 48) / 16) * 16 - 1. */
+size_t rns_link_mdu_for_mtu(uint32_t mtu);
+/* The 3 signalling bytes for an MTU and mode, and back. */
+void rns_link_signalling(uint8_t out[3], uint32_t mtu, unsigned mode);
+void rns_link_parse_signalling(const uint8_t in[3], uint32_t *mtu, unsigned *mode);
+
+#endif
