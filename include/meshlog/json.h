@@ -75,8 +75,10 @@ typedef struct ml_json_iter {
 int ml_json_iter_init(ml_json_iter *it, ml_span container);
 int ml_json_iter_next(ml_json_iter *it, ml_span *key, ml_span *val);
 
-/* Nesting limit of every encoder and scanner here (jansson's parser has the
- * same one), so deep input fails cleanly instead of exhausting the stack. */
+/* How deep values may nest (the top-level value is at depth 1, so 2048
+ * nested empty arrays pass and 2048 around a scalar do not): jansson's parser
+ * limit, kept by the encoder and the pretty printer too, so deep input fails
+ * the same way everywhere instead of exhausting the stack. */
 #define ML_JSON_MAX_DEPTH 2048
 
 /* Parse canonical (or any) JSON text into a jansson value, with the same
