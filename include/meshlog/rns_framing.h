@@ -75,7 +75,8 @@ typedef struct rns_deframer_stats {
 } rns_deframer_stats;
 
 /* Creates a deframer. min_len >= 1 and min_len <= max_len <=
- * RNS_FRAME_MAX_LIMIT, else ML_EINVAL; ML_ENOMEM. Free with rns_deframer_free. */
+ * RNS_FRAME_MAX_LIMIT, else ML_EINVAL; ML_ENOMEM. Free with rns_deframer_free.
+ * An interface passes RNS_FRAME_MIN_DEFAULT and its HW_MTU plus IFAC size. */
 int rns_deframer_new(rns_deframer **out, rns_framing_mode mode, size_t min_len,
                      size_t max_len);
 void rns_deframer_free(rns_deframer *d); /* NULL ok */
