@@ -150,7 +150,10 @@ void cli_need_args(const cli_cmd *c, int argc, char **argv, int min, int max)
 
 int cli_open(ml_store **s)
 {
-    int rc = ml_store_open(s, cli_data_path, NULL);
+    /* MESHLOG_MAX_SKEW_MS bounds how far ahead a peer's clock may drag ours */
+    const char *skew = getenv("MESHLOG_MAX_SKEW_MS");
+    ml_store_opts o = {0, NULL, NULL, skew ? strtoll(skew, NULL, 10) : 0, NULL, NULL, 1};
+    int rc = ml_store_open(s, cli_data_path, &o);
     if (rc == ML_ENOTFOUND)
         return cli_fail("no store at %s: run 'meshlog init' first, or pass --data FILE",
                         cli_data_path);
