@@ -100,8 +100,11 @@ int rns_link_id_of_request(uint8_t out[RNS_HASHLEN], const rns_packet *request);
 /* Feeds a packet addressed to this link (destination hash = link id).
  * Returns 0 when it was taken; ML_EINVAL (not for this link), ML_ESTATE (not
  * acceptable in the current state, e.g. data before the handshake ended or on
- * a closed link), ML_EBADSIG (bad LRPROOF or proof signature), ML_EAUTH /
- * ML_EMALFORMED (does not decrypt or parse). A refused packet changes nothing. */
+ * a closed link), ML_EBADSIG (bad LRPROOF or proof signature), ML_EUNSUPPORTED
+ * (LRPROOF with another link mode), ML_EAUTH / ML_EMALFORMED (does not decrypt
+ * or parse), ML_EBADID (LINKCLOSE naming another link). A refused packet
+ * changes nothing. Proof events are raised for any correctly signed proof;
+ * matching them to packets sent (receipts) is the caller's job. */
 int rns_link_receive(rns_link *l, const rns_packet *p, double now);
 
 /* Runs the timers: handshake timeout, keepalive, stale, close. 0 or ML_ENOMEM. */

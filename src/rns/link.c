@@ -646,6 +646,7 @@ out:
 /* msgpack [timestamp, path_hash(16), data] -> REQUEST event. */
 static int handle_request(rns_link *l, const rns_packet *p, const ml_buf *pt)
 {
+    uint8_t id[RNS_HASHLEN];
     rns_mp_reader r;
     uint32_t count = 0;
     double ts = 0;
@@ -659,13 +660,14 @@ static int handle_request(rns_link *l, const rns_packet *p, const ml_buf *pt)
         rns_mp_get_bin(&r, &ph, &phlen) || phlen != RNS_HASHLEN ||
         rns_mp_get_raw(&r, &data, &dlen) || rns_mp_remaining(&r))
         return ML_EMALFORMED;
+    if ((ret = rns_packet_truncated_hash(id, p)))
+        return ret;
     if (!(ev = push_event(l, RNS_LINK_EV_REQUEST)))
         return ML_ENOMEM;
     ev->context = RNS_CTX_REQUEST;
     ev->timestamp = ts;
     memcpy(ev->path_hash, ph, RNS_HASHLEN);
-    if ((ret = rns_packet_truncated_hash(ev->id, p)))
-        return ret;
+    memcpy(ev->id, id, RNS_HASHLEN);
     return ml_buf_append(&ev->data, data, dlen);
 }
 
