@@ -4,7 +4,10 @@
 // text re-parses and re-encodes to the same bytes), must pretty-print to text
 // that canonicalizes back to it, and must read the same through the scanner
 // as through jansson. Any disagreement abort()s. The scanner and the pretty
-// printer also get the raw bytes, where they must fail cleanly, never crash.
+// printer also get the raw bytes, where they must fail cleanly, never crash,
+// and the first 8 bytes, read as a double, must print as a repr that reads
+// back to the very same double.
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,12 +90,29 @@ static void poke_raw(const char *text, size_t len, ml_buf *tmp)
             ;
 }
 
+static void check_double(const uint8_t *data, size_t size)
+{
+    double d, back;
+    char repr[32];
+    if (size < sizeof d)
+        return;
+    memcpy(&d, data, sizeof d);
+    if (!isfinite(d)) {
+        require(ml_json_fmt_double(repr, d) != 0);
+        return;
+    }
+    require(ml_json_fmt_double(repr, d) == 0);
+    back = strtod(repr, NULL);
+    require(memcmp(&back, &d, sizeof d) == 0);  /* -0.0 keeps its sign too */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ml_buf a = ML_BUF_INIT, b = ML_BUF_INIT, pretty = ML_BUF_INIT;
     ml_buf tmp = ML_BUF_INIT, tmp2 = ML_BUF_INIT;
     const char *text = (const char *)data;
     poke_raw(text, size, &tmp);
+    check_double(data, size);
     if (ml_json_canon_text(&a, text, size, NULL, 0) != 0)
         goto out;
     canon_of(&b, (const char *)a.p, a.len);

@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +254,105 @@ static void test_float_repr(void **state)
     assert_int_equal(ml_json_fmt_double(out, NAN), ML_ERANGE);
     assert_int_equal(ml_json_fmt_double(out, INFINITY), ML_ERANGE);
     assert_int_equal(ml_json_fmt_double(out, -INFINITY), ML_ERANGE);
+}
+
+/* The reference the float printer is checked against: the first precision
+ * at which printf's correctly rounded %e, or its neighbour one unit away,
+ * reads back (slow, obviously right). Digits without trailing zeros. */
+static void ref_shortest(double a, char dig[24], int *exp10)
+{
+    char buf[64], cand[64];
+    for (int prec = 0; prec <= 16; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec, a);
+        size_t n = 0;
+        const char *q = buf;
+        for (; *q != 'e'; q++)
+            if (*q >= '0' && *q <= '9')
+                dig[n++] = *q;
+        dig[n] = 0;
+        *exp10 = atoi(q + 1);
+        for (int step = 0; step < 3; step++) {
+            char d2[24];
+            memcpy(d2, dig, n + 1);
+            uint64_t m = strtoull(d2, NULL, 10) + (uint64_t)(step == 1) - (uint64_t)(step == 2);
+            int e2 = *exp10;
+            snprintf(d2, sizeof d2, "%llu", (unsigned long long)m);
+            e2 += (int)strlen(d2) - (int)n;  /* carried (or borrowed) a digit */
+            snprintf(cand, sizeof cand, "%se%d", d2, e2 - (int)strlen(d2) + 1);
+            if (strtod(cand, NULL) == a) {
+                memcpy(dig, d2, strlen(d2) + 1);
+                *exp10 = e2;
+                goto found;
+            }
+        }
+    }
+found:
+    for (size_t n = strlen(dig); n > 1 && dig[n - 1] == '0'; n--)
+        dig[n - 1] = 0;
+}
+
+/* The significant digits and decimal exponent of a repr like 1.5e-07. */
+static void repr_digits(const char *repr, char dig[24], int *exp10)
+{
+    size_t n = 0;
+    int point = -1, lead = 0;
+    const char *q = repr[0] == '-' ? repr + 1 : repr;
+    for (; *q && *q != 'e'; q++) {
+        if (*q == '.') {
+            point = (int)n + lead;
+        } else if (n == 0 && *q == '0') {
+            lead++;
+        } else {
+            dig[n++] = *q;
+        }
+    }
+    dig[n] = 0;
+    if (point < 0)
+        point = (int)n + lead;  /* no point: it follows the last digit */
+    while (n > 1 && dig[n - 1] == '0')
+        dig[--n] = 0;
+    *exp10 = (*q ? atoi(q + 1) : 0) + point - lead - 1;
+}
+
+static void check_shortest(double d)
+{
+    char repr[32], want[24], got[24];
+    int we, ge;
+    if (d == 0)
+        return;  /* 0.0 and -0.0 are fixed cases above */
+    assert_int_equal(ml_json_fmt_double(repr, d), 0);
+    assert_true(strtod(repr, NULL) == d);
+    ref_shortest(fabs(d), want, &we);
+    repr_digits(repr, got, &ge);
+    if (strcmp(want, got) != 0 || we != ge)
+        fprintf(stderr, "%a: repr %s, reference %se%d\n", d, repr, want, we);
+    assert_string_equal(got, want);
+    assert_int_equal(ge, we);
+}
+
+/* Every power of two with its neighbours (where the gap below halves), the
+ * subnormals' ends, and random bit patterns (seed printed). */
+static void test_float_shortest(void **state)
+{
+    (void)state;
+    for (int k = -1074; k <= 1023; k++) {
+        double p = ldexp(1.0, k);
+        check_shortest(p);
+        check_shortest(nextafter(p, 0));
+        check_shortest(nextafter(p, INFINITY));
+    }
+    check_shortest(DBL_MAX);
+    check_shortest(DBL_MIN);
+    check_shortest(nextafter(DBL_MIN, 0));
+    uint64_t rng = tu_seed();
+    for (int i = 0; i < 20000; i++) {
+        uint64_t bits = tu_rand(&rng);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        if (isfinite(d) && d != 0)
+            check_shortest(d);
+        check_shortest((double)tu_rand_below(&rng, 1000000) / 1000.0);
+    }
 }
 
 static void expect_canon_text(const char *text, int want_ret, const char *want)
@@ -527,6 +627,8 @@ static void test_scanner_get(void **state)
         expect_get(bad[i], "a", ML_EMALFORMED, NULL);
     ml_span v;
     assert_int_equal(ml_json_get((ml_span){NULL, 0}, "a", &v), ML_EMALFORMED);
+    assert_int_equal(ml_json_get(span_of("{}"), NULL, &v), ML_EINVAL);
+    assert_int_equal(ml_json_get(span_of("{}"), "a", NULL), ML_EINVAL);
 }
 
 static void test_scanner_types(void **state)
@@ -650,7 +752,10 @@ static void test_scanner_iter(void **state)
         while ((r = ml_json_iter_next(&it, &k, &v)) == 1)
             ;
         assert_int_equal(r, ML_EMALFORMED);
+        assert_int_equal(ml_json_iter_next(&it, &k, &v), ML_EMALFORMED);  /* stays broken */
     }
+    assert_int_equal(ml_json_iter_init(&it, span_of("[1]")), 0);
+    assert_int_equal(ml_json_iter_next(&it, &k, NULL), ML_EINVAL);
 }
 
 /* ---- round-trip property over random values ----------------------------- */
@@ -791,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_pretty_refuses),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_float_repr),
+        cmocka_unit_test(test_float_shortest),
         cmocka_unit_test(test_numbers_text),
         cmocka_unit_test(test_int_limits),
         cmocka_unit_test(test_range_error_says_where),

@@ -25,39 +25,52 @@ typedef struct ml_span {
 } ml_span;
 
 /* Append the canonical encoding of v to out. On failure returns ML_ERANGE
- * (NaN/Inf) or ML_EMALFORMED (invalid UTF-8 / NUL in a key) and, when err is
- * non-NULL, writes a message naming the path, e.g. `payload.value[2]: NaN`. */
+ * (NaN/Inf) or ML_EMALFORMED (invalid UTF-8 / NUL in a key / nested deeper
+ * than ML_JSON_MAX_DEPTH), ML_EINVAL (v NULL) or ML_ENOMEM, appends nothing,
+ * and, when err is non-NULL, writes a message naming the path, e.g.
+ * `payload.value[2]: NaN`. */
 int ml_json_canon(ml_buf *out, const json_t *v, char *err, size_t errlen);
 
 /* Parse JSON text (one value, any type) and append its canonical encoding.
- * Errors: ML_EMALFORMED (syntax, invalid UTF-8, lone surrogate),
- * ML_ERANGE (integer beyond int64, float overflow); err says where. */
+ * Errors: ML_EMALFORMED (syntax, invalid UTF-8, lone surrogate, NUL in a key),
+ * ML_ERANGE (integer beyond int64, float overflow); err says where, as
+ * `line 1, column 12 (byte 11): <jansson's text>`. Appends nothing on error. */
 int ml_json_canon_text(ml_buf *out, const char *text, size_t len, char *err,
                        size_t errlen);
 
 /* Append a JSON string literal (with quotes) for UTF-8 input, escaped as
- * Python's ensure_ascii does. ML_EMALFORMED on invalid UTF-8. */
+ * Python's ensure_ascii does. ML_EMALFORMED on invalid UTF-8 (overlong forms
+ * and encoded surrogates included), appending nothing. NUL bytes are fine. */
 int ml_json_put_str(ml_buf *out, const char *utf8, size_t len);
 
 /* Python repr() of a finite double into out (NUL-terminated, at most 32 bytes
- * with the NUL). ML_ERANGE for NaN or infinity. */
+ * with the NUL). ML_ERANGE for NaN or infinity. Exact integer arithmetic: no
+ * dependence on the locale or on libc's printf. */
 int ml_json_fmt_double(char out[32], double d);
 
 /* Re-print canonical JSON text the way json.dumps(indent=2) does, with every
  * line after the first indented by `depth` extra levels (2 spaces each), so a
- * value can be nested inside a larger pretty document. Input must be canonical
- * (as produced above); ML_EMALFORMED otherwise. */
+ * value can be nested inside a larger pretty document. No trailing newline.
+ * Input must be canonical (as produced above: no whitespace, ASCII only);
+ * ML_EMALFORMED otherwise, ML_EINVAL for depth outside 0..ML_JSON_MAX_DEPTH.
+ * Appends nothing on error. */
 int ml_json_pretty(ml_buf *out, const char *canon, size_t len, int depth);
 
-/* Scanner over canonical text, with no allocation:
- * ml_json_get: value span of member `key` of the top-level object `obj`.
- *   Returns 0, ML_ENOTFOUND, or ML_EMALFORMED (obj is not an object). */
+/* Scanner over canonical text, with no allocation. It checks bounds on every
+ * read but validates only what it walks over: a span it returns from text
+ * that is not canonical may itself be malformed.
+ * ml_json_get: value span of member `key` (raw UTF-8, compared with the
+ *   decoded key) of the top-level object `obj`.
+ *   Returns 0, ML_ENOTFOUND, or ML_EMALFORMED (obj is not an object, or is
+ *   broken before the key is found). */
 int ml_json_get(ml_span obj, const char *key, ml_span *val);
 /* Type tests on a value span. */
-int ml_json_is_string(ml_span v);
-int ml_json_is_int(ml_span v);      /* integer literal (no '.', 'e') */
-/* Decode a JSON string literal into UTF-8 (appended to out; NUL-terminated).
- * ML_EINVAL if v is not a string, ML_EMALFORMED on a bad escape. */
+int ml_json_is_string(ml_span v);  /* 1: exactly one string literal */
+int ml_json_is_int(ml_span v);     /* 1: integer literal (no '.', 'e') */
+/* Decode a JSON string literal into UTF-8 (appended to out; NUL-terminated;
+ * a \u0000 becomes a NUL byte, so use out->len). ML_EINVAL if v does not
+ * start with '"'; ML_EMALFORMED on a bad escape, a lone surrogate, a raw
+ * control byte, no closing quote or bytes after it; nothing appended then. */
 int ml_json_str_decode(ml_span v, ml_buf *out);
 /* Integer literal -> int64. ML_EINVAL if not an integer, ML_ERANGE overflow. */
 int ml_json_int_value(ml_span v, int64_t *out);

@@ -725,6 +725,12 @@ out:
  * Token scanning shared by the pretty printer and the scanner
  * ====================================================================== */
 
+/* What each short escape stands for (0: not a short escape). */
+static const char unesc_short[128] = {
+    ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n',   ['r'] = '\r', ['t'] = '\t',
+};
+
 static int hex4(const char *p, const char *end)
 {
     if (end - p < 4)
@@ -763,7 +769,7 @@ static const char *scan_string(const char *p, const char *end)
             if (hex4(p + 1, end) < 0)
                 return NULL;
             p += 4;
-        } else if (!strchr("\"\\/bfnrt", *p) || *p == 0) {
+        } else if ((unsigned char)*p >= 128 || !unesc_short[(unsigned char)*p]) {
             return NULL;
         }
     }
@@ -988,10 +994,19 @@ static const char *skip_string(const char *p, const char *end)
     return NULL;
 }
 
+/* The bytes skip_container stops at. */
+static const uint8_t structural[256] = {
+    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
+};
+
 static const char *skip_container(const char *p, const char *end)
 {
     size_t depth = 0;
-    while (p < end) {
+    for (;;) {
+        while (p < end && !structural[(uint8_t)*p])
+            p++;
+        if (p >= end)
+            return NULL;
         char ch = *p;
         if (ch == '"') {
             if (!(p = skip_string(p, end)))
@@ -1000,11 +1015,10 @@ static const char *skip_container(const char *p, const char *end)
         }
         if (ch == '{' || ch == '[')
             depth++;
-        else if ((ch == '}' || ch == ']') && --depth == 0)
+        else if (--depth == 0)
             return p + 1;
         p++;
     }
-    return NULL;
 }
 
 static const char *skip_value(const char *p, const char *end)
@@ -1031,37 +1045,51 @@ int ml_json_iter_init(ml_json_iter *it, ml_span v)
     return 0;
 }
 
-/* The key literal and colon of an object member at it->p. */
-static int iter_key(ml_json_iter *it, ml_span *key)
+/* The key literal and colon of an object member at p; returns what
+ * follows the colon, or NULL. */
+static const char *iter_key(const char *p, const char *end, ml_span *key)
 {
-    const char *q = it->p < it->end && *it->p == '"' ? skip_string(it->p, it->end) : NULL;
-    if (!q || q >= it->end || *q != ':')
-        return ML_EMALFORMED;
+    const char *q = p < end && *p == '"' ? skip_string(p, end) : NULL;
+    if (!q || q >= end || *q != ':')
+        return NULL;
     if (key)
-        *key = (ml_span){it->p, (size_t)(q - it->p)};
-    it->p = q + 1;
-    return 0;
+        *key = (ml_span){p, (size_t)(q - p)};
+    return q + 1;
+}
+
+/* One item at it->p; NULL if malformed. */
+static const char *iter_item(ml_json_iter *it, ml_span *key, ml_span *val)
+{
+    const char *p = it->p, *q;
+    if (it->started && *p++ != ',')
+        return NULL;
+    if (key)
+        *key = (ml_span){NULL, 0};
+    if (it->close == '}' && !(p = iter_key(p, it->end, key)))
+        return NULL;
+    if (!(q = skip_value(p, it->end)))
+        return NULL;
+    *val = (ml_span){p, (size_t)(q - p)};
+    return q;
 }
 
 int ml_json_iter_next(ml_json_iter *it, ml_span *key, ml_span *val)
 {
+    const char *q;
+    if (!val)
+        return ML_EINVAL;
     if (!it->p || it->p >= it->end)
         return ML_EMALFORMED;
-    if (*it->p == it->close)
-        return it->p + 1 == it->end ? 0 : ML_EMALFORMED;
-    if (it->started && *it->p++ != ',')
-        return ML_EMALFORMED;
-    if (key)
-        *key = (ml_span){NULL, 0};
-    if (it->close == '}' && iter_key(it, key))
-        return ML_EMALFORMED;
-    const char *q = skip_value(it->p, it->end);
-    if (!q)
-        return ML_EMALFORMED;
-    *val = (ml_span){it->p, (size_t)(q - it->p)};
-    it->p = q;
+    if (*it->p == it->close) {
+        if (it->p + 1 == it->end)
+            return 0;
+        q = NULL;
+    } else {
+        q = iter_item(it, key, val);
+    }
+    it->p = q;  /* NULL: a broken container stays broken on later calls */
     it->started = 1;
-    return 1;
+    return q ? 1 : ML_EMALFORMED;
 }
 
 /* Decode the escape at p (p[0] == '\\') into UTF-8 u[0..*ulen). Returns the
@@ -1071,10 +1099,9 @@ static size_t unescape(const char *p, const char *end, uint8_t u[4], size_t *ule
 {
     if (end - p < 2)
         return 0;
-    const char *s = strchr("\"\\/bfnrt", p[1]);
-    if (s && p[1]) {
-        static const char to[] = "\"\\/\b\f\n\r\t";
-        u[0] = (uint8_t)to[s - "\"\\/bfnrt"];
+    unsigned char e = (unsigned char)p[1];
+    if (e < 128 && unesc_short[e]) {
+        u[0] = (uint8_t)unesc_short[e];
         *ulen = 1;
         return 2;
     }
@@ -1163,6 +1190,8 @@ int ml_json_get(ml_span obj, const char *key, ml_span *val)
 {
     ml_json_iter it;
     ml_span k, v;
+    if (!key || !val)
+        return ML_EINVAL;
     size_t klen = strlen(key);
     int ret = ml_json_iter_init(&it, obj);
     if (ret == 0 && it.close != '}')
