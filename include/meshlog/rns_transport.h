@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+// The Reticulum transport core of an endpoint node, sans-I/O. It sits between
+// the interface drivers (src/rns/iface/) and the application: bytes come in as
+// (interface id, bytes, now), packets to send go out through a queue of
+// (interface id, bytes), and rns_transport_deadline() says when to call
+// rns_transport_tick() next. No socket, clock or RNG call happens inside; the
+// random bytes come from a callback.
+//
+// It owns: the local destinations (identity, proof strategy, announce app
+// data), the table of known destinations learned from announces (public key,
+// app data, and the path: hops, next hop transport id, receiving interface,
+// expiry, recent random blobs against replays), the duplicate packet filter,
+// path requests (sent, and answered for local destinations with a
+// PATH_RESPONSE announce), the links (initiated here, or accepted for local
+// destinations) keyed by link id, and receipts for single packets sent.
+// It is not a transport node (it never forwards other nodes' packets), but it
+// speaks to one: a packet for a destination more than one hop away (or one hop
+// away through a shared instance) is rewritten to HEADER_2 and addressed to the
+// next hop learned from the announce.
+//
+// IFAC is applied here, per interface: drivers move raw frames' contents only.
+// Wire facts: docs/reticulum-notes.md (A.2, A.6-A.9, A.12-A.14).
+#ifndef MESHLOG_RNS_TRANSPORT_H
+#define MESHLOG_RNS_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshlog/buf.h"
+#include "meshlog/rns_identity.h"
+#include "meshlog/rns_ifac.h"
+#include "meshlog/rns_link.h"
+
+#define RNS_TRANSPORT_MAX_IFACES 64
+#define RNS_TRANSPORT_MAX_DESTS 32
+#define RNS_PATH_EXPIRY (7.0 * 86400.0)     /* seconds a learned path lives */
+#define RNS_PATH_REQUEST_TIMEOUT 15.0       /* seconds */
+
+/* Log levels, as ml_log_fn in store.h. */
+enum { RNS_LOG_ERROR = 0, RNS_LOG_WARN = 1, RNS_LOG_INFO = 2, RNS_LOG_DEBUG = 3 };
+typedef void (*rns_log_fn)(void *ctx, int level, const char *msg);
+
+typedef struct rns_transport rns_transport;
+
+typedef struct rns_transport_config {
+    rns_rng_fn rng;          /* required: all randomness (keys, IVs, tags, blobs) */
+    void *rng_ctx;
+    rns_log_fn log;          /* NULL: silent */
+    void *log_ctx;
+} rns_transport_config;
+
+/* Creates a core. *out is owned by the caller: rns_transport_free().
+ * 0, ML_EINVAL (no rng), ML_ENOMEM. */
+int rns_transport_new(rns_transport **out, const rns_transport_config *cfg);
+/* Frees everything: links (wiped), queues, tables, interfaces' IFAC. NULL ok. */
+void rns_transport_free(rns_transport *t);
+
+/* ---- interfaces -------------------------------------------------------------- */
+
+/* What the core needs to know about an interface. */
+typedef struct rns_iface_props {
+    const char *name;        /* for logs; copied (may be NULL) */
+    uint32_t hw_mtu;         /* largest packet it carries (0: 500) */
+    int autoconf_mtu;        /* 1: links over it may signal hw_mtu (TCP, local) */
+    int shared_instance;     /* 1: the connection to a shared instance (rnsd) */
+    rns_ifac *ifac;          /* access codes, or NULL; the core takes ownership
+                                (even when the call fails) */
+} rns_iface_props;
+
+/* Adds an interface; *iface_id receives its id (>= 0, never reused).
+ * 0, ML_ENOMEM, ML_ETOOBIG (RNS_TRANSPORT_MAX_IFACES in use). */
+int rns_transport_add_iface(rns_transport *t, const rns_iface_props *props, int *iface_id);
+/* Removes an interface (a TCP server's client that went away): paths through
+ * it are forgotten; links over it stay and time out unless the peer comes back
+ * on another path. Queued output for it is dropped. 0 or ML_ENOTFOUND. */
+int rns_transport_remove_iface(rns_transport *t, int iface_id);
+/* Up/down (a TCP client reconnecting): nothing is queued for a down interface.
+ * Paths and links over it are kept, so links survive a reconnect. */
+int rns_transport_iface_set_up(rns_transport *t, int iface_id, int up);
+
+/* ---- local destinations ---------------------------------------------------------- */
+
+enum rns_proof_strategy { RNS_PROVE_NONE = 0, RNS_PROVE_ALL = 1 };
+
+typedef struct rns_dest_params {
+    const rns_identity *identity;  /* with private keys; copied */
+    const char *app_name;
+    const char *const *aspects;
+    size_t n_aspects;
+    enum rns_proof_strategy proof; /* single packets and link packets */
+    int accept_links;              /* 1: answer LINKREQUESTs */
+    const uint8_t *app_data;       /* announced; copied; may be NULL */
+    size_t app_data_len;
+} rns_dest_params;
+
+/* Registers a SINGLE destination. dest_hash (16) receives its hash.
+ * 0, ML_EINVAL (names, identity without private key), ML_EEXIST, ML_ETOOBIG, ML_ENOMEM. */
+int rns_transport_register(rns_transport *t, const rns_dest_params *dp, uint8_t *dest_hash);
+/* Replaces a local destination's announce app data. 0, ML_ENOTFOUND, ML_ENOMEM. */
+int rns_transport_set_app_data(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                               const uint8_t *app_data, size_t len);
+/* Queues an announce of a local destination on every interface that is up.
+ * 0, ML_ENOTFOUND, ML_ENOMEM, or the rng's error. */
+int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN], double now);
+
+/* ---- paths and identities ---------------------------------------------------------- */
+
+/* 1 if a path to dest is known (and not expired), else 0. *hops (may be NULL)
+ * receives its hop count. */
+int rns_transport_has_path(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now,
+                           unsigned *hops);
+/* Queues a path request for dest on every interface that is up. 0, ML_ENOMEM. */
+int rns_transport_request_path(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now);
+/* Identity.recall: the 64-byte public key announced for dest (copied to pub,
+ * may be NULL) and a borrowed pointer to its app data (valid until the next
+ * call into the core; NULL when none). 0 or ML_ENOTFOUND. */
+int rns_transport_recall(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], uint8_t *pub,
+                         const uint8_t **app_data, size_t *app_data_len);
+
+/* ---- sending ------------------------------------------------------------------------ */
+
+/* Encrypts data to a known SINGLE destination and queues it (HEADER_2 when the
+ * path asks for it; broadcast on every interface when no path is known).
+ * packet_hash (32, may be NULL) names the receipt: an RNS_TEV_PROOF event
+ * follows when the destination proves it, RNS_TEV_RECEIPT_TIMEOUT if not.
+ * 0, ML_ENOTFOUND (identity unknown), ML_ETOOBIG (> RNS_ENCRYPTED_MDU), ML_ENOMEM. */
+int rns_transport_send(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const uint8_t *data,
+                       size_t len, double now, uint8_t *packet_hash);
+
+/* Opens a link to a known destination. link_id (16) receives its id; the link
+ * is reachable with rns_transport_link(). 0, ML_ENOTFOUND (identity unknown),
+ * ML_ENOMEM, or the link's error. */
+int rns_transport_link_open(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now,
+                            uint8_t *link_id);
+/* The link with this id, borrowed (valid until its RNS_LINK_EV_CLOSED event
+ * has been popped and the next call into the core), or NULL. After calling
+ * rns_link_send/request/respond/close on it, call rns_transport_flush(). */
+rns_link *rns_transport_link(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
+/* Moves what links have queued into the output and event queues. 0 or ML_ENOMEM. */
+int rns_transport_flush(rns_transport *t, double now);
+
+/* ---- input, timers, output ------------------------------------------------------------ */
+
+/* One packet (as deframed: IFAC still on) received on an interface. Refused
+ * input is counted and logged, never fatal: returns 0 when the packet was
+ * taken or dropped, ML_ENOTFOUND (no such interface), ML_ENOMEM. */
+int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, size_t len,
+                          double now);
+/* Runs link timers, receipt and path-request timeouts. 0 or ML_ENOMEM. */
+int rns_transport_tick(rns_transport *t, double now);
+/* The next `now` at which rns_transport_tick() has work (a large value when none). */
+double rns_transport_deadline(const rns_transport *t);
+
+/* Moves the oldest packet to send into out (appended; IFAC applied) and its
+ * interface into *iface_id. 1 when moved, 0 when none. */
+int rns_transport_pop_output(rns_transport *t, int *iface_id, ml_buf *out);
+
+/* What the core tells the application. */
+enum rns_tev_type {
+    RNS_TEV_ANNOUNCE,        /* dest, identity_hash, public_key, name_hash, hops,
+                                data = app data (has_app_data), path_response */
+    RNS_TEV_DATA,            /* dest (local), data = decrypted single packet */
+    RNS_TEV_PROOF,           /* packet_hash proved by dest; rtt */
+    RNS_TEV_RECEIPT_TIMEOUT, /* packet_hash was not proved in time */
+    RNS_TEV_LINK,            /* link_id, dest (the link's destination), link_ev */
+};
+
+typedef struct rns_tev {
+    enum rns_tev_type type;
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t link_id[RNS_HASHLEN];
+    uint8_t identity_hash[RNS_HASHLEN];
+    uint8_t public_key[RNS_KEYSIZE];
+    uint8_t name_hash[RNS_NAME_HASHLEN];
+    uint8_t packet_hash[RNS_FULL_HASHLEN];
+    unsigned hops;
+    int has_app_data;
+    int path_response;       /* the announce answered a path request */
+    int initiator;           /* RNS_TEV_LINK: 1 if we opened the link */
+    double rtt;              /* seconds */
+    ml_buf data;             /* owned by the event */
+    rns_link_event link_ev;  /* RNS_TEV_LINK; owned by the event */
+} rns_tev;
+
+/* Moves the oldest event into *ev; the caller calls rns_tev_clear(). 1 or 0. */
+int rns_transport_pop_event(rns_transport *t, rns_tev *ev);
+void rns_tev_clear(rns_tev *ev);   /* NULL ok */
+
+/* Counters, for status output and tests. */
+typedef struct rns_transport_stats {
+    uint64_t rx_packets, tx_packets;
+    uint64_t dropped_malformed, dropped_ifac, dropped_duplicate, dropped_announce;
+    uint64_t dropped_unroutable;
+} rns_transport_stats;
+rns_transport_stats rns_transport_get_stats(const rns_transport *t);
+
+/* This core's ephemeral transport id (random per instance, as in a reference
+ * node with transport disabled). Borrowed, 16 bytes. */
+const uint8_t *rns_transport_id(const rns_transport *t);
+
+#endif

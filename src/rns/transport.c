@@ -1,0 +1,1252 @@
+// SPDX-License-Identifier: MIT
+// The Reticulum transport core of an endpoint (see rns_transport.h): the tables
+// that say who exists and how to reach them, the duplicate filter, and the
+// glue between received packets, local destinations and links. Everything it
+// wants to send goes through one output queue and everything the application
+// should see through one event queue, so the daemon's event loop, the tests
+// and the fuzzer drive it the same way.
+#include <float.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meshlog/crypto.h"
+#include "meshlog/error.h"
+#include "meshlog/rns_announce.h"
+#include "meshlog/rns_destination.h"
+#include "meshlog/rns_packet.h"
+#include "meshlog/rns_pathreq.h"
+#include "meshlog/rns_proof.h"
+#include "meshlog/rns_transport.h"
+
+#define MAX_KNOWN 4096
+#define MAX_BLOBS 16           /* random blobs remembered per destination */
+#define MAX_RECEIPTS 256
+#define MAX_LINKS 256
+#define MAX_QUEUE 4096         /* output packets waiting for the driver */
+#define DUP_SLOTS 4096         /* per generation; power of two */
+#define DUP_GEN_MAX (DUP_SLOTS / 2)
+#define PATHREQ_SEEN 256
+#define BASE_MTU 500u
+
+struct iface {
+    int id;
+    int up;
+    char name[48];
+    uint32_t hw_mtu;
+    int autoconf;
+    int shared;
+    rns_ifac *ifac;
+};
+
+struct ldest {
+    uint8_t hash[RNS_HASHLEN];
+    uint8_t name_hash[RNS_NAME_HASHLEN];
+    rns_identity *id;
+    enum rns_proof_strategy proof;
+    int accept_links;
+    ml_buf app_data;
+};
+
+/* A destination heard of: its key and, while not expired, a path to it. */
+struct known {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t pub[RNS_KEYSIZE];
+    ml_buf app_data;
+    int has_app_data;
+    int has_path;
+    unsigned hops;
+    uint8_t next_hop[RNS_HASHLEN];
+    int via_transport;            /* the announce came HEADER_2 through next_hop */
+    int iface;
+    double expires, last_seen;
+    uint64_t emitted;
+    uint8_t blobs[MAX_BLOBS][RNS_RANDOM_HASHLEN];
+    unsigned n_blobs, blob_next;
+};
+
+struct tlink {
+    rns_link *l;
+    uint8_t id[RNS_HASHLEN];
+    uint8_t dest[RNS_HASHLEN];
+    int iface;                    /* -1: every interface */
+    int initiator;
+    int dead;                     /* CLOSED event queued: reap on the next call */
+};
+
+struct receipt {
+    uint8_t hash[RNS_FULL_HASHLEN];
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t pub[RNS_KEYSIZE];
+    double sent, expires;
+};
+
+struct dupgen {
+    uint8_t (*h)[RNS_FULL_HASHLEN];
+    uint8_t *used;
+    size_t count;
+};
+
+struct onode {
+    struct onode *next;
+    int iface;
+    ml_buf pkt;
+};
+
+struct enode {
+    struct enode *next;
+    rns_tev ev;
+};
+
+struct rns_transport {
+    rns_transport_config cfg;
+    uint8_t transport_id[RNS_HASHLEN];
+    struct iface ifaces[RNS_TRANSPORT_MAX_IFACES];
+    size_t n_ifaces;
+    int next_iface_id;
+    struct ldest dests[RNS_TRANSPORT_MAX_DESTS];
+    size_t n_dests;
+    struct known *known;
+    size_t n_known, cap_known;
+    struct tlink links[MAX_LINKS];
+    size_t n_links;
+    struct receipt receipts[MAX_RECEIPTS];
+    size_t n_receipts;
+    struct dupgen dup[2];         /* [0] current, [1] previous generation */
+    rns_pathreq_seen *pr_seen;
+    struct onode *out_head, *out_tail;
+    size_t n_out;
+    struct enode *ev_head, *ev_tail;
+    rns_transport_stats stats;
+};
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static void tlog(const rns_transport *t, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void tlog(const rns_transport *t, int level, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    if (!t->cfg.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    t->cfg.log(t->cfg.log_ctx, level, msg);
+}
+
+/* Short hex of a hash for log lines (static buffer per slot). */
+static const char *hx(const uint8_t *h, int slot)
+{
+    static char buf[2][2 * RNS_HASHLEN + 1];
+    ml_hex(buf[slot & 1], h, RNS_HASHLEN);
+    return buf[slot & 1];
+}
+
+static struct iface *iface_get(rns_transport *t, int id)
+{
+    for (size_t i = 0; i < t->n_ifaces; i++)
+        if (t->ifaces[i].id == id)
+            return &t->ifaces[i];
+    return NULL;
+}
+
+static struct ldest *ldest_get(rns_transport *t, const uint8_t hash[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->n_dests; i++)
+        if (memcmp(t->dests[i].hash, hash, RNS_HASHLEN) == 0)
+            return &t->dests[i];
+    return NULL;
+}
+
+static struct known *known_get(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->n_known; i++)
+        if (memcmp(t->known[i].dest, dest, RNS_HASHLEN) == 0)
+            return &t->known[i];
+    return NULL;
+}
+
+static struct tlink *link_get(rns_transport *t, const uint8_t id[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->n_links; i++)
+        if (!t->links[i].dead && memcmp(t->links[i].id, id, RNS_HASHLEN) == 0)
+            return &t->links[i];
+    return NULL;
+}
+
+static int path_valid(const struct known *k, double now)
+{
+    return k->has_path && now < k->expires;
+}
+
+/* ---- queues ------------------------------------------------------------------------ */
+
+static rns_tev *push_event(rns_transport *t, enum rns_tev_type type)
+{
+    struct enode *n = calloc(1, sizeof *n);
+
+    if (!n)
+        return NULL;
+    n->ev.type = type;
+    if (t->ev_tail)
+        t->ev_tail->next = n;
+    else
+        t->ev_head = n;
+    t->ev_tail = n;
+    return &n->ev;
+}
+
+/* Queues raw for one interface, with its access code. Drops quietly when the
+ * interface is gone or down, or the queue is full (the driver is not draining). */
+static int queue_on(rns_transport *t, struct iface *ifc, const uint8_t *raw, size_t len)
+{
+    struct onode *n;
+    int ret;
+
+    if (!ifc->up || t->n_out >= MAX_QUEUE)
+        return 0;
+    if (!(n = calloc(1, sizeof *n)))
+        return ML_ENOMEM;
+    if ((ret = rns_ifac_outbound(ifc->ifac, &n->pkt, raw, len))) {
+        free(n);
+        return ret == ML_ENOMEM ? ret : 0;
+    }
+    n->iface = ifc->id;
+    if (t->out_tail)
+        t->out_tail->next = n;
+    else
+        t->out_head = n;
+    t->out_tail = n;
+    t->n_out++;
+    t->stats.tx_packets++;
+    return 0;
+}
+
+static int queue_iface(rns_transport *t, int iface_id, const uint8_t *raw, size_t len)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+    return ifc ? queue_on(t, ifc, raw, len) : 0;
+}
+
+static int queue_broadcast(rns_transport *t, const uint8_t *raw, size_t len)
+{
+    int ret = 0;
+    for (size_t i = 0; i < t->n_ifaces && ret == 0; i++)
+        ret = queue_on(t, &t->ifaces[i], raw, len);
+    return ret;
+}
+
+int rns_transport_pop_output(rns_transport *t, int *iface_id, ml_buf *out)
+{
+    struct onode *n = t->out_head;
+    int ret;
+
+    if (!n)
+        return 0;
+    t->out_head = n->next;
+    if (!t->out_head)
+        t->out_tail = NULL;
+    t->n_out--;
+    *iface_id = n->iface;
+    ret = ml_buf_append(out, n->pkt.p, n->pkt.len) ? ML_ENOMEM : 1;
+    ml_buf_free(&n->pkt);
+    free(n);
+    return ret;
+}
+
+int rns_transport_pop_event(rns_transport *t, rns_tev *ev)
+{
+    struct enode *n = t->ev_head;
+
+    if (!n)
+        return 0;
+    t->ev_head = n->next;
+    if (!t->ev_head)
+        t->ev_tail = NULL;
+    *ev = n->ev;
+    free(n);
+    return 1;
+}
+
+void rns_tev_clear(rns_tev *ev)
+{
+    if (!ev)
+        return;
+    ml_buf_free(&ev->data);
+    rns_link_event_clear(&ev->link_ev);
+    memset(ev, 0, sizeof *ev);
+}
+
+/* ---- duplicate filter ------------------------------------------------------------ */
+
+static size_t dup_slot(const uint8_t h[RNS_FULL_HASHLEN])
+{
+    size_t s = 0;
+    memcpy(&s, h, sizeof s);
+    return s & (DUP_SLOTS - 1);
+}
+
+static int dup_in(const struct dupgen *g, const uint8_t h[RNS_FULL_HASHLEN])
+{
+    for (size_t i = dup_slot(h), n = 0; n < DUP_SLOTS; n++, i = (i + 1) & (DUP_SLOTS - 1)) {
+        if (!g->used[i])
+            return 0;
+        if (memcmp(g->h[i], h, RNS_FULL_HASHLEN) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Adds h to the current generation; when it is half full, it becomes the
+ * previous one, so memory stays bounded and recent hashes are kept. */
+static void dup_add(rns_transport *t, const uint8_t h[RNS_FULL_HASHLEN])
+{
+    struct dupgen *g = &t->dup[0], tmp;
+    size_t i = dup_slot(h);
+
+    if (g->count >= DUP_GEN_MAX) {
+        tmp = t->dup[1];
+        t->dup[1] = t->dup[0];
+        memset(tmp.used, 0, DUP_SLOTS);
+        tmp.count = 0;
+        t->dup[0] = tmp;
+        g = &t->dup[0];
+    }
+    while (g->used[i])
+        i = (i + 1) & (DUP_SLOTS - 1);
+    memcpy(g->h[i], h, RNS_FULL_HASHLEN);
+    g->used[i] = 1;
+    g->count++;
+}
+
+static int dup_seen(const rns_transport *t, const uint8_t h[RNS_FULL_HASHLEN])
+{
+    return dup_in(&t->dup[0], h) || dup_in(&t->dup[1], h);
+}
+
+/* Packets the filter lets through even when seen: keepalives and resource or
+ * channel traffic repeat byte for byte; announces of SINGLE destinations are
+ * re-heard through other paths and judged by their random blobs instead. */
+static int filter_exempt(const rns_packet *p)
+{
+    switch (p->context) {
+    case RNS_CTX_KEEPALIVE:
+    case RNS_CTX_RESOURCE:
+    case RNS_CTX_RESOURCE_REQ:
+    case RNS_CTX_RESOURCE_PRF:
+    case RNS_CTX_CACHE_REQUEST:
+    case RNS_CTX_CHANNEL:
+        return 1;
+    default:
+        return p->packet_type == RNS_PACKET_ANNOUNCE && p->dest_type == RNS_DEST_SINGLE;
+    }
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+static int dup_init(struct dupgen *g)
+{
+    g->h = calloc(DUP_SLOTS, sizeof *g->h);
+    g->used = calloc(DUP_SLOTS, 1);
+    g->count = 0;
+    return g->h && g->used ? 0 : ML_ENOMEM;
+}
+
+int rns_transport_new(rns_transport **out, const rns_transport_config *cfg)
+{
+    rns_transport *t = NULL;
+    uint8_t r[16];
+    int ret = ML_EINVAL;
+
+    *out = NULL;
+    if (!cfg || !cfg->rng)
+        return ML_EINVAL;
+    if (!(t = calloc(1, sizeof *t)))
+        return ML_ENOMEM;
+    t->cfg = *cfg;
+    if ((ret = dup_init(&t->dup[0])) || (ret = dup_init(&t->dup[1])) ||
+        (ret = rns_pathreq_seen_new(&t->pr_seen, PATHREQ_SEEN)))
+        goto out;
+    if ((ret = t->cfg.rng(t->cfg.rng_ctx, r, sizeof r)))
+        goto out;
+    rns_random_hash(t->transport_id, r);
+    *out = t;
+    t = NULL;
+out:
+    rns_transport_free(t);
+    return ret;
+}
+
+static void free_queues(rns_transport *t)
+{
+    rns_tev ev;
+    int ifc;
+    ml_buf b = ML_BUF_INIT;
+
+    while (rns_transport_pop_output(t, &ifc, &b) == 1)
+        ml_buf_reset(&b);
+    ml_buf_free(&b);
+    while (rns_transport_pop_event(t, &ev) == 1)
+        rns_tev_clear(&ev);
+}
+
+void rns_transport_free(rns_transport *t)
+{
+    if (!t)
+        return;
+    free_queues(t);
+    for (size_t i = 0; i < t->n_ifaces; i++)
+        rns_ifac_free(t->ifaces[i].ifac);
+    for (size_t i = 0; i < t->n_dests; i++) {
+        rns_identity_free(t->dests[i].id);
+        ml_buf_free(&t->dests[i].app_data);
+    }
+    for (size_t i = 0; i < t->n_known; i++)
+        ml_buf_free(&t->known[i].app_data);
+    free(t->known);
+    for (size_t i = 0; i < t->n_links; i++)
+        rns_link_free(t->links[i].l);
+    for (int g = 0; g < 2; g++) {
+        free(t->dup[g].h);
+        free(t->dup[g].used);
+    }
+    rns_pathreq_seen_free(t->pr_seen);
+    free(t);
+}
+
+/* ---- interfaces ------------------------------------------------------------------------- */
+
+int rns_transport_add_iface(rns_transport *t, const rns_iface_props *props, int *iface_id)
+{
+    struct iface *ifc;
+
+    if (t->n_ifaces >= RNS_TRANSPORT_MAX_IFACES) {
+        rns_ifac_free(props->ifac);
+        return ML_ETOOBIG;
+    }
+    ifc = &t->ifaces[t->n_ifaces++];
+    memset(ifc, 0, sizeof *ifc);
+    ifc->id = t->next_iface_id++;
+    ifc->up = 1;
+    snprintf(ifc->name, sizeof ifc->name, "%s", props->name ? props->name : "iface");
+    ifc->hw_mtu = props->hw_mtu ? props->hw_mtu : BASE_MTU;
+    ifc->autoconf = props->autoconf_mtu;
+    ifc->shared = props->shared_instance;
+    ifc->ifac = props->ifac;
+    *iface_id = ifc->id;
+    return 0;
+}
+
+/* Drops queued output for an interface that no longer exists. */
+static void purge_output(rns_transport *t, int iface_id)
+{
+    struct onode **pp = &t->out_head, *n;
+
+    t->out_tail = NULL;
+    while ((n = *pp)) {
+        if (n->iface == iface_id) {
+            *pp = n->next;
+            ml_buf_free(&n->pkt);
+            free(n);
+            t->n_out--;
+            continue;
+        }
+        t->out_tail = n;
+        pp = &n->next;
+    }
+}
+
+int rns_transport_remove_iface(rns_transport *t, int iface_id)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    rns_ifac_free(ifc->ifac);
+    *ifc = t->ifaces[--t->n_ifaces];
+    for (size_t i = 0; i < t->n_known; i++)
+        if (t->known[i].iface == iface_id)
+            t->known[i].has_path = 0;
+    for (size_t i = 0; i < t->n_links; i++)
+        if (t->links[i].iface == iface_id)
+            t->links[i].iface = -1;
+    purge_output(t, iface_id);
+    return 0;
+}
+
+int rns_transport_iface_set_up(rns_transport *t, int iface_id, int up)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    ifc->up = up ? 1 : 0;
+    if (!up)
+        purge_output(t, iface_id);
+    return 0;
+}
+
+/* ---- local destinations ----------------------------------------------------------------- */
+
+static int copy_identity(rns_identity **out, const rns_identity *id)
+{
+    uint8_t priv[RNS_KEYSIZE];
+    int ret = rns_identity_private_key(id, priv);
+
+    if (ret == 0)
+        ret = rns_identity_from_private(out, priv);
+    ml_wipe(priv, sizeof priv);
+    return ret;
+}
+
+int rns_transport_register(rns_transport *t, const rns_dest_params *dp, uint8_t *dest_hash)
+{
+    struct ldest d;
+    int ret;
+
+    memset(&d, 0, sizeof d);
+    if (!dp || !dp->identity || !rns_identity_has_private(dp->identity))
+        return ML_EINVAL;
+    if (t->n_dests >= RNS_TRANSPORT_MAX_DESTS)
+        return ML_ETOOBIG;
+    if ((ret = rns_destination_hash_for(d.hash, d.name_hash, RNS_DEST_SINGLE, dp->app_name,
+                                        dp->aspects, dp->n_aspects, dp->identity)))
+        return ret;
+    if (ldest_get(t, d.hash))
+        return ML_EEXIST;
+    if ((ret = copy_identity(&d.id, dp->identity)))
+        return ret;
+    if (dp->app_data_len && (ret = ml_buf_append(&d.app_data, dp->app_data, dp->app_data_len))) {
+        rns_identity_free(d.id);
+        return ret;
+    }
+    d.proof = dp->proof;
+    d.accept_links = dp->accept_links;
+    t->dests[t->n_dests++] = d;
+    if (dest_hash)
+        memcpy(dest_hash, d.hash, RNS_HASHLEN);
+    tlog(t, RNS_LOG_INFO, "registered destination %s", hx(d.hash, 0));
+    return 0;
+}
+
+int rns_transport_set_app_data(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                               const uint8_t *app_data, size_t len)
+{
+    struct ldest *d = ldest_get(t, dest_hash);
+
+    if (!d)
+        return ML_ENOTFOUND;
+    ml_buf_reset(&d->app_data);
+    return len ? ml_buf_append(&d->app_data, app_data, len) : 0;
+}
+
+/* Builds an announce of d (context NONE or PATH_RESPONSE) into out. */
+static int make_announce(rns_transport *t, const struct ldest *d, uint8_t context, double now,
+                         ml_buf *out)
+{
+    uint8_t r16[16];
+    rns_announce_params ap;
+    int ret;
+
+    if ((ret = t->cfg.rng(t->cfg.rng_ctx, r16, sizeof r16)))
+        return ret;
+    memset(&ap, 0, sizeof ap);
+    ap.name_hash = d->name_hash;
+    ap.random16 = r16;
+    ap.now = now > 0 ? (uint64_t)now : 0;
+    ap.app_data = d->app_data.len ? d->app_data.p : NULL;
+    ap.app_data_len = d->app_data.len;
+    ap.context = context;
+    return rns_announce_make(out, d->id, &ap);
+}
+
+int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN], double now)
+{
+    struct ldest *d = ldest_get(t, dest_hash);
+    ml_buf b = ML_BUF_INIT;
+    int ret;
+
+    if (!d)
+        return ML_ENOTFOUND;
+    if ((ret = make_announce(t, d, RNS_CTX_NONE, now, &b)) == 0)
+        ret = queue_broadcast(t, b.p, b.len);
+    ml_buf_free(&b);
+    return ret;
+}
+
+/* ---- paths and identities ------------------------------------------------------------------- */
+
+int rns_transport_has_path(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now,
+                           unsigned *hops)
+{
+    const struct known *k = known_get(t, dest);
+
+    if (!k || !path_valid(k, now))
+        return 0;
+    if (hops)
+        *hops = k->hops;
+    return 1;
+}
+
+int rns_transport_request_path(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now)
+{
+    uint8_t r16[16], tag[RNS_PATHREQ_TAGLEN];
+    ml_buf b = ML_BUF_INIT;
+    int ret;
+
+    (void)now;
+    if ((ret = t->cfg.rng(t->cfg.rng_ctx, r16, sizeof r16)))
+        return ret;
+    rns_random_hash(tag, r16);
+    if ((ret = rns_pathreq_make(&b, dest, NULL, tag)) == 0)
+        ret = queue_broadcast(t, b.p, b.len);
+    ml_buf_free(&b);
+    tlog(t, RNS_LOG_DEBUG, "path request for %s", hx(dest, 0));
+    return ret;
+}
+
+int rns_transport_recall(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], uint8_t *pub,
+                         const uint8_t **app_data, size_t *app_data_len)
+{
+    const struct known *k = known_get(t, dest);
+
+    if (!k)
+        return ML_ENOTFOUND;
+    if (pub)
+        memcpy(pub, k->pub, RNS_KEYSIZE);
+    if (app_data)
+        *app_data = k->has_app_data ? k->app_data.p : NULL;
+    if (app_data_len)
+        *app_data_len = k->has_app_data ? k->app_data.len : 0;
+    return 0;
+}
+
+/* A slot for dest: existing, new, or the least recently heard one reused. */
+static struct known *known_slot(rns_transport *t, const uint8_t dest[RNS_HASHLEN])
+{
+    struct known *k = known_get(t, dest), *n;
+    size_t oldest = 0;
+
+    if (k)
+        return k;
+    if (t->n_known == t->cap_known && t->cap_known < MAX_KNOWN) {
+        size_t cap = t->cap_known ? t->cap_known * 2 : 64;
+        if (!(n = realloc(t->known, cap * sizeof *n)))
+            return NULL;
+        t->known = n;
+        t->cap_known = cap;
+    }
+    if (t->n_known < t->cap_known) {
+        k = &t->known[t->n_known++];
+    } else {
+        for (size_t i = 1; i < t->n_known; i++)
+            if (t->known[i].last_seen < t->known[oldest].last_seen)
+                oldest = i;
+        k = &t->known[oldest];
+        ml_buf_free(&k->app_data);
+    }
+    memset(k, 0, sizeof *k);
+    memcpy(k->dest, dest, RNS_HASHLEN);
+    return k;
+}
+
+/* ---- outbound routing --------------------------------------------------------------------- */
+
+/* Whether packets to k must be addressed to the next hop (HEADER_2): the path
+ * is longer than one hop, or one hop through a shared instance, which only
+ * forwards what is addressed to its transport id. */
+static int needs_transport(const rns_transport *t, const struct known *k)
+{
+    const struct iface *ifc = iface_get((rns_transport *)t, k->iface);
+
+    if (!k->via_transport)
+        return 0;
+    return k->hops > 1 || (k->hops == 1 && ifc && ifc->shared);
+}
+
+/* Transport.outbound for a packet we originate to a SINGLE destination. */
+static int route_single(rns_transport *t, rns_packet *p, double now)
+{
+    struct known *k = known_get(t, p->dest_hash);
+    ml_buf b = ML_BUF_INIT;
+    int ret, routed = k && path_valid(k, now) && iface_get(t, k->iface);
+
+    if (routed && needs_transport(t, k))
+        rns_packet_set_transport(p, k->next_hop);
+    if ((ret = rns_packet_pack(&b, p)) == 0)
+        ret = routed ? queue_iface(t, k->iface, b.p, b.len) : queue_broadcast(t, b.p, b.len);
+    ml_buf_free(&b);
+    return ret;
+}
+
+/* ---- sending ------------------------------------------------------------------------------- */
+
+static int add_receipt(rns_transport *t, const uint8_t hash[RNS_FULL_HASHLEN],
+                       const struct known *k, double now)
+{
+    struct receipt *r;
+    unsigned hops = path_valid(k, now) ? k->hops : 1;
+
+    if (t->n_receipts >= MAX_RECEIPTS)
+        memmove(&t->receipts[0], &t->receipts[1], --t->n_receipts * sizeof *r);
+    r = &t->receipts[t->n_receipts++];
+    memcpy(r->hash, hash, RNS_FULL_HASHLEN);
+    memcpy(r->dest, k->dest, RNS_HASHLEN);
+    memcpy(r->pub, k->pub, RNS_KEYSIZE);
+    r->sent = now;
+    r->expires = now + RNS_LINK_PER_HOP_TIMEOUT * (double)(hops > 1 ? hops : 1) +
+                 RNS_LINK_PER_HOP_TIMEOUT;
+    return 0;
+}
+
+int rns_transport_send(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const uint8_t *data,
+                       size_t len, double now, uint8_t *packet_hash)
+{
+    struct known *k = known_get(t, dest);
+    rns_identity *id = NULL;
+    uint8_t eph[32], iv[16], hash[RNS_FULL_HASHLEN];
+    ml_buf ct = ML_BUF_INIT;
+    rns_packet p;
+    int ret;
+
+    if (!k)
+        return ML_ENOTFOUND;
+    if (len > RNS_ENCRYPTED_MDU)
+        return ML_ETOOBIG;
+    if ((ret = rns_identity_from_public(&id, k->pub)) ||
+        (ret = t->cfg.rng(t->cfg.rng_ctx, eph, sizeof eph)) ||
+        (ret = t->cfg.rng(t->cfg.rng_ctx, iv, sizeof iv)) ||
+        (ret = rns_identity_encrypt(id, &ct, data, len, NULL, eph, iv)))
+        goto out;
+    memset(&p, 0, sizeof p);
+    p.packet_type = RNS_PACKET_DATA;
+    p.dest_type = RNS_DEST_SINGLE;
+    memcpy(p.dest_hash, dest, RNS_HASHLEN);
+    p.data = ct.p;
+    p.data_len = ct.len;
+    if ((ret = rns_packet_hash(hash, &p)) || (ret = add_receipt(t, hash, k, now)) ||
+        (ret = route_single(t, &p, now)))
+        goto out;
+    if (packet_hash)
+        memcpy(packet_hash, hash, RNS_FULL_HASHLEN);
+out:
+    ml_wipe(eph, sizeof eph);
+    ml_buf_free(&ct);
+    rns_identity_free(id);
+    return ret;
+}
+
+/* ---- links ---------------------------------------------------------------------------------- */
+
+static int drain_link(rns_transport *t, struct tlink *tl)
+{
+    ml_buf b = ML_BUF_INIT;
+    rns_link_event lev;
+    rns_tev *ev;
+    int ret = 0, r;
+
+    while (ret == 0 && (r = rns_link_pop_packet(tl->l, &b)) == 1) {
+        ret = tl->iface >= 0 ? queue_iface(t, tl->iface, b.p, b.len)
+                             : queue_broadcast(t, b.p, b.len);
+        ml_buf_reset(&b);
+    }
+    ml_buf_free(&b);
+    while (ret == 0 && rns_link_pop_event(tl->l, &lev) == 1) {
+        if (!(ev = push_event(t, RNS_TEV_LINK))) {
+            rns_link_event_clear(&lev);
+            return ML_ENOMEM;
+        }
+        memcpy(ev->link_id, tl->id, RNS_HASHLEN);
+        memcpy(ev->dest, tl->dest, RNS_HASHLEN);
+        ev->initiator = tl->initiator;
+        ev->rtt = rns_link_rtt(tl->l);
+        ev->link_ev = lev;
+        if (lev.type == RNS_LINK_EV_CLOSED)
+            tl->dead = 1;
+    }
+    return ret;
+}
+
+/* Frees links whose CLOSED event has been handed out. */
+static void reap_links(rns_transport *t)
+{
+    for (size_t i = 0; i < t->n_links;) {
+        if (t->links[i].dead) {
+            rns_link_free(t->links[i].l);
+            t->links[i] = t->links[--t->n_links];
+            continue;
+        }
+        i++;
+    }
+}
+
+int rns_transport_flush(rns_transport *t, double now)
+{
+    int ret = 0;
+
+    (void)now;
+    for (size_t i = 0; i < t->n_links && ret == 0; i++)
+        if (!t->links[i].dead)
+            ret = drain_link(t, &t->links[i]);
+    return ret;
+}
+
+static struct tlink *add_link(rns_transport *t, rns_link *l, const uint8_t dest[RNS_HASHLEN],
+                              int iface, int initiator)
+{
+    struct tlink *tl;
+
+    if (t->n_links >= MAX_LINKS)
+        return NULL;
+    tl = &t->links[t->n_links++];
+    memset(tl, 0, sizeof *tl);
+    tl->l = l;
+    memcpy(tl->id, rns_link_id(l), RNS_HASHLEN);
+    memcpy(tl->dest, dest, RNS_HASHLEN);
+    tl->iface = iface;
+    tl->initiator = initiator;
+    return tl;
+}
+
+static int rng_thunk(void *ctx, void *out, size_t len)
+{
+    rns_transport *t = ctx;
+    return t->cfg.rng(t->cfg.rng_ctx, out, len);
+}
+
+/* The MTU a link over this interface may signal. */
+static uint32_t link_mtu_for(const struct iface *ifc)
+{
+    return ifc && ifc->autoconf ? ifc->hw_mtu : BASE_MTU;
+}
+
+int rns_transport_link_open(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now,
+                            uint8_t *link_id)
+{
+    struct known *k = known_get(t, dest);
+    struct iface *ifc = NULL;
+    rns_identity *id = NULL;
+    rns_link *l = NULL;
+    rns_link_initiate_params lp;
+    struct tlink *tl;
+    int ret, routed;
+
+    reap_links(t);
+    if (!k)
+        return ML_ENOTFOUND;
+    routed = path_valid(k, now) && (ifc = iface_get(t, k->iface)) != NULL;
+    if ((ret = rns_identity_from_public(&id, k->pub)))
+        return ret;
+    memset(&lp, 0, sizeof lp);
+    lp.dest_hash = dest;
+    lp.dest_identity = id;
+    lp.mtu = link_mtu_for(ifc);
+    lp.transport_id = routed && needs_transport(t, k) ? k->next_hop : NULL;
+    lp.hops = routed ? k->hops : 1;
+    lp.rng = rng_thunk;
+    lp.rng_ctx = t;
+    if ((ret = rns_link_initiate(&l, &lp, now)))
+        goto out;
+    if (!(tl = add_link(t, l, dest, routed ? k->iface : -1, 1))) {
+        ret = ML_ETOOBIG;
+        goto out;
+    }
+    l = NULL;
+    if (link_id)
+        memcpy(link_id, tl->id, RNS_HASHLEN);
+    tlog(t, RNS_LOG_INFO, "link %s to %s requested", hx(tl->id, 0), hx(dest, 1));
+    ret = drain_link(t, tl);
+out:
+    rns_link_free(l);
+    rns_identity_free(id);
+    return ret;
+}
+
+rns_link *rns_transport_link(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
+{
+    struct tlink *tl = link_get(t, link_id);
+    return tl ? tl->l : NULL;
+}
+
+/* A LINKREQUEST for one of our destinations: answer with a responder link. */
+static int accept_link(rns_transport *t, struct ldest *d, const rns_packet *p, int iface,
+                       double now)
+{
+    struct iface *ifc = iface_get(t, iface);
+    rns_link_accept_params ap;
+    rns_link *l = NULL;
+    uint8_t id[RNS_HASHLEN];
+    struct tlink *tl;
+    int ret;
+
+    if (!d->accept_links)
+        return 0;
+    if (rns_link_id_of_request(id, p) || link_get(t, id))
+        return 0;                      /* malformed or a repeat of a known request */
+    memset(&ap, 0, sizeof ap);
+    ap.identity = d->id;
+    ap.mtu_limit = link_mtu_for(ifc);
+    ap.hops = p->hops;
+    ap.prove_all = d->proof == RNS_PROVE_ALL;
+    ap.rng = rng_thunk;
+    ap.rng_ctx = t;
+    if ((ret = rns_link_accept(&l, &ap, p, now))) {
+        tlog(t, RNS_LOG_DEBUG, "link request refused: %s", ml_strerror(ret));
+        return ret == ML_ENOMEM ? ret : 0;
+    }
+    if (!(tl = add_link(t, l, d->hash, iface, 0))) {
+        rns_link_free(l);
+        return 0;
+    }
+    tlog(t, RNS_LOG_INFO, "link %s to %s accepted", hx(tl->id, 0), hx(d->hash, 1));
+    return drain_link(t, tl);
+}
+
+static int link_inbound(rns_transport *t, const rns_packet *p, int iface, double now)
+{
+    struct tlink *tl = link_get(t, p->dest_hash);
+    int ret;
+
+    if (!tl) {
+        t->stats.dropped_unroutable++;
+        return 0;
+    }
+    if ((ret = rns_link_receive(tl->l, p, now)))
+        tlog(t, RNS_LOG_DEBUG, "link %s refused a packet: %s", hx(tl->id, 0), ml_strerror(ret));
+    else if (tl->initiator && tl->iface < 0)
+        tl->iface = iface;             /* learnt from the proof: answer on that interface */
+    if (ret == ML_ENOMEM)
+        return ret;
+    return drain_link(t, tl);
+}
+
+/* ---- inbound: announces ------------------------------------------------------------------- */
+
+static int blob_known(const struct known *k, const uint8_t *blob)
+{
+    for (unsigned i = 0; i < k->n_blobs; i++)
+        if (memcmp(k->blobs[i], blob, RNS_RANDOM_HASHLEN) == 0)
+            return 1;
+    return 0;
+}
+
+static void blob_add(struct known *k, const uint8_t *blob)
+{
+    memcpy(k->blobs[k->blob_next], blob, RNS_RANDOM_HASHLEN);
+    k->blob_next = (k->blob_next + 1) % MAX_BLOBS;
+    if (k->n_blobs < MAX_BLOBS)
+        k->n_blobs++;
+}
+
+/* The reference's rule for taking a path from an announce: a fresh random
+ * blob, and fewer or equal hops with a newer emission, or an expired path,
+ * or a newer emission with more hops. */
+static int should_update(const struct known *k, const rns_announce *a, unsigned hops, double now)
+{
+    if (!k->has_path && !k->n_blobs)
+        return 1;
+    if (blob_known(k, a->random_hash))
+        return 0;
+    if (!path_valid(k, now))
+        return 1;
+    if (hops <= k->hops)
+        return a->emitted >= k->emitted;
+    return a->emitted > k->emitted;
+}
+
+static int announce_event(rns_transport *t, const rns_packet *p, const rns_announce *a)
+{
+    rns_tev *ev = push_event(t, RNS_TEV_ANNOUNCE);
+
+    if (!ev)
+        return ML_ENOMEM;
+    memcpy(ev->dest, a->dest_hash, RNS_HASHLEN);
+    memcpy(ev->public_key, a->public_key, RNS_KEYSIZE);
+    rns_identity_hash_of(ev->identity_hash, a->public_key);
+    memcpy(ev->name_hash, a->name_hash, RNS_NAME_HASHLEN);
+    ev->hops = p->hops;
+    ev->path_response = p->context == RNS_CTX_PATH_RESPONSE;
+    ev->has_app_data = a->app_data != NULL;
+    return a->app_data ? ml_buf_append(&ev->data, a->app_data, a->app_data_len) : 0;
+}
+
+static int record_announce(struct known *k, const rns_packet *p, const rns_announce *a,
+                           int iface, double now)
+{
+    memcpy(k->pub, a->public_key, RNS_KEYSIZE);
+    ml_buf_reset(&k->app_data);
+    k->has_app_data = a->app_data != NULL;
+    if (a->app_data && ml_buf_append(&k->app_data, a->app_data, a->app_data_len))
+        return ML_ENOMEM;
+    k->has_path = 1;
+    k->hops = p->hops;
+    k->via_transport = p->header_type == RNS_HEADER_2;
+    memcpy(k->next_hop, k->via_transport ? p->transport_id : a->dest_hash, RNS_HASHLEN);
+    k->iface = iface;
+    k->expires = now + RNS_PATH_EXPIRY;
+    k->last_seen = now;
+    k->emitted = a->emitted;
+    blob_add(k, a->random_hash);
+    return 0;
+}
+
+static int handle_announce(rns_transport *t, const rns_packet *p, int iface, double now)
+{
+    struct known *k = known_get(t, p->dest_hash);
+    enum rns_announce_reason why = RNS_ANNOUNCE_VALID;
+    rns_announce a;
+    int ret;
+
+    if (ldest_get(t, p->dest_hash))
+        return 0;                      /* our own, echoed back by a transport node */
+    if (rns_announce_validate(&a, p, k ? k->pub : NULL, &why)) {
+        t->stats.dropped_announce++;
+        tlog(t, RNS_LOG_DEBUG, "announce for %s refused: %s", hx(p->dest_hash, 0),
+             rns_announce_reason_str(why));
+        return 0;
+    }
+    if (k && !should_update(k, &a, p->hops, now)) {
+        t->stats.dropped_announce++;
+        return 0;
+    }
+    if (!(k = known_slot(t, p->dest_hash)))
+        return ML_ENOMEM;
+    if ((ret = record_announce(k, p, &a, iface, now)))
+        return ret;
+    tlog(t, RNS_LOG_DEBUG, "path to %s: %u hops", hx(p->dest_hash, 0), p->hops);
+    return announce_event(t, p, &a);
+}
+
+/* ---- inbound: data, path requests, proofs ---------------------------------------------------- */
+
+static int answer_path_request(rns_transport *t, const rns_packet *p, int iface, double now)
+{
+    rns_pathreq r;
+    struct ldest *d;
+    ml_buf b = ML_BUF_INIT;
+    int ret;
+
+    if (rns_pathreq_parse_packet(&r, p) || !rns_pathreq_seen_check(t->pr_seen, &r))
+        return 0;
+    if (!(d = ldest_get(t, r.dest_hash)))
+        return 0;                      /* not ours; an endpoint does not forward */
+    if ((ret = make_announce(t, d, RNS_CTX_PATH_RESPONSE, now, &b)) == 0)
+        ret = queue_iface(t, iface, b.p, b.len);
+    ml_buf_free(&b);
+    tlog(t, RNS_LOG_DEBUG, "answered path request for %s", hx(r.dest_hash, 0));
+    return ret;
+}
+
+static int prove_packet(rns_transport *t, const struct ldest *d, const uint8_t *hash, int iface)
+{
+    ml_buf b = ML_BUF_INIT;
+    int ret = rns_proof_make(&b, d->id, hash, 0);
+
+    if (ret == 0)
+        ret = queue_iface(t, iface, b.p, b.len);
+    ml_buf_free(&b);
+    return ret;
+}
+
+static int deliver_single(rns_transport *t, const rns_packet *p, const uint8_t *hash, int iface)
+{
+    struct ldest *d = ldest_get(t, p->dest_hash);
+    ml_buf pt = ML_BUF_INIT;
+    rns_tev *ev;
+    int ret = 0;
+
+    if (!d || p->context != RNS_CTX_NONE) {
+        t->stats.dropped_unroutable++;
+        return 0;
+    }
+    if (rns_identity_decrypt(d->id, &pt, p->data, p->data_len, NULL, 0, 0, NULL)) {
+        t->stats.dropped_malformed++;
+        goto out;
+    }
+    if (!(ev = push_event(t, RNS_TEV_DATA))) {
+        ret = ML_ENOMEM;
+        goto out;
+    }
+    memcpy(ev->dest, d->hash, RNS_HASHLEN);
+    memcpy(ev->packet_hash, hash, RNS_FULL_HASHLEN);
+    ev->hops = p->hops;
+    ev->data = pt;
+    memset(&pt, 0, sizeof pt);
+    if (d->proof == RNS_PROVE_ALL)
+        ret = prove_packet(t, d, hash, iface);
+out:
+    ml_buf_free(&pt);
+    return ret;
+}
+
+static int handle_proof(rns_transport *t, const rns_packet *p, double now)
+{
+    rns_identity *id = NULL;
+    rns_tev *ev;
+    int ret = 0;
+
+    for (size_t i = 0; i < t->n_receipts; i++) {
+        struct receipt *r = &t->receipts[i];
+        if (memcmp(r->hash, p->dest_hash, RNS_HASHLEN))
+            continue;
+        if ((ret = rns_identity_from_public(&id, r->pub)))
+            return ret == ML_ENOMEM ? ret : 0;
+        ret = rns_proof_validate(p->data, p->data_len, r->hash, id);
+        rns_identity_free(id);
+        if (ret)
+            return 0;                  /* forged or damaged proof: the receipt waits on */
+        if (!(ev = push_event(t, RNS_TEV_PROOF)))
+            return ML_ENOMEM;
+        memcpy(ev->packet_hash, r->hash, RNS_FULL_HASHLEN);
+        memcpy(ev->dest, r->dest, RNS_HASHLEN);
+        ev->rtt = now - r->sent;
+        *r = t->receipts[--t->n_receipts];
+        return 0;
+    }
+    t->stats.dropped_unroutable++;
+    return 0;
+}
+
+static int dispatch(rns_transport *t, const rns_packet *p, const uint8_t *hash, int iface,
+                    double now)
+{
+    struct ldest *d;
+
+    switch (p->packet_type) {
+    case RNS_PACKET_ANNOUNCE:
+        return handle_announce(t, p, iface, now);
+    case RNS_PACKET_LINKREQUEST:
+        d = ldest_get(t, p->dest_hash);
+        return d ? accept_link(t, d, p, iface, now) : 0;
+    case RNS_PACKET_PROOF:
+        if (p->dest_type == RNS_DEST_LINK || p->context == RNS_CTX_LRPROOF)
+            return link_inbound(t, p, iface, now);
+        return handle_proof(t, p, now);
+    default:
+        if (p->dest_type == RNS_DEST_LINK)
+            return link_inbound(t, p, iface, now);
+        if (p->dest_type == RNS_DEST_PLAIN)
+            return answer_path_request(t, p, iface, now);
+        return deliver_single(t, p, hash, iface);
+    }
+}
+
+/* Counts the hop, with the reference's adjustment for a shared instance: its
+ * clients see the instance's neighbours as direct ones. */
+static int count_hop(rns_packet *p, const struct iface *ifc)
+{
+    if (rns_packet_count_hop(p))
+        return ML_ERANGE;
+    if (ifc->shared && p->hops > 0)
+        p->hops--;
+    return 0;
+}
+
+int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, size_t len,
+                          double now)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+    uint8_t hash[RNS_FULL_HASHLEN];
+    ml_buf b = ML_BUF_INIT;
+    rns_packet p;
+    int ret = 0;
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    reap_links(t);
+    t->stats.rx_packets++;
+    if (rns_ifac_inbound(ifc->ifac, &b, raw, len)) {
+        t->stats.dropped_ifac++;
+        goto out;
+    }
+    if (b.len > (size_t)ifc->hw_mtu + RNS_HEADER_MAXSIZE || rns_packet_unpack(&p, b.p, b.len) ||
+        count_hop(&p, ifc) || rns_packet_hash(hash, &p)) {
+        t->stats.dropped_malformed++;
+        goto out;
+    }
+    /* HEADER_2 is for the transport node it names; this endpoint is none. */
+    if (p.header_type == RNS_HEADER_2 && p.packet_type != RNS_PACKET_ANNOUNCE &&
+        memcmp(p.transport_id, t->transport_id, RNS_HASHLEN)) {
+        t->stats.dropped_unroutable++;
+        goto out;
+    }
+    /* PLAIN and GROUP traffic is local only: a transport node never relays it. */
+    if (p.packet_type != RNS_PACKET_ANNOUNCE && p.dest_type != RNS_DEST_SINGLE &&
+        p.dest_type != RNS_DEST_LINK && p.hops > 1)
+        goto out;
+    if (!filter_exempt(&p)) {
+        if (dup_seen(t, hash)) {
+            t->stats.dropped_duplicate++;
+            goto out;
+        }
+        dup_add(t, hash);
+    }
+    ret = dispatch(t, &p, hash, iface_id, now);
+out:
+    ml_buf_free(&b);
+    return ret;
+}
+
+/* ---- timers ------------------------------------------------------------------------------ */
+
+static int tick_receipts(rns_transport *t, double now)
+{
+    rns_tev *ev;
+
+    for (size_t i = 0; i < t->n_receipts;) {
+        struct receipt *r = &t->receipts[i];
+        if (now < r->expires) {
+            i++;
+            continue;
+        }
+        if (!(ev = push_event(t, RNS_TEV_RECEIPT_TIMEOUT)))
+            return ML_ENOMEM;
+        memcpy(ev->packet_hash, r->hash, RNS_FULL_HASHLEN);
+        memcpy(ev->dest, r->dest, RNS_HASHLEN);
+        *r = t->receipts[--t->n_receipts];
+    }
+    return 0;
+}
+
+int rns_transport_tick(rns_transport *t, double now)
+{
+    int ret = 0;
+
+    reap_links(t);
+    for (size_t i = 0; i < t->n_links && ret == 0; i++) {
+        struct tlink *tl = &t->links[i];
+        if (tl->dead)
+            continue;
+        if ((ret = rns_link_tick(tl->l, now)) == 0)
+            ret = drain_link(t, tl);
+    }
+    return ret ? ret : tick_receipts(t, now);
+}
+
+double rns_transport_deadline(const rns_transport *t)
+{
+    double d = DBL_MAX, x;
+
+    for (size_t i = 0; i < t->n_links; i++)
+        if (!t->links[i].dead && (x = rns_link_deadline(t->links[i].l)) < d)
+            d = x;
+    for (size_t i = 0; i < t->n_receipts; i++)
+        if (t->receipts[i].expires < d)
+            d = t->receipts[i].expires;
+    return d;
+}
+
+rns_transport_stats rns_transport_get_stats(const rns_transport *t)
+{
+    return t->stats;
+}
+
+const uint8_t *rns_transport_id(const rns_transport *t)
+{
+    return t->transport_id;
+}
