@@ -449,6 +449,40 @@ static void test_escapes(void **state)
     expect_str("\xf4\x8f\xbf\xbf", 4, "\"\\udbff\\udfff\"");
 }
 
+/* Strings longer than the encoder's 4 KiB chunks, with sequences across the
+ * chunk edges, encode and decode back exactly; a bad byte at the far end
+ * still leaves the buffer as it was. */
+static void test_long_string(void **state)
+{
+    (void)state;
+    static const char unit[] = "a\xc3\xa9\xf0\x9f\x98\x80\n";     /* 8 bytes */
+    static const char unit_esc[] = "a\\u00e9\\ud83d\\ude00\\n";
+    ml_buf raw = ML_BUF_INIT, want = ML_BUF_INIT, got = ML_BUF_INIT, back = ML_BUF_INIT;
+    assert_int_equal(ml_buf_puts(&raw, "xx"), 0);
+    assert_int_equal(ml_buf_puts(&want, "\"xx"), 0);
+    for (int i = 0; i < 1500; i++) {
+        assert_int_equal(ml_buf_puts(&raw, unit), 0);
+        assert_int_equal(ml_buf_puts(&want, unit_esc), 0);
+    }
+    assert_int_equal(ml_buf_putc(&want, '"'), 0);
+    assert_int_equal(ml_json_put_str(&got, (const char *)raw.p, raw.len), 0);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.p, want.p, want.len);
+    ml_span lit = {(const char *)got.p, got.len};
+    assert_true(ml_json_is_string(lit));
+    assert_int_equal(ml_json_str_decode(lit, &back), 0);
+    assert_int_equal(back.len, raw.len);
+    assert_memory_equal(back.p, raw.p, raw.len);
+    assert_int_equal(ml_buf_putc(&raw, 0xc3), 0);  /* truncated sequence at the end */
+    ml_buf_reset(&got);
+    assert_int_equal(ml_json_put_str(&got, (const char *)raw.p, raw.len), ML_EMALFORMED);
+    assert_int_equal(got.len, 0);
+    ml_buf_free(&raw);
+    ml_buf_free(&want);
+    ml_buf_free(&got);
+    ml_buf_free(&back);
+}
+
 /* The raw strings of strings.canonical, by field: put_str must give the very
  * bytes Python wrote for payload.value. */
 static const struct {
@@ -901,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_int_limits),
         cmocka_unit_test(test_range_error_says_where),
         cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_long_string),
         cmocka_unit_test(test_python_strings),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_canon_error_path),
