@@ -52,5 +52,6 @@ int cmd_export(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_blob(int argc, char **argv);
+int cmd_rns(int argc, char **argv);
 
 #endif

@@ -62,6 +62,12 @@ static const cli_cmd commands[] = {
      cmd_status},
     {"blob", "HASH [-o FILE]", "write a stored attachment blob to stdout or FILE", "",
      cmd_blob},
+    {"rns", "SUBCOMMAND [OPTIONS]", "Reticulum probe: echo, listen, link",
+     "  echo      serve an echo destination (links, proofs, /echo requests)\n"
+     "  listen    print announces as JSON lines\n"
+     "  link      open a link to DEST, send, print rtt_ms and reply\n"
+     "'meshlog rns SUBCOMMAND --help' describes one.\n",
+     cmd_rns},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

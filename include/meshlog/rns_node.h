@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// A Reticulum node on a libuv event loop: the I/O driver around the sans-I/O
+// transport core (rns_transport.h). It owns the core and the interfaces and
+// only moves bytes and time: TCP client (HDLC framed, reconnects by itself),
+// TCP server (each accepted client is an interface of its own), UDP (one
+// packet per datagram, listen + forward address), and the client of a local
+// shared instance (a running rnsd: abstract Unix socket "\0rns/<name>", or TCP
+// 127.0.0.1:<port>), each optionally with IFAC. The core's deadline drives one
+// timer. Events from the core reach the application through a callback, inside
+// which the application may call into the core freely.
+#ifndef MESHLOG_RNS_NODE_H
+#define MESHLOG_RNS_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "meshlog/rns_transport.h"
+
+#define RNS_NODE_TCP_HW_MTU 8192       /* the reference's guess for TCP (10 Mbit/s) */
+#define RNS_NODE_UDP_HW_MTU 1064
+#define RNS_NODE_SHARED_PORT 37428
+#define RNS_NODE_RECONNECT_S 3.0
+
+typedef struct rns_node rns_node;
+
+/* One event from the core. ev is owned by the node (cleared after the call). */
+typedef void (*rns_node_event_fn)(void *ctx, rns_node *n, const rns_tev *ev);
+/* An interface came up (connected) or went down. */
+typedef void (*rns_node_iface_fn)(void *ctx, rns_node *n, int iface_id, int up);
+
+typedef struct rns_node_config {
+    uv_loop_t *loop;               /* NULL: the node makes and owns one */
+    rns_log_fn log;                /* NULL: silent */
+    void *log_ctx;
+    rns_node_event_fn on_event;    /* may be NULL */
+    rns_node_iface_fn on_iface;    /* may be NULL */
+    void *ctx;                     /* passed to both callbacks */
+} rns_node_config;
+
+/* Per-interface options; NULL means none. */
+typedef struct rns_iface_opts {
+    const char *network_name;      /* IFAC network name, or NULL */
+    const char *passphrase;        /* IFAC passphrase, or NULL */
+    size_t ifac_size;              /* bytes; 0: 16 */
+    double reconnect_s;            /* TCP/shared client retry period; 0: default */
+} rns_iface_opts;
+
+/* Creates a node with a fresh core (randomness from ml_random). *out is the
+ * caller's: rns_node_free(). 0, ML_ENOMEM, ML_EIO (loop). */
+int rns_node_new(rns_node **out, const rns_node_config *cfg);
+/* Closes every socket, runs the loop until they are closed, frees the core. NULL ok. */
+void rns_node_free(rns_node *n);
+
+rns_transport *rns_node_transport(rns_node *n);   /* borrowed */
+uv_loop_t *rns_node_loop(rns_node *n);            /* borrowed */
+/* The clock the node gives the core: UNIX time in seconds. */
+double rns_node_now(void);
+/* Sends what the core has queued, hands out its events and re-arms the timer.
+ * Call it after calling into the core from outside an event callback. */
+void rns_node_kick(rns_node *n);
+
+/* Interfaces. host is an IPv4/IPv6 literal or name; port 0 on a listener
+ * picks a free port, returned in *bound_port (may be NULL). iface_id (may be
+ * NULL) receives the core's interface id. All return 0, ML_EINVAL (bad
+ * address), ML_EIO (socket error; errno-style detail in the log), ML_ENOMEM. */
+int rns_node_add_tcp_client(rns_node *n, const char *host, uint16_t port,
+                            const rns_iface_opts *o, int *iface_id);
+int rns_node_add_tcp_server(rns_node *n, const char *host, uint16_t port,
+                            const rns_iface_opts *o, uint16_t *bound_port);
+int rns_node_add_udp(rns_node *n, const char *listen_host, uint16_t listen_port,
+                     const char *forward_host, uint16_t forward_port, const rns_iface_opts *o,
+                     uint16_t *bound_port, int *iface_id);
+/* The shared instance: tcp_port 0 connects to the abstract Unix socket
+ * "\0rns/<name>" (name NULL: "default"), else to TCP 127.0.0.1:tcp_port. */
+int rns_node_add_shared(rns_node *n, const char *name, uint16_t tcp_port,
+                        const rns_iface_opts *o, int *iface_id);
+
+/* 1 when a client interface is connected (UDP and server clients: always 1). */
+int rns_node_iface_up(rns_node *n, int iface_id);
+/* Drops a client interface's connection as if the peer had gone; it
+ * reconnects by itself after reconnect_s. For tests and operators. 0 or ML_ENOTFOUND. */
+int rns_node_disconnect(rns_node *n, int iface_id);
+
+/* Runs the node's loop for up to `seconds` (< 0: until rns_node_stop). */
+int rns_node_run(rns_node *n, double seconds);
+/* Makes rns_node_run return soon (safe from callbacks). */
+void rns_node_stop(rns_node *n);
+
+#endif
