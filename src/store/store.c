@@ -919,3 +919,99 @@ int ml_store_get_blob(ml_store *s, const char *hash, ml_buf *out)
     sqlite3_finalize(st);
     return rc;
 }
+
+/* ---- reading one feed (the sync engine's source) ---------------------------------------- */
+
+int ml_store_id_at(ml_store *s, const char *author, int64_t seq, ml_id *id)
+{
+    ml_author_ent *a = mls_author_find(s, author);
+    if (!a || seq < 1 || seq > a->head_seq)
+        return ML_ENOTFOUND;
+    if (seq == a->head_seq) {
+        *id = a->head_id;
+        return 0;
+    }
+    sqlite3_stmt *st = s->st[ST_EVENT_ID_AT];
+    sqlite3_bind_int64(st, 1, a->aid);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = ML_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == ML_ID_LEN) {
+        memcpy(id->b, sqlite3_column_blob(st, 0), ML_ID_LEN);
+        rc = 0;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* A relayed signature is checked the first time it is about to be forwarded. */
+static int settle_signature(ml_store *s, ml_author_ent *a, ml_event *ev)
+{
+    ml_buf_reset(&s->scratch2);
+    int ok = a->has_pub && ml_event_canonical(ev, &s->scratch2) == 0 &&
+             ml_ed25519_verify(ev->sig, a->pub + 32, s->scratch2.p, s->scratch2.len) == 0;
+    sqlite3_stmt *st = NULL;
+    const char *sql = ok ? "UPDATE events SET sigok=1 WHERE aid=?1 AND seq=?2"
+                         : "UPDATE events SET sig=NULL, sigok=0 WHERE aid=?1 AND seq=?2";
+    if (!ok)
+        ev->has_sig = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return mls_db_err(s, "marking signature");
+    sqlite3_bind_int64(st, 1, a->aid);
+    sqlite3_bind_int64(st, 2, ev->seq);
+    int rc = mls_step_done(s, st, "marking signature");
+    sqlite3_finalize(st);
+    if (!ok)
+        mls_log(s, ML_LOG_WARN, "dropped a bad relayed signature: %s seq %lld", a->author,
+                (long long)ev->seq);
+    return rc;
+}
+
+int ml_store_read_feed(ml_store *s, const char *author, int64_t from, size_t max,
+                       ml_event **out, size_t *n)
+{
+    ml_author_ent *a = mls_author_find(s, author);
+    sqlite3_stmt *st = NULL;
+    event_vec vec = {0};
+    ml_id prev = {{0}};
+    int rc = 0, have_prev = 0;
+    *out = NULL;
+    *n = 0;
+    if (!a)
+        return ML_ENOTFOUND;
+    if (from < 1)
+        from = 1;
+    if (from > 1 && (rc = ml_store_id_at(s, author, from - 1, &prev)) != 0)
+        return rc;
+    have_prev = from > 1;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, id, wall, counter, kind, payload, sig, sigok FROM events"
+                           " WHERE aid=?1 AND seq>=?2 ORDER BY seq LIMIT ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return mls_db_err(s, "reading feed");
+    sqlite3_bind_int64(st, 1, a->aid);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, max ? (int64_t)max : -1);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        ml_event *ev = vec_push(&vec);
+        if (!ev || !(ev->author = strdup(a->author))) {
+            rc = ML_ENOMEM;
+            break;
+        }
+        if ((rc = mls_row_to_event(st, 0, ev)))
+            break;
+        ev->has_prev = have_prev;
+        ev->prev = prev;
+        prev = ev->id;
+        have_prev = 1;
+        if (ev->has_sig && !sqlite3_column_int(st, 7))
+            rc = settle_signature(s, a, ev);
+    }
+    sqlite3_finalize(st);
+    if (rc) {
+        ml_events_free(vec.v, vec.n);
+        return rc;
+    }
+    *out = vec.v;
+    *n = vec.n;
+    return 0;
+}
