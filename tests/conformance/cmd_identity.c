@@ -31,25 +31,37 @@ static struct {
 } known[KNOWN_MAX];
 static size_t n_known;
 
-static const uint8_t *known_key(const uint8_t dest[RNS_HASHLEN])
+/* Index of dest in the table, or n_known when absent. */
+static size_t known_index(const uint8_t dest[RNS_HASHLEN])
 {
-    for (size_t i = 0; i < n_known; i++)
+    size_t i;
+
+    for (i = 0; i < n_known; i++)
         if (memcmp(known[i].dest, dest, RNS_HASHLEN) == 0)
-            return known[i].pub;
-    return NULL;
+            break;
+    return i;
 }
 
-/* Remembers dest -> pub (the first key wins, as announces with another key are
- * refused); the oldest entry gives way when the table is full. */
+static const uint8_t *known_key(const uint8_t dest[RNS_HASHLEN])
+{
+    size_t i = known_index(dest);
+
+    return i < n_known ? known[i].pub : NULL;
+}
+
+/* Remembers dest -> pub, replacing an older key as Identity.remember does
+ * (announces with another key are refused before they get here); the
+ * oldest entry gives way when the table is full. */
 static void remember(const uint8_t dest[RNS_HASHLEN], const uint8_t pub[RNS_KEYSIZE])
 {
-    if (known_key(dest))
-        return;
-    if (n_known == KNOWN_MAX)
-        memmove(&known[0], &known[1], sizeof known[0] * --n_known);
-    memcpy(known[n_known].dest, dest, RNS_HASHLEN);
-    memcpy(known[n_known].pub, pub, RNS_KEYSIZE);
-    n_known++;
+    size_t i = known_index(dest);
+
+    if (i == n_known && n_known == KNOWN_MAX)
+        memmove(&known[0], &known[1], sizeof known[0] * (i = --n_known));
+    if (i == n_known)
+        n_known++;
+    memcpy(known[i].dest, dest, RNS_HASHLEN);
+    memcpy(known[i].pub, pub, RNS_KEYSIZE);
 }
 
 /* ---- parameter helpers ---------------------------------------------------------- */

@@ -1,0 +1,746 @@
+// SPDX-License-Identifier: MIT
+// CI test of the conformance bridge (tests/conformance/): each test builds a
+// script of requests from one file of ../shared/vectors/rns, runs
+// meshlog-conformance-bridge over it ($MESHLOG_BRIDGE, set by
+// tests/conformance/CMakeLists.txt), and checks every answer byte for byte
+// against the vector: the same commands and result keys the Reticulum
+// conformance suite uses, so what passes here is what the suite sees.
+// Requests that must fail expect success:false; randomised commands
+// (encryption, key generation) are checked by a round trip in a second run.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rns_testutil.h"
+
+/* A script: requests, and for each the expected result keys (NULL: the
+ * request must be refused). */
+typedef struct script {
+    json_t *reqs;
+    json_t *expect;
+} script;
+
+static void sc_init(script *s)
+{
+    s->reqs = json_array();
+    s->expect = json_array();
+}
+
+static void sc_free(script *s)
+{
+    json_decref(s->reqs);
+    json_decref(s->expect);
+}
+
+/* Adds a request; params and expect are stolen (expect NULL: must fail). */
+static void add(script *s, const char *cmd, json_t *params, json_t *expect)
+{
+    char id[32];
+    assert_non_null(params);
+    snprintf(id, sizeof id, "r%zu", json_array_size(s->reqs));
+    json_array_append_new(s->reqs, json_pack("{s:s,s:s,s:o}", "id", id, "command", cmd,
+                                             "params", params));
+    json_array_append_new(s->expect, expect ? expect : json_null());
+}
+
+/* $MESHLOG_BRIDGE, else beside the built meshlog command ($MESHLOG_BIN, set
+ * for every test): <build>/tests/conformance/meshlog-conformance-bridge. */
+static const char *bridge_path(void)
+{
+    static char path[1024];
+    const char *b = getenv("MESHLOG_BRIDGE"), *bin = getenv("MESHLOG_BIN"), *slash;
+
+    if (b)
+        return b;
+    if (!bin || !(slash = strrchr(bin, '/')))
+        fprintf(stderr, "set MESHLOG_BRIDGE or MESHLOG_BIN (run through ctest)\n");
+    assert_true(bin && slash);
+    snprintf(path, sizeof path, "%.*s/tests/conformance/meshlog-conformance-bridge",
+             (int)(slash - bin), bin);
+    return path;
+}
+
+/* Runs the bridge over the script; returns the answers, in order. */
+static json_t *run(const script *s)
+{
+    char req[600], ans[600], cmd[4096], *text, *line, *save = NULL;
+    json_t *answers = json_array(), *r;
+    size_t i, len;
+    FILE *f;
+
+    snprintf(req, sizeof req, "%s/requests.jsonl", tu_tmpdir());
+    snprintf(ans, sizeof ans, "%s/answers.jsonl", tu_tmpdir());
+    assert_non_null(f = fopen(req, "w"));
+    json_array_foreach(s->reqs, i, r) {
+        assert_int_equal(json_dumpf(r, f, JSON_COMPACT), 0);
+        fputc('\n', f);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' < '%s' > '%s'", bridge_path(), req, ans);
+    assert_int_equal(system(cmd), 0);
+    text = tu_read_file(ans, &len);
+    line = strtok_r(text, "\n", &save);
+    assert_non_null(line);
+    assert_string_equal(line, "READY");
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        json_error_t err;
+        json_t *a = json_loads(line, 0, &err);
+        if (!a)
+            fprintf(stderr, "answer is not JSON: %s\n", line);
+        assert_non_null(a);
+        json_array_append_new(answers, a);
+    }
+    free(text);
+    assert_int_equal(json_array_size(answers), json_array_size(s->reqs));
+    return answers;
+}
+
+static void show_mismatch(json_t *req, const char *key, json_t *want, json_t *got)
+{
+    char *r = json_dumps(req, JSON_COMPACT), *w = json_dumps(want, JSON_ENCODE_ANY),
+         *g = got ? json_dumps(got, JSON_ENCODE_ANY) : NULL;
+    fprintf(stderr, "request %s\n  %s: want %s\n  %*s  got  %s\n", r, key, w,
+            (int)strlen(key), "", g ? g : "(absent)");
+    free(r);
+    free(w);
+    free(g);
+}
+
+/* want equals got; for objects, every key of want is in got and equal. */
+static int subset_equal(json_t *want, json_t *got)
+{
+    const char *key;
+    json_t *v;
+
+    if (!got)
+        return 0;
+    if (!json_is_object(want) || !json_is_object(got))
+        return json_equal(want, got);
+    json_object_foreach(want, key, v)
+        if (!subset_equal(v, json_object_get(got, key)))
+            return 0;
+    return 1;
+}
+
+/* Checks every answer; returns them (caller decrefs) for round trips. */
+static json_t *check(const script *s)
+{
+    json_t *answers = run(s), *a;
+    size_t i;
+    int bad = 0;
+
+    json_array_foreach(answers, i, a) {
+        json_t *req = json_array_get(s->reqs, i), *want = json_array_get(s->expect, i);
+        json_t *ok = json_object_get(a, "success"), *res = json_object_get(a, "result"), *v;
+        const char *key;
+        assert_true(json_equal(json_object_get(a, "id"), json_object_get(req, "id")));
+        if (json_is_null(want)) {
+            if (!json_is_false(ok))
+                show_mismatch(req, "success", json_false(), ok), bad++;
+            continue;
+        }
+        if (!json_is_true(ok)) {
+            show_mismatch(req, "success", json_true(), json_object_get(a, "error"));
+            bad++;
+            continue;
+        }
+        json_object_foreach(want, key, v) {
+            json_t *got = json_object_get(res, key);
+            if (!subset_equal(v, got))
+                show_mismatch(req, key, v, got), bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+    return answers;
+}
+
+static void check_and_free(script *s)
+{
+    json_decref(check(s));
+    sc_free(s);
+}
+
+static const char *S(json_t *v, const char *key)
+{
+    return rt_str(v, key);
+}
+
+/* The hex string of a result key in an answer. */
+static const char *answer_hex(json_t *answers, size_t i, const char *key)
+{
+    const char *s = json_string_value(json_object_get(json_object_get(json_array_get(answers, i),
+                                                                      "result"), key));
+    assert_non_null(s);
+    return s;
+}
+
+/* ---- primitives.json ----------------------------------------------------------- */
+
+static void hash_vector(script *s, json_t *v)
+{
+    add(s, "sha256", json_pack("{s:s}", "data", S(v, "input")),
+        json_pack("{s:s}", "hash", S(v, "sha256")));
+    add(s, "sha512", json_pack("{s:s}", "data", S(v, "input")),
+        json_pack("{s:s}", "hash", S(v, "sha512")));
+    add(s, "truncated_hash", json_pack("{s:s}", "data", S(v, "input")),
+        json_pack("{s:s,s:s}", "hash", S(v, "truncated_hash"), "full_hash", S(v, "sha256")));
+}
+
+static void hkdf_vector(script *s, json_t *v)
+{
+    json_t *p = json_pack("{s:I,s:s}", "length", rt_int(v, "length"), "ikm", S(v, "ikm"));
+    if (json_is_string(json_object_get(v, "salt")))
+        json_object_set(p, "salt", json_object_get(v, "salt"));
+    if (json_is_string(json_object_get(v, "info")))
+        json_object_set(p, "info", json_object_get(v, "info"));
+    add(s, "hkdf", p, json_pack("{s:s}", "derived_key", S(v, "okm")));
+}
+
+static void token_vector(script *s, json_t *v)
+{
+    const char *key = S(v, "key"), *enc = S(v, "encryption_key");
+    char *ivct;
+
+    add(s, "token_decrypt", json_pack("{s:s,s:s}", "key", key, "token", S(v, "token")),
+        json_pack("{s:s}", "plaintext", S(v, "plaintext")));
+    add(s, "token_verify_hmac", json_pack("{s:s,s:s}", "key", key, "token", S(v, "token")),
+        json_pack("{s:b}", "valid", 1));
+    add(s, "aes_encrypt", json_pack("{s:s,s:s,s:s}", "plaintext", S(v, "plaintext"), "key", enc,
+                                    "iv", S(v, "iv")),
+        json_pack("{s:s}", "ciphertext", S(v, "ciphertext")));
+    add(s, "aes_decrypt", json_pack("{s:s,s:s,s:s}", "ciphertext", S(v, "ciphertext"), "key", enc,
+                                    "iv", S(v, "iv")),
+        json_pack("{s:s}", "plaintext", S(v, "plaintext")));
+    add(s, "aes_256_cbc_encrypt",
+        json_pack("{s:s,s:s,s:s}", "plaintext", S(v, "padded_plaintext"), "key", enc, "iv",
+                  S(v, "iv")),
+        json_pack("{s:s}", "ciphertext", S(v, "ciphertext")));
+    add(s, "aes_256_cbc_decrypt",
+        json_pack("{s:s,s:s,s:s}", "ciphertext", S(v, "ciphertext"), "key", enc, "iv",
+                  S(v, "iv")),
+        json_pack("{s:s}", "plaintext", S(v, "padded_plaintext")));
+    ivct = malloc(strlen(S(v, "iv")) + strlen(S(v, "ciphertext")) + 1);
+    assert_non_null(ivct);
+    strcpy(ivct, S(v, "iv"));
+    strcat(ivct, S(v, "ciphertext"));
+    add(s, "hmac_sha256", json_pack("{s:s,s:s}", "key", S(v, "signing_key"), "message", ivct),
+        json_pack("{s:s}", "hmac", S(v, "hmac")));
+    free(ivct);
+}
+
+/* Rejected tokens: decrypt refused; the HMAC check says which are forged. */
+static void token_invalid_vector(script *s, json_t *v)
+{
+    const char *name = S(v, "name");
+    json_t *p = json_pack("{s:s,s:s}", "key", S(v, "key"), "token", S(v, "token"));
+    int forged = strstr(name, "bit") || strstr(name, "wrong") || strstr(name, "last_byte");
+
+    add(s, "token_decrypt", json_deep_copy(p), NULL);
+    if (strcmp(name, "token_truncated_32") == 0)
+        add(s, "token_verify_hmac", p, NULL);
+    else
+        add(s, "token_verify_hmac", p, json_pack("{s:b}", "valid", !forged));
+}
+
+static void x25519_vector(script *s, json_t *v)
+{
+    add(s, "x25519_generate", json_pack("{s:s}", "seed", S(v, "private_a")),
+        json_pack("{s:s,s:s}", "public_key", S(v, "public_a"), "private_key",
+                  S(v, "private_stored_a")));
+    add(s, "x25519_public_from_private", json_pack("{s:s}", "private_key", S(v, "private_b")),
+        json_pack("{s:s}", "public_key", S(v, "public_b")));
+    add(s, "x25519_exchange",
+        json_pack("{s:s,s:s}", "private_key", S(v, "private_a"), "peer_public_key",
+                  S(v, "public_b")),
+        json_pack("{s:s}", "shared_secret", S(v, "shared_secret")));
+    add(s, "crypto_provider_op",
+        json_pack("{s:s,s:s,s:s,s:s}", "op", "x25519_exchange", "provider", "internal",
+                  "private_key", S(v, "private_b"), "peer_public_key", S(v, "public_a")),
+        json_pack("{s:s}", "result", S(v, "shared_secret")));
+    add(s, "ratchet_public_from_private", json_pack("{s:s}", "ratchet_private", S(v, "private_a")),
+        json_pack("{s:s}", "ratchet_public", S(v, "public_a")));
+}
+
+static void ed25519_vector(script *s, json_t *v)
+{
+    add(s, "ed25519_generate", json_pack("{s:s}", "seed", S(v, "seed")),
+        json_pack("{s:s}", "public_key", S(v, "public_key")));
+    add(s, "ed25519_sign", json_pack("{s:s,s:s}", "private_key", S(v, "seed"), "message",
+                                     S(v, "message")),
+        json_pack("{s:s}", "signature", S(v, "signature")));
+    add(s, "crypto_provider_op",
+        json_pack("{s:s,s:s,s:s,s:s}", "op", "ed25519_sign", "provider", "pyca", "private_key",
+                  S(v, "seed"), "message", S(v, "message")),
+        json_pack("{s:s}", "result", S(v, "signature")));
+    add(s, "ed25519_verify",
+        json_pack("{s:s,s:s,s:s}", "public_key", S(v, "public_key"), "message", S(v, "message"),
+                  "signature", S(v, "signature")),
+        json_pack("{s:b}", "valid", 1));
+    add(s, "ed25519_verify",
+        json_pack("{s:s,s:s,s:s}", "public_key", S(v, "public_key"), "message", S(v, "message"),
+                  "signature", S(v, "bad_signature")),
+        json_pack("{s:b}", "valid", 0));
+}
+
+static void test_primitives(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/primitives.json"), *v, *answers;
+    script s, rt;
+    size_t i;
+    (void)state;
+
+    sc_init(&s);
+    json_array_foreach(json_object_get(file, "vectors"), i, v) {
+        const char *kind = S(v, "kind");
+        if (strcmp(kind, "hash") == 0 || strncmp(S(v, "name"), "sha256", 6) == 0)
+            hash_vector(&s, v);
+        else if (strcmp(kind, "hmac") == 0 || strncmp(S(v, "name"), "hmac", 4) == 0)
+            add(&s, "hmac_sha256", json_pack("{s:s,s:s}", "key", S(v, "key"), "message",
+                                             S(v, "message")),
+                json_pack("{s:s}", "hmac", S(v, "mac")));
+        else if (strncmp(S(v, "name"), "hkdf", 4) == 0)
+            hkdf_vector(&s, v);
+        else if (strncmp(S(v, "name"), "pkcs7", 5) == 0) {
+            add(&s, "pkcs7_pad", json_pack("{s:s}", "data", S(v, "input")),
+                json_pack("{s:s}", "padded", S(v, "padded")));
+            add(&s, "pkcs7_unpad", json_pack("{s:s}", "data", S(v, "padded")),
+                json_pack("{s:s}", "unpadded", S(v, "input")));
+        } else if (strcmp(kind, "token_invalid") == 0)
+            token_invalid_vector(&s, v);
+        else if (strncmp(S(v, "name"), "token", 5) == 0)
+            token_vector(&s, v);
+        else if (strcmp(kind, "x25519") == 0)
+            x25519_vector(&s, v);
+        else if (strncmp(S(v, "name"), "ed25519", 7) == 0)
+            ed25519_vector(&s, v);
+    }
+    /* the reference's lax unpad, and its refusal of a pad length above 16 */
+    add(&s, "pkcs7_unpad", json_pack("{s:s}", "data", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05"),
+        json_pack("{s:s}", "unpadded", "aaaaaaaaaaaaaaaaaaaaaa"));
+    add(&s, "pkcs7_unpad", json_pack("{s:s}", "data", "000000000000000000000000000000000011"), NULL);
+    /* AES-128 (NIST SP 800-38A F.2.1, first block) and a key of the wrong size */
+    add(&s, "aes_256_cbc_encrypt",
+        json_pack("{s:s,s:s,s:s}", "plaintext", "6bc1bee22e409f96e93d7e117393172a", "key",
+                  "2b7e151628aed2a6abf7158809cf4f3c", "iv", "000102030405060708090a0b0c0d0e0f"),
+        NULL);
+    add(&s, "aes_encrypt",
+        json_pack("{s:s,s:s,s:s,s:s}", "plaintext", "6bc1bee22e409f96e93d7e117393172a", "key",
+                  "2b7e151628aed2a6abf7158809cf4f3c", "iv", "000102030405060708090a0b0c0d0e0f",
+                  "mode", "AES_128_CBC"),
+        json_pack("{s:s}", "ciphertext",
+                  "7649abac8119b246cee98e9b12e9197d8964e0b149c10b7b682e6e39aaeb731c"));
+    add(&s, "token_generate_key", json_pack("{s:s}", "mode", "AES_256_CBC"), json_object());
+    add(&s, "token_generate_key", json_pack("{s:s}", "mode", "AES_512"), NULL);
+    check_and_free(&s);
+
+    /* round trips of the randomised token encryption, both key sizes */
+    sc_init(&s);
+    add(&s, "token_encrypt", json_pack("{s:s,s:s}", "key", S(tu_vector(file, "token_hello"), "key"),
+                                       "plaintext", "68656c6c6f"), json_object());
+    add(&s, "token_encrypt", json_pack("{s:s,s:s}", "key", "000102030405060708090a0b0c0d0e0f"
+                                       "101112131415161718191a1b1c1d1e1f", "plaintext", "6869"),
+        json_object());
+    answers = check(&s);
+    sc_init(&rt);
+    add(&rt, "token_decrypt", json_pack("{s:s,s:s}", "key", S(tu_vector(file, "token_hello"), "key"),
+                                        "token", answer_hex(answers, 0, "token")),
+        json_pack("{s:s}", "plaintext", "68656c6c6f"));
+    add(&rt, "token_decrypt", json_pack("{s:s,s:s}", "key", "000102030405060708090a0b0c0d0e0f"
+                                        "101112131415161718191a1b1c1d1e1f",
+                                        "token", answer_hex(answers, 1, "token")),
+        json_pack("{s:s}", "plaintext", "6869"));
+    check_and_free(&rt);
+    json_decref(answers);
+    sc_free(&s);
+    json_decref(file);
+}
+
+/* ---- identity.json ---------------------------------------------------------------- */
+
+static const char *priv_of(json_t *file, const char *label)
+{
+    char name[64];
+    snprintf(name, sizeof name, "identity_%s", label);
+    return S(tu_vector(file, name), "private_key");
+}
+
+static const char *pub_of(json_t *file, const char *label)
+{
+    char name[64];
+    snprintf(name, sizeof name, "identity_%s", label);
+    return S(tu_vector(file, name), "public_key");
+}
+
+static void destination_vector(script *s, json_t *v)
+{
+    json_t *aspects = json_object_get(v, "aspects");
+    const char *ih = json_string_value(json_object_get(v, "identity_hash"));
+
+    add(s, "name_hash", json_pack("{s:s}", "name", S(v, "full_name")),
+        json_pack("{s:s}", "hash", S(v, "name_hash")));
+    add(s, "app_and_aspects_from_name", json_pack("{s:s}", "full_name", S(v, "full_name")),
+        json_pack("{s:s,s:O}", "app_name", S(v, "app_name"), "aspects", aspects));
+    if (!ih)
+        return;
+    add(s, "destination_hash",
+        json_pack("{s:s,s:s,s:O}", "identity_hash", ih, "app_name", S(v, "app_name"), "aspects",
+                  aspects),
+        json_pack("{s:s}", "destination_hash", S(v, "destination_hash")));
+    add(s, "hash_from_name_and_identity",
+        json_pack("{s:s,s:s}", "full_name", S(v, "full_name"), "identity_hash", ih),
+        json_pack("{s:s}", "destination_hash", S(v, "destination_hash")));
+}
+
+static void identity_vector(script *s, json_t *file, json_t *v)
+{
+    const char *kind = S(v, "kind"), *name = S(v, "name");
+
+    if (strcmp(kind, "identity") == 0) {
+        add(s, "identity_from_private_key", json_pack("{s:s}", "private_key", S(v, "private_key")),
+            json_pack("{s:s,s:s,s:s}", "public_key", S(v, "public_key"), "hash",
+                      S(v, "identity_hash"), "hexhash", S(v, "identity_hash")));
+        add(s, "identity_hash", json_pack("{s:s}", "public_key", S(v, "public_key")),
+            json_pack("{s:s}", "hash", S(v, "identity_hash")));
+    } else if (strcmp(kind, "destination_hash") == 0) {
+        destination_vector(s, v);
+    } else if (strcmp(kind, "destination_hash_invalid") == 0) {
+        add(s, "destination_hash",
+            json_pack("{s:s,s:s,s:O}", "identity_hash", "00112233445566778899aabbccddeeff",
+                      "app_name", S(v, "app_name"), "aspects", json_object_get(v, "aspects")),
+            NULL);
+    } else if (strcmp(kind, "identity_encrypt") == 0) {
+        add(s, "identity_decrypt", json_pack("{s:s,s:s}", "private_key",
+                                             priv_of(file, S(v, "recipient")), "ciphertext",
+                                             S(v, "ciphertext")),
+            json_pack("{s:s}", "plaintext", S(v, "plaintext")));
+    } else if (strcmp(kind, "identity_encrypt_ratchet") == 0) {
+        add(s, "ratchet_decrypt",
+            json_pack("{s:s,s:s,s:[s],s:b}", "private_key", priv_of(file, S(v, "recipient")),
+                      "ciphertext", S(v, "ciphertext"), "ratchet_privates",
+                      S(v, "ratchet_private"), "enforce_ratchets", 1),
+            json_pack("{s:s,s:s}", "plaintext", S(v, "plaintext"), "latest_ratchet_id",
+                      S(v, "ratchet_id")));
+        add(s, "ratchet_id", json_pack("{s:s}", "ratchet_public", S(v, "ratchet_public")),
+            json_pack("{s:s}", "ratchet_id", S(v, "ratchet_id")));
+        /* without the ratchet the identity key cannot open it */
+        add(s, "identity_decrypt", json_pack("{s:s,s:s}", "private_key",
+                                             priv_of(file, S(v, "recipient")), "ciphertext",
+                                             S(v, "ciphertext")),
+            json_pack("{s:n}", "plaintext"));
+    } else if (strcmp(kind, "identity_decrypt_invalid") == 0) {
+        add(s, "identity_decrypt", json_pack("{s:s,s:s}", "private_key",
+                                             priv_of(file, S(v, "recipient")), "ciphertext",
+                                             S(v, "ciphertext")),
+            json_pack("{s:n}", "plaintext"));
+    } else if (strcmp(kind, "identity_sign") == 0) {
+        add(s, "identity_sign", json_pack("{s:s,s:s}", "private_key", priv_of(file, S(v, "identity")),
+                                          "message", S(v, "message")),
+            json_pack("{s:s}", "signature", S(v, "signature")));
+        add(s, "identity_verify", json_pack("{s:s,s:s,s:s}", "public_key",
+                                            pub_of(file, S(v, "identity")), "message",
+                                            S(v, "message"), "signature", S(v, "signature")),
+            json_pack("{s:b}", "valid", 1));
+    }
+    (void)name;
+}
+
+static void test_identity(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/identity.json"), *v, *answers;
+    const char *bob_priv = priv_of(file, "bob"), *bob_pub = pub_of(file, "bob");
+    script s, rt;
+    size_t i;
+    (void)state;
+
+    sc_init(&s);
+    json_array_foreach(json_object_get(file, "vectors"), i, v)
+        identity_vector(&s, file, v);
+    add(&s, "destination_expand_name",
+        json_pack("{s:s,s:[s],s:s}", "app_name", "meshlog", "aspects", "sync",
+                  "identity_private_key", priv_of(file, "alice")),
+        json_pack("{s:s}", "name", S(tu_vector(file, "destination_meshlog.sync_alice"),
+                                     "expanded_name_with_identity")));
+    add(&s, "identity_random_hash", json_object(), json_object());
+    check_and_free(&s);
+
+    /* round trips: encryption to bob (also through a ratchet), identity files */
+    sc_init(&s);
+    add(&s, "identity_encrypt", json_pack("{s:s,s:s}", "public_key", bob_pub, "plaintext", "6869"),
+        json_object());
+    add(&s, "ratchet_encrypt",
+        json_pack("{s:s,s:s,s:s}", "public_key", bob_pub, "plaintext", "6869", "ratchet_public",
+                  S(tu_vector(file, "identity_encrypt_bob_ratchet"), "ratchet_public")),
+        json_object());
+    add(&s, "identity_to_file", json_pack("{s:s}", "private_key", bob_priv), json_object());
+    answers = check(&s);
+    sc_init(&rt);
+    add(&rt, "identity_decrypt", json_pack("{s:s,s:s}", "private_key", bob_priv, "ciphertext",
+                                           answer_hex(answers, 0, "ciphertext")),
+        json_pack("{s:s}", "plaintext", "6869"));
+    add(&rt, "ratchet_decrypt",
+        json_pack("{s:s,s:s,s:s}", "private_key", bob_priv, "ciphertext",
+                  answer_hex(answers, 1, "ciphertext"), "ratchet_private",
+                  S(tu_vector(file, "identity_encrypt_bob_ratchet"), "ratchet_private")),
+        json_pack("{s:s}", "plaintext", "6869"));
+    add(&rt, "identity_from_file", json_pack("{s:s}", "path", answer_hex(answers, 2, "path")),
+        json_pack("{s:b,s:s}", "found", 1, "public_key", bob_pub));
+    add(&rt, "identity_from_file", json_pack("{s:s}", "path", "/nonexistent/identity"),
+        json_pack("{s:b}", "found", 0));
+    check_and_free(&rt);
+    remove(answer_hex(answers, 2, "path"));
+    json_decref(answers);
+    sc_free(&s);
+    json_decref(file);
+}
+
+/* ---- packets.json and announces.json ------------------------------------------------ */
+
+static json_int_t hexbyte(json_t *v, const char *key)
+{
+    return strtol(S(v, key), NULL, 16);
+}
+
+static int type_num(const char *name)
+{
+    static const char *const names[] = {"DATA", "ANNOUNCE", "LINKREQUEST", "PROOF"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    fail();
+    return -1;
+}
+
+/* packet_unpack and packet_hash of a packet vector, every header field. */
+static void unpack_vector(script *s, json_t *v)
+{
+    json_t *tid = json_object_get(v, "transport_id");
+    add(s, "packet_unpack", json_pack("{s:s}", "raw", S(v, "raw")),
+        json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:s,s:O,s:I,s:s,s:s}", "unpacked", 1, "flags",
+                  hexbyte(v, "flags"), "hops", rt_int(v, "hops"), "header_type",
+                  rt_int(v, "header_type"), "context_flag", rt_int(v, "context_flag"),
+                  "transport_type", rt_int(v, "transport_type"), "destination_type",
+                  rt_dest_type(S(v, "destination_type")), "packet_type",
+                  type_num(S(v, "packet_type")), "destination_hash", S(v, "destination_hash"),
+                  "transport_id", tid ? tid : json_null(), "context", hexbyte(v, "context"),
+                  "data", S(v, "data"), "hash", S(v, "packet_hash")));
+    add(s, "packet_hash", json_pack("{s:s}", "raw", S(v, "raw")),
+        json_pack("{s:s}", "hash", S(v, "packet_hash")));
+}
+
+static void test_packets(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/packets.json"), *v, *cs;
+    json_t *ids = tu_load_vectors("vectors/rns/identity.json");
+    script s;
+    size_t i, j;
+    (void)state;
+
+    sc_init(&s);
+    json_array_foreach(json_object_get(file, "vectors"), i, v) {
+        if (json_object_get(v, "raw") && json_object_get(v, "packet_hash"))
+            unpack_vector(&s, v);
+        if (strcmp(S(v, "name"), "hops_handling") == 0)
+            json_array_foreach(json_object_get(v, "cases"), j, cs)
+                if (json_is_true(json_object_get(cs, "unpack_ok")))
+                    add(&s, "packet_hash", json_pack("{s:s}", "raw", S(cs, "raw")),
+                        json_pack("{s:s}", "hash", S(cs, "packet_hash")));
+        if (strcmp(S(v, "name"), "data_single") == 0)
+            add(&s, "identity_decrypt",
+                json_pack("{s:s,s:s}", "private_key", priv_of(ids, "bob"), "ciphertext",
+                          S(v, "data")),
+                json_pack("{s:s}", "plaintext", S(v, "plaintext")));
+    }
+    /* a PLAIN packet built here has the reference's exact bytes */
+    v = tu_vector(file, "data_plain");
+    add(&s, "packet_unpack", json_pack("{s:s}", "raw", "0800"), json_pack("{s:b}", "unpacked", 0));
+    add(&s, "packet_hash", json_pack("{s:s}", "raw", "08"), NULL);
+    add(&s, "packet_build", json_pack("{s:s,s:i,s:s}", "dest_type", "plain", "packet_type", 0,
+                                      "data", S(v, "plaintext")),
+        json_pack("{s:I,s:i,s:s}", "flags", hexbyte(v, "flags"), "destination_type", 2, "data",
+                  S(v, "plaintext")));
+    add(&s, "packet_constants", json_object(),
+        json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "mtu", 500, "header_minsize", 19, "header_maxsize",
+                  35, "mdu", 464, "packet_encrypted_mdu", 383, "link_mdu", 431));
+    add(&s, "packet_context_constants", json_object(),
+        json_pack("{s:i,s:i,s:i}", "NONE", 0, "PATH_RESPONSE", 11, "LRPROOF", 255));
+    check_and_free(&s);
+    json_decref(ids);
+    json_decref(file);
+}
+
+static void test_announces(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/announces.json"), *v;
+    json_t *ids = tu_load_vectors("vectors/rns/identity.json");
+    script s;
+    size_t i;
+    (void)state;
+
+    sc_init(&s);
+    json_array_foreach(json_object_get(file, "vectors"), i, v) {
+        const char *name = S(v, "name");
+        json_t *pk = json_object_get(v, "precondition_known_public_key");
+        if (pk)  /* plant the other key first, as a remembered destination */
+            add(&s, "identity_remember",
+                json_pack("{s:s,s:s,s:O,s:n}", "packet_hash", "00000000000000000000000000000000",
+                          "destination_hash", "12f8a71e5f9f879abad1e3474f10c0b3", "public_key", pk,
+                          "app_data"),
+                json_pack("{s:b,s:b}", "ok", 1, "recalled", 1));
+        if (strcmp(S(v, "expect"), "valid") == 0) {
+            json_t *want = json_pack("{s:b,s:b}", "valid", 1, "has_ratchet",
+                                     json_object_get(v, "ratchet") != NULL);
+            if (json_object_get(v, "ratchet"))
+                json_object_set(want, "ratchet", json_object_get(v, "ratchet"));
+            add(&s, "announce_validate", json_pack("{s:s}", "raw", S(v, "raw")), want);
+            unpack_vector(&s, v);
+        } else {
+            add(&s, "announce_validate", json_pack("{s:s}", "raw", S(v, "raw")),
+                json_pack("{s:b}", "valid", 0));
+        }
+        (void)name;
+    }
+    /* a fresh announce built here validates, with app data and a ratchet */
+    add(&s, "announce_build",
+        json_pack("{s:s,s:s,s:[s],s:s,s:b,s:i}", "private_key", priv_of(ids, "carol"), "app_name",
+                  "meshlog", "aspects", "sync", "app_data", "6869", "enable_ratchets", 1,
+                  "emission_ts", 1767225660),
+        json_pack("{s:s,s:s,s:s,s:b}", "destination_hash", "d0d99c4af000ac98fc2aa4bdb0475caa",
+                  "name_hash", "0226d3cbae1b47c6d882", "app_data", "6869", "has_ratchet", 1));
+    add(&s, "announce_validate", json_pack("{s:s}", "raw", "0800"),
+        json_pack("{s:b,s:s}", "valid", 0, "error", "unpack_failed"));
+    check_and_free(&s);
+    json_decref(ids);
+    json_decref(file);
+}
+
+/* ---- framing.json and autointerface.json ---------------------------------------------- */
+
+static void framing_vector(script *s, json_t *v)
+{
+    const char *kind = S(v, "kind");
+    int kiss = strncmp(kind, "kiss", 4) == 0;
+
+    if (strcmp(kind, "hdlc") == 0 || strcmp(kind, "kiss") == 0) {
+        add(s, kiss ? "kiss_frame" : "hdlc_frame", json_pack("{s:s}", "data", S(v, "packet")),
+            json_pack("{s:s}", "framed", S(v, "framed")));
+        add(s, kiss ? "kiss_deframe" : "hdlc_deframe", json_pack("{s:s}", "framed", S(v, "framed")),
+            json_pack("{s:s}", "data", S(v, "packet")));
+    } else if (strcmp(kind, "hdlc_stream") == 0 || strcmp(kind, "kiss_stream") == 0) {
+        add(s, kiss ? "kiss_deframe_stream" : "hdlc_deframe_stream",
+            json_pack("{s:s,s:i}", "stream", S(v, "stream"), "hw_mtu", 500),
+            json_pack("{s:O}", "frames", json_object_get(v, "expected_packets")));
+    } else if (strcmp(kind, "ifac") == 0) {
+        json_t *cred = json_pack("{s:O,s:O,s:I}", "network_name", json_object_get(v, "network_name"),
+                                 "passphrase", json_object_get(v, "passphrase"), "ifac_size",
+                                 rt_int(v, "ifac_size"));
+        json_t *out = json_deep_copy(cred), *in = json_deep_copy(cred), *other = cred;
+        json_object_set_new(out, "packet", json_string(S(v, "packet")));
+        add(s, "ifac_outbound", out,
+            json_pack("{s:s,s:s,s:s,s:s}", "masked_packet", S(v, "masked_packet"), "ifac",
+                      S(v, "ifac"), "ifac_key", S(v, "ifac_key"), "ifac_identity_public_key",
+                      S(v, "ifac_identity_public_key")));
+        json_object_set_new(in, "masked_packet", json_string(S(v, "masked_packet")));
+        add(s, "ifac_inbound", in, json_pack("{s:b,s:s}", "accepted", 1, "packet", S(v, "packet")));
+        json_object_set_new(other, "passphrase", json_string("another passphrase"));
+        json_object_set_new(other, "masked_packet", json_string(S(v, "masked_packet")));
+        add(s, "ifac_inbound", other, json_pack("{s:b}", "accepted", 0));
+    }
+}
+
+static void test_framing(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/framing.json"), *v, *row;
+    json_t *auto_file = tu_load_vectors("vectors/rns/autointerface.json");
+    script s;
+    size_t i, j;
+    (void)state;
+
+    sc_init(&s);
+    json_array_foreach(json_object_get(file, "vectors"), i, v) {
+        framing_vector(&s, v);
+        if (strcmp(S(v, "kind"), "interface_mtu") == 0)
+            json_array_foreach(json_object_get(v, "table"), j, row)
+                add(&s, "interface_optimise_mtu",
+                    json_pack("{s:O}", "bitrate", json_object_get(row, "bitrate")),
+                    json_pack("{s:O,s:b}", "hw_mtu", json_object_get(row, "hw_mtu"), "unchanged",
+                              0));
+    }
+    json_array_foreach(json_object_get(auto_file, "vectors"), i, v) {
+        if (strcmp(S(v, "kind"), "autointerface_token") == 0) {
+            const char *g = S(v, "group_id");
+            char *hex = malloc(2 * strlen(g) + 1);
+            assert_non_null(hex);
+            ml_hex(hex, (const uint8_t *)g, strlen(g));
+            add(&s, "auto_discovery_token",
+                json_pack("{s:s,s:s}", "group_id", hex, "link_local_addr",
+                          S(v, "link_local_address")),
+                json_pack("{s:s}", "token", S(v, "token")));
+            free(hex);
+        }
+    }
+    add(&s, "hdlc_escape", json_pack("{s:s}", "data", "7d7e00"),
+        json_pack("{s:s}", "escaped", "7d5d7d5e00"));
+    add(&s, "hdlc_deframe", json_pack("{s:s}", "framed", "7e0001"), NULL);
+    add(&s, "kiss_deframe", json_pack("{s:s}", "framed", "c00100c0"), NULL);
+    add(&s, "interface_default_ifac_size", json_object(),
+        json_pack("{s:{s:i,s:i},s:i}", "default_ifac_size", "SerialInterface", 8,
+                  "TCPClientInterface", 16, "ifac_min_size", 1));
+    check_and_free(&s);
+    json_decref(auto_file);
+    json_decref(file);
+}
+
+/* ---- bz2 (resources.json) and the protocol itself --------------------------------------- */
+
+static void test_bz2(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/resources.json"), *v = NULL, *e;
+    script s;
+    size_t i;
+    (void)state;
+
+    json_array_foreach(json_object_get(file, "vectors"), i, e)
+        if (strcmp(S(e, "name"), "resource_5k_compressible") == 0)
+            v = e;
+    assert_non_null(v);
+    sc_init(&s);
+    add(&s, "bz2_compress", json_pack("{s:s}", "data", S(v, "payload")),
+        json_pack("{s:s}", "compressed", S(v, "bz2_compressed")));
+    add(&s, "bz2_decompress", json_pack("{s:s}", "compressed", S(v, "bz2_compressed")),
+        json_pack("{s:s}", "decompressed", S(v, "payload")));
+    /* bz2 of "hello" as Python's bz2.compress writes it */
+    add(&s, "bz2_compress", json_pack("{s:s}", "data", "68656c6c6f"),
+        json_pack("{s:s,s:i}", "compressed",
+                  "425a68393141592653591931653d00000081000244a000219a68334d07338bb9229c28480c98b29e80",
+                  "original_size", 5));
+    add(&s, "bz2_decompress", json_pack("{s:s}", "compressed", "425a6839"), NULL);
+    check_and_free(&s);
+    json_decref(file);
+}
+
+static void test_protocol(void **state)
+{
+    script s;
+    (void)state;
+
+    sc_init(&s);
+    add(&s, "no_such_command", json_object(), NULL);
+    add(&s, "sha256", json_object(), NULL);                         /* missing parameter */
+    add(&s, "sha256", json_pack("{s:s}", "data", "abc"), NULL);     /* odd hex */
+    add(&s, "sha256", json_pack("{s:i}", "data", 5), NULL);         /* not a string */
+    add(&s, "identity_from_private_key", json_pack("{s:s}", "private_key", "00"), NULL);
+    add(&s, "hkdf", json_pack("{s:i,s:s}", "length", 0, "ikm", "00"), NULL);
+    add(&s, "packet_unpack", json_pack("{s:s}", "raw", ""), json_pack("{s:b}", "unpacked", 0));
+    check_and_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_primitives), cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_packets),    cmocka_unit_test(test_announces),
+        cmocka_unit_test(test_framing),    cmocka_unit_test(test_bz2),
+        cmocka_unit_test(test_protocol),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
