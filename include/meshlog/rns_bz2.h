@@ -17,7 +17,7 @@
 
 /* bz2.compress(data): one stream, block size 9; the bytes are exactly the
  * reference's. Appends to out. 0, ML_EINVAL (input above 4 GiB - 1),
- * ML_ENOMEM or ML_ECRYPTO-free: libbz2 errors map to ML_EINVAL. */
+ * ML_ENOMEM (a libbz2 failure also gives ML_EINVAL). */
 int rns_bz2_compress(ml_buf *out, const uint8_t *in, size_t len);
 
 /* bz2.decompress(data) with an output limit: every concatenated stream is

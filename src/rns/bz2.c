@@ -15,6 +15,8 @@
 #define BZ2_BLOCK_SIZE 9
 #define BZ2_CHUNK 65536u
 
+static const uint8_t empty[1];
+
 int rns_bz2_compress(ml_buf *out, const uint8_t *in, size_t len)
 {
     /* libbz2's worst case: 1% + 600 bytes over the input. */
@@ -28,8 +30,10 @@ int rns_bz2_compress(ml_buf *out, const uint8_t *in, size_t len)
         return ret;
     start = out->len;
     dlen = (unsigned int)bound;
-    ret = BZ2_bzBuffToBuffCompress((char *)out->p + start, &dlen, (char *)(uintptr_t)in,
-                                   (unsigned int)len, BZ2_BLOCK_SIZE, 0, 0);
+    /* libbz2 refuses a NULL source even when it is empty */
+    ret = BZ2_bzBuffToBuffCompress((char *)out->p + start, &dlen,
+                                   (char *)(uintptr_t)(in ? in : empty), (unsigned int)len,
+                                   BZ2_BLOCK_SIZE, 0, 0);
     if (ret != BZ_OK)
         return ret == BZ_MEM_ERROR ? ML_ENOMEM : ML_EINVAL;
     out->len = start + dlen;
