@@ -53,5 +53,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_blob(int argc, char **argv);
 int cmd_rns(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 #endif
