@@ -11,10 +11,14 @@
 // to run the suite against it.
 #include "bridge.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <uv.h>
 
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
@@ -235,7 +239,7 @@ int br_random(br_ctx *c, void *out, size_t n)
 /* ---- dispatch -------------------------------------------------------------- */
 
 static const br_cmd *const tables[] = {
-    br_crypto_cmds, br_identity_cmds, br_packet_cmds, br_framing_cmds,
+    br_crypto_cmds, br_identity_cmds, br_packet_cmds, br_framing_cmds, br_wire_cmds,
 };
 
 static br_fn lookup(const char *name)
@@ -293,30 +297,81 @@ static void reply(json_t *ans)
     fflush(stdout);
 }
 
+/* Answers one request line. */
+static void handle_line(const char *line)
+{
+    json_error_t jerr;
+    json_t *req, *ans;
+
+    if (strspn(line, " \t\r") == strlen(line))
+        return;
+    req = json_loads(line, 0, &jerr);
+    if (!req) {
+        fprintf(stderr, "bridge: bad request line: %s\n", jerr.text);
+        ans = json_pack("{s:n,s:b,s:s}", "id", "success", 0, "error", "request is not JSON");
+    } else {
+        ans = answer(req);
+    }
+    reply(ans);
+    json_decref(ans);
+    json_decref(req);
+}
+
+/* Waits for input while the live peers' loop keeps running: stdin and the
+ * loop's backend are polled together. 1 when stdin is readable or closed. */
+static int wait_input(void)
+{
+    for (;;) {
+        uv_loop_t *loop = br_wire_loop();
+        struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
+        int timeout = -1, r;
+        if (loop) {
+            p[1].fd = uv_backend_fd(loop);
+            timeout = uv_backend_timeout(loop);
+            if (timeout < 0 || timeout > 100)
+                timeout = 100;
+        }
+        r = poll(p, 2, timeout);
+        if (r < 0 && errno != EINTR)
+            return 0;
+        if (loop)
+            uv_run(loop, UV_RUN_NOWAIT);
+        if (r > 0 && p[0].revents)
+            return 1;
+    }
+}
+
 int main(void)
 {
-    char *line = NULL;
-    size_t cap = 0;
+    ml_buf in = ML_BUF_INIT;
+    char chunk[65536];
     ssize_t n;
 
     fputs("READY\n", stdout);
     fflush(stdout);
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        json_error_t jerr;
-        json_t *req, *ans;
-        if (n == 0 || strspn(line, " \t\r\n") == (size_t)n)
+    for (;;) {
+        char *nl;
+        if (!wait_input())
+            break;
+        n = read(0, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
             continue;
-        req = json_loads(line, 0, &jerr);
-        if (!req) {
-            fprintf(stderr, "bridge: bad request line: %s\n", jerr.text);
-            ans = json_pack("{s:n,s:b,s:s}", "id", "success", 0, "error", "request is not JSON");
-        } else {
-            ans = answer(req);
+        if (n <= 0)
+            break;
+        if (ml_buf_append(&in, chunk, (size_t)n))
+            break;
+        /* each complete line is one request; a partial one waits for more */
+        while ((nl = memchr(in.p, '\n', in.len))) {
+            size_t len = (size_t)(nl - (char *)in.p) + 1;
+            *nl = '\0';
+            handle_line((const char *)in.p);
+            memmove(in.p, in.p + len, in.len - len);
+            in.len -= len;
         }
-        reply(ans);
-        json_decref(ans);
-        json_decref(req);
     }
-    free(line);
+    if (in.len && ml_buf_putc(&in, 0) == 0)
+        handle_line((const char *)in.p);
+    ml_buf_free(&in);
+    br_wire_shutdown();
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "meshlog/buf.h"
 
@@ -32,6 +33,14 @@ extern const br_cmd br_crypto_cmds[];
 extern const br_cmd br_identity_cmds[];
 extern const br_cmd br_packet_cmds[];
 extern const br_cmd br_framing_cmds[];
+extern const br_cmd br_wire_cmds[];
+
+/* The live peers' shared libuv loop (cmd_wire.c): NULL until a wire_start_*
+ * made one. br_wire_pump() waits up to max_ms for its sockets or timers and
+ * runs what is ready; br_wire_shutdown() stops every peer. */
+uv_loop_t *br_wire_loop(void);
+void br_wire_pump(int max_ms);
+void br_wire_shutdown(void);
 
 /* Sets c->err and returns -1. */
 int br_fail(br_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

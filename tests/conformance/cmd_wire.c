@@ -1,0 +1,783 @@
+// SPDX-License-Identifier: MIT
+// Bridge commands for the suite's live-TCP tests (wire_*): each
+// wire_start_tcp_server / wire_start_tcp_client makes a peer, an rns_node
+// (rns_node.h) with one TCP interface, named by a handle. All peers share
+// one libuv loop, which the bridge's main loop keeps running between
+// requests (br_wire_loop), so sockets, timers, path requests and proofs are
+// served while the suite drives the other peer; commands that wait (poll,
+// send with a receipt) pump the same loop until their condition or deadline.
+// What the core reports (announces heard, data, proofs, link events) is
+// recorded per peer by the event callback for the poll commands to read.
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "meshlog/crypto.h"
+#include "meshlog/error.h"
+#include "meshlog/rns_node.h"
+#include "meshlog/rns_transport.h"
+
+#define MAX_PEERS 8
+#define MAX_LISTENERS 32
+#define MAX_HEARD 256
+#define MAX_RECEIPTS 256
+#define MAX_LINKS 32
+#define HANDLE_LEN 16
+
+/* A local destination made by wire_listen or wire_announce. */
+typedef struct listener {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t identity_hash[RNS_HASHLEN];
+    uint8_t public_key[RNS_KEYSIZE];
+    json_t *opportunistic;   /* hex payloads of single packets received */
+    json_t *link_data;       /* hex payloads received over links to it */
+} listener;
+
+/* An announce the core reported: when, and whose identity. */
+typedef struct heard {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t identity_hash[RNS_HASHLEN];
+    double when;
+} heard;
+
+typedef struct receipt {
+    uint8_t packet_hash[RNS_FULL_HASHLEN];
+    int state; /* 0 waiting, 1 proved, 2 timed out */
+} receipt;
+
+typedef struct wlink {
+    uint8_t id[RNS_HASHLEN];
+    uint8_t dest[RNS_HASHLEN];
+    int initiator;
+    int state; /* 0 pending, 1 active, 2 closed */
+} wlink;
+
+typedef struct peer {
+    char handle[HANDLE_LEN + 1];
+    rns_node *node;
+    int iface_id;            /* the client interface, or -1 */
+    int iface_up;
+    listener listeners[MAX_LISTENERS];
+    size_t n_listeners;
+    heard heard[MAX_HEARD];
+    size_t n_heard;
+    receipt receipts[MAX_RECEIPTS];
+    size_t n_receipts;
+    wlink links[MAX_LINKS];
+    size_t n_links;
+} peer;
+
+static uv_loop_t loop;
+static int loop_ready;
+static peer *peers[MAX_PEERS];
+
+/* ---- the shared loop ------------------------------------------------------------ */
+
+uv_loop_t *br_wire_loop(void)
+{
+    return loop_ready ? &loop : NULL;
+}
+
+void br_wire_pump(int max_ms)
+{
+    struct pollfd p;
+    int timeout;
+
+    if (!loop_ready)
+        return;
+    timeout = uv_backend_timeout(&loop);
+    if (timeout < 0 || timeout > max_ms)
+        timeout = max_ms;
+    p.fd = uv_backend_fd(&loop);
+    p.events = POLLIN;
+    poll(&p, 1, timeout);
+    uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+/* Pumps the loop until done(c, arg) says so or deadline_ms passes. */
+static void wait_until(int (*done)(peer *, const void *), peer *pr, const void *arg,
+                       long long timeout_ms)
+{
+    double deadline = rns_node_now() + (double)timeout_ms / 1000.0;
+
+    while (!done(pr, arg) && rns_node_now() < deadline)
+        br_wire_pump(20);
+}
+
+static void on_log(void *ctx, int level, const char *msg)
+{
+    peer *pr = ctx;
+    if (level <= RNS_LOG_INFO)
+        fprintf(stderr, "[%s] %s\n", pr ? pr->handle : "-", msg);
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static listener *find_listener(peer *pr, const uint8_t dest[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < pr->n_listeners; i++)
+        if (memcmp(pr->listeners[i].dest, dest, RNS_HASHLEN) == 0)
+            return &pr->listeners[i];
+    return NULL;
+}
+
+static wlink *find_link(peer *pr, const uint8_t id[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < pr->n_links; i++)
+        if (memcmp(pr->links[i].id, id, RNS_HASHLEN) == 0)
+            return &pr->links[i];
+    return NULL;
+}
+
+static void append_hex(json_t *list, const ml_buf *b)
+{
+    char *hex = malloc(2 * b->len + 1);
+    if (!hex)
+        return;
+    ml_hex(hex, b->p, b->len);
+    json_array_append_new(list, json_string(hex));
+    free(hex);
+}
+
+static void note_heard(peer *pr, const rns_tev *ev)
+{
+    heard *h = NULL;
+
+    for (size_t i = 0; i < pr->n_heard && !h; i++)
+        if (memcmp(pr->heard[i].dest, ev->dest, RNS_HASHLEN) == 0)
+            h = &pr->heard[i];
+    if (!h && pr->n_heard == MAX_HEARD)
+        memmove(&pr->heard[0], &pr->heard[1], sizeof pr->heard[0] * --pr->n_heard);
+    if (!h)
+        h = &pr->heard[pr->n_heard++];
+    memcpy(h->dest, ev->dest, RNS_HASHLEN);
+    memcpy(h->identity_hash, ev->identity_hash, RNS_HASHLEN);
+    h->when = rns_node_now();
+}
+
+static void note_receipt(peer *pr, const uint8_t hash[RNS_FULL_HASHLEN], int state)
+{
+    for (size_t i = 0; i < pr->n_receipts; i++)
+        if (memcmp(pr->receipts[i].packet_hash, hash, RNS_FULL_HASHLEN) == 0)
+            pr->receipts[i].state = state;
+}
+
+static void note_link(peer *pr, const rns_tev *ev)
+{
+    wlink *l = find_link(pr, ev->link_id);
+    listener *ls;
+
+    if (!l && pr->n_links < MAX_LINKS) {
+        l = &pr->links[pr->n_links++];
+        memcpy(l->id, ev->link_id, RNS_HASHLEN);
+        memcpy(l->dest, ev->dest, RNS_HASHLEN);
+        l->initiator = ev->initiator;
+        l->state = 0;
+    }
+    if (!l)
+        return;
+    if (ev->link_ev.type == RNS_LINK_EV_ESTABLISHED)
+        l->state = 1;
+    else if (ev->link_ev.type == RNS_LINK_EV_CLOSED)
+        l->state = 2;
+    else if (ev->link_ev.type == RNS_LINK_EV_DATA && (ls = find_listener(pr, l->dest)))
+        append_hex(ls->link_data, &ev->link_ev.data);
+}
+
+static void on_event(void *ctx, rns_node *n, const rns_tev *ev)
+{
+    peer *pr = ctx;
+    listener *ls;
+    (void)n;
+
+    switch (ev->type) {
+    case RNS_TEV_ANNOUNCE:
+        note_heard(pr, ev);
+        break;
+    case RNS_TEV_DATA:
+        if ((ls = find_listener(pr, ev->dest)))
+            append_hex(ls->opportunistic, &ev->data);
+        break;
+    case RNS_TEV_PROOF:
+        note_receipt(pr, ev->packet_hash, 1);
+        break;
+    case RNS_TEV_RECEIPT_TIMEOUT:
+        note_receipt(pr, ev->packet_hash, 2);
+        break;
+    case RNS_TEV_LINK:
+        note_link(pr, ev);
+        break;
+    }
+}
+
+static void on_iface(void *ctx, rns_node *n, int iface_id, int up)
+{
+    peer *pr = ctx;
+    (void)n;
+    if (iface_id == pr->iface_id)
+        pr->iface_up = up;
+}
+
+/* ---- peers ------------------------------------------------------------------------ */
+
+static void peer_free(peer *pr)
+{
+    if (!pr)
+        return;
+    rns_node_free(pr->node);
+    for (size_t i = 0; i < pr->n_listeners; i++) {
+        json_decref(pr->listeners[i].opportunistic);
+        json_decref(pr->listeners[i].link_data);
+    }
+    free(pr);
+}
+
+static int peer_new(br_ctx *c, peer **out)
+{
+    rns_node_config cfg = {.loop = &loop, .log = on_log, .on_event = on_event,
+                           .on_iface = on_iface};
+    uint8_t r[HANDLE_LEN / 2];
+    size_t slot;
+    peer *pr;
+
+    for (slot = 0; slot < MAX_PEERS && peers[slot]; slot++)
+        ;
+    if (slot == MAX_PEERS)
+        return br_fail(c, "too many peers in one bridge (max %d)", MAX_PEERS);
+    if (!loop_ready && uv_loop_init(&loop))
+        return br_fail(c, "cannot start the event loop");
+    loop_ready = 1;
+    if (!(pr = calloc(1, sizeof *pr)))
+        return br_fail(c, "out of memory");
+    cfg.ctx = cfg.log_ctx = pr;
+    pr->iface_id = -1;
+    if (br_random(c, r, sizeof r) || br_check(c, rns_node_new(&pr->node, &cfg), "node")) {
+        free(pr);
+        return -1;
+    }
+    ml_hex(pr->handle, r, sizeof r);
+    peers[slot] = pr;
+    *out = pr;
+    return 0;
+}
+
+static void peer_drop(peer *pr)
+{
+    for (size_t i = 0; i < MAX_PEERS; i++)
+        if (peers[i] == pr)
+            peers[i] = NULL;
+    peer_free(pr);
+}
+
+static int peer_param(br_ctx *c, peer **out)
+{
+    const char *h;
+
+    if (br_str(c, "handle", &h))
+        return -1;
+    for (size_t i = 0; i < MAX_PEERS; i++)
+        if (peers[i] && strcmp(peers[i]->handle, h) == 0) {
+            *out = peers[i];
+            return 0;
+        }
+    return br_fail(c, "Unknown handle: %s", h);
+}
+
+static rns_transport *core(peer *pr)
+{
+    return rns_node_transport(pr->node);
+}
+
+/* IFAC credentials: an empty string means none, as in the reference config. */
+static int iface_opts(br_ctx *c, rns_iface_opts *o)
+{
+    json_t *nn = br_param(c, "network_name"), *pp = br_param(c, "passphrase");
+    long long bits;
+
+    memset(o, 0, sizeof *o);
+    if ((nn && !json_is_string(nn)) || (pp && !json_is_string(pp)))
+        return br_fail(c, "network_name and passphrase must be strings");
+    o->network_name = nn && *json_string_value(nn) ? json_string_value(nn) : NULL;
+    o->passphrase = pp && *json_string_value(pp) ? json_string_value(pp) : NULL;
+    if (br_int(c, "ifac_size", 0, &bits))
+        return -1;
+    /* the suite gives ifac_size in bits, as the reference config does */
+    if (bits && (bits < 8 || bits > 512 || bits % 8))
+        return br_fail(c, "ifac_size must be 8..512 bits in whole bytes");
+    o->ifac_size = (size_t)(bits / 8);
+    return 0;
+}
+
+/* Options this node cannot honour are refused rather than ignored. */
+static int refuse_unsupported(br_ctx *c)
+{
+    static const char *const keys[] = {"share_instance", "fixed_mtu", "respond_to_probes",
+                                       "enable_remote_management"};
+    int on;
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (br_bool(c, keys[i], 0, &on))
+            return -1;
+        if (on)
+            return br_fail(c, "%s is not supported by this node", keys[i]);
+    }
+    return 0;
+}
+
+static int cmd_wire_start_tcp_server(br_ctx *c)
+{
+    rns_iface_opts o;
+    long long port;
+    uint16_t bound = 0;
+    peer *pr;
+
+    if (refuse_unsupported(c) || iface_opts(c, &o) || br_int(c, "bind_port", 0, &port))
+        return -1;
+    if (port < 0 || port > 65535)
+        return br_fail(c, "bind_port out of range");
+    if (peer_new(c, &pr))
+        return -1;
+    if (br_check(c, rns_node_add_tcp_server(pr->node, "127.0.0.1", (uint16_t)port, &o, &bound),
+                 "TCP server")) {
+        peer_drop(pr);
+        return -1;
+    }
+    return br_set_str(c, "handle", pr->handle) ||
+           br_set_hex(c, "identity_hash", rns_transport_id(core(pr)), RNS_HASHLEN) ||
+           br_set_int(c, "port", bound) || br_set_bool(c, "transport_enabled", 0);
+}
+
+static int iface_is_up(peer *pr, const void *arg)
+{
+    (void)arg;
+    return pr->iface_up || rns_node_iface_up(pr->node, pr->iface_id);
+}
+
+/* Returns once connected (or after 5 s), so an announce that follows at once
+ * is not lost on a down interface. */
+static int cmd_wire_start_tcp_client(br_ctx *c)
+{
+    const char *host;
+    rns_iface_opts o;
+    long long port;
+    peer *pr;
+
+    if (refuse_unsupported(c) || iface_opts(c, &o) || br_str(c, "target_host", &host) ||
+        br_int(c, "target_port", -1, &port))
+        return -1;
+    if (port <= 0 || port > 65535)
+        return br_fail(c, "target_port out of range");
+    if (peer_new(c, &pr))
+        return -1;
+    if (br_check(c, rns_node_add_tcp_client(pr->node, host, (uint16_t)port, &o, &pr->iface_id),
+                 "TCP client")) {
+        peer_drop(pr);
+        return -1;
+    }
+    wait_until(iface_is_up, pr, NULL, 5000);
+    return br_set_str(c, "handle", pr->handle) ||
+           br_set_hex(c, "identity_hash", rns_transport_id(core(pr)), RNS_HASHLEN);
+}
+
+static int cmd_wire_stop(br_ctx *c)
+{
+    peer *pr;
+
+    if (peer_param(c, &pr))
+        return -1;
+    peer_drop(pr);
+    return br_set_bool(c, "stopped", 1);
+}
+
+/* ---- destinations and announces --------------------------------------------------------- */
+
+/* Registers a SINGLE destination with a fresh identity and announces it. */
+static int make_destination(br_ctx *c, peer *pr, enum rns_proof_strategy proof,
+                            const ml_buf *app_data, int has_app_data)
+{
+    const char *app, *aspects[16];
+    size_t n;
+    ml_buf scratch = ML_BUF_INIT;
+    uint8_t priv[RNS_KEYSIZE];
+    rns_identity *id = NULL;
+    rns_dest_params dp = {.proof = proof, .accept_links = 1};
+    listener *ls;
+    int ret;
+
+    if (pr->n_listeners == MAX_LISTENERS)
+        return br_fail(c, "too many destinations on one peer (max %d)", MAX_LISTENERS);
+    ls = &pr->listeners[pr->n_listeners];
+    ret = br_str(c, "app_name", &app) || br_aspects(c, "aspects", aspects, 16, &n, &scratch) ||
+          br_random(c, priv, sizeof priv) ||
+          br_check(c, rns_identity_from_private(&id, priv), "identity");
+    if (!ret) {
+        dp.identity = id, dp.app_name = app, dp.aspects = aspects, dp.n_aspects = n;
+        dp.app_data = has_app_data ? (app_data->p ? app_data->p : (const uint8_t *)"") : NULL;
+        dp.app_data_len = app_data->len;
+        ret = br_check(c, rns_transport_register(core(pr), &dp, ls->dest), "register") ||
+              br_check(c, rns_transport_announce(core(pr), ls->dest, rns_node_now()), "announce");
+    }
+    if (!ret) {
+        memcpy(ls->identity_hash, rns_identity_hash(id), RNS_HASHLEN);
+        memcpy(ls->public_key, rns_identity_public_key(id), RNS_KEYSIZE);
+        ls->opportunistic = json_array();
+        ls->link_data = json_array();
+        pr->n_listeners++;
+        rns_node_kick(pr->node);
+        ret = br_set_hex(c, "destination_hash", ls->dest, RNS_HASHLEN) ||
+              br_set_hex(c, "identity_hash", ls->identity_hash, RNS_HASHLEN) ||
+              br_set_hex(c, "public_key", ls->public_key, RNS_KEYSIZE);
+    }
+    ml_wipe(priv, sizeof priv);
+    rns_identity_free(id);
+    ml_buf_free(&scratch);
+    return ret;
+}
+
+static int refuse_ratchets(br_ctx *c)
+{
+    int on;
+
+    if (br_bool(c, "enable_ratchets", 0, &on))
+        return -1;
+    return on ? br_fail(c, "enable_ratchets: the transport core has no ratchets yet") : 0;
+}
+
+static int cmd_wire_listen(br_ctx *c)
+{
+    const char *proof = "none";
+    ml_buf none = ML_BUF_INIT;
+    peer *pr;
+
+    if (peer_param(c, &pr) || refuse_ratchets(c))
+        return -1;
+    if (br_param(c, "proof_strategy") && br_str(c, "proof_strategy", &proof))
+        return -1;
+    if (strcmp(proof, "all") && strcmp(proof, "none"))
+        return br_fail(c, "Unsupported proof_strategy=%s; expected none or all", proof);
+    if (make_destination(c, pr, strcmp(proof, "all") ? RNS_PROVE_NONE : RNS_PROVE_ALL, &none, 0))
+        return -1;
+    return br_set_str(c, "resource_strategy", "all");
+}
+
+/* app_data: hex; empty means none unless app_data_empty asks for b"". */
+static int cmd_wire_announce(br_ctx *c)
+{
+    ml_buf app = ML_BUF_INIT;
+    int has, empty, ret;
+    peer *pr;
+
+    if (peer_param(c, &pr) || refuse_ratchets(c))
+        return -1;
+    ret = br_hex_opt(c, "app_data", &app, &has) || br_bool(c, "app_data_empty", 0, &empty) ||
+          make_destination(c, pr, RNS_PROVE_NONE, &app, app.len > 0 || empty);
+    ml_buf_free(&app);
+    return ret;
+}
+
+/* ---- paths and identities ------------------------------------------------------------------ */
+
+static int has_path(peer *pr, const void *dest)
+{
+    return rns_transport_has_path(core(pr), dest, rns_node_now(), NULL);
+}
+
+static int dest_param(br_ctx *c, uint8_t dest[RNS_HASHLEN])
+{
+    return br_hex_fixed(c, "destination_hash", dest, RNS_HASHLEN);
+}
+
+static int cmd_wire_poll_path(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    long long timeout;
+    unsigned hops = 0;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || br_int(c, "timeout_ms", 5000, &timeout))
+        return -1;
+    wait_until(has_path, pr, dest, timeout);
+    if (!rns_transport_has_path(core(pr), dest, rns_node_now(), &hops))
+        return br_set_bool(c, "found", 0) || br_set_null(c, "hops");
+    return br_set_bool(c, "found", 1) || br_set_int(c, "hops", hops);
+}
+
+static int cmd_wire_request_path(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) ||
+        br_check(c, rns_transport_request_path(core(pr), dest, rns_node_now()), "path request"))
+        return -1;
+    rns_node_kick(pr->node);
+    return br_set_bool(c, "sent", 1);
+}
+
+static const heard *find_heard(const peer *pr, const uint8_t *hash, int by_identity)
+{
+    for (size_t i = pr->n_heard; i-- > 0;)
+        if (memcmp(by_identity ? pr->heard[i].identity_hash : pr->heard[i].dest, hash,
+                   RNS_HASHLEN) == 0)
+            return &pr->heard[i];
+    return NULL;
+}
+
+/* The core keeps hops; when the path was learnt is the time its announce was
+ * reported, and it lives RNS_PATH_EXPIRY. Next hop and interface name are not
+ * exposed by the core: "" and null. */
+static int cmd_wire_read_path_entry(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    unsigned hops;
+    const heard *h;
+    double when;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest))
+        return -1;
+    if (!rns_transport_has_path(core(pr), dest, rns_node_now(), &hops))
+        return br_set_bool(c, "found", 0);
+    h = find_heard(pr, dest, 0);
+    when = h ? h->when : rns_node_now();
+    return br_set_bool(c, "found", 1) || br_set_int(c, "hops", hops) ||
+           br_set_int(c, "timestamp", (long long)(when * 1000.0)) ||
+           br_set_int(c, "expires", (long long)((when + RNS_PATH_EXPIRY) * 1000.0)) ||
+           br_set_str(c, "next_hop", "") || br_set_null(c, "receiving_interface_name");
+}
+
+/* Identity.recall: announces heard (by destination, or by identity hash
+ * through the announces this peer saw), then this peer's own destinations. */
+static int recall(peer *pr, const uint8_t *hash, int by_identity, uint8_t pub[RNS_KEYSIZE],
+                  const uint8_t **app, size_t *app_len)
+{
+    const heard *h = by_identity ? find_heard(pr, hash, 1) : NULL;
+    const uint8_t *dest = h ? h->dest : hash;
+
+    if ((!by_identity || h) && rns_transport_recall(core(pr), dest, pub, app, app_len) == 0)
+        return 1;
+    for (size_t i = 0; i < pr->n_listeners; i++) {
+        const listener *ls = &pr->listeners[i];
+        if (memcmp(by_identity ? ls->identity_hash : ls->dest, hash, RNS_HASHLEN) == 0) {
+            memcpy(pub, ls->public_key, RNS_KEYSIZE);
+            *app = NULL;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+typedef struct recall_arg {
+    const uint8_t *hash;
+    int by_identity;
+} recall_arg;
+
+static int recalled(peer *pr, const void *arg)
+{
+    const recall_arg *ra = arg;
+    uint8_t pub[RNS_KEYSIZE];
+    const uint8_t *app;
+    size_t len;
+
+    return recall(pr, ra->hash, ra->by_identity, pub, &app, &len);
+}
+
+static int cmd_wire_identity_recall(br_ctx *c)
+{
+    uint8_t hash[RNS_HASHLEN], pub[RNS_KEYSIZE], ih[RNS_HASHLEN];
+    const uint8_t *app = NULL;
+    size_t app_len = 0;
+    long long timeout;
+    recall_arg ra = {hash, 0};
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, hash) || br_int(c, "timeout_ms", 0, &timeout) ||
+        br_bool(c, "from_identity_hash", 0, &ra.by_identity))
+        return -1;
+    wait_until(recalled, pr, &ra, timeout);
+    if (!recall(pr, hash, ra.by_identity, pub, &app, &app_len))
+        return br_set_bool(c, "found", 0) || br_set_null(c, "app_data");
+    rns_identity_hash_of(ih, pub);
+    return br_set_bool(c, "found", 1) || br_set_hex(c, "public_key", pub, RNS_KEYSIZE) ||
+           br_set_hex(c, "hash", ih, RNS_HASHLEN) ||
+           (app ? br_set_hex(c, "app_data", app, app_len) : br_set_null(c, "app_data"));
+}
+
+/* ---- opportunistic packets, proofs and receipts -------------------------------------------- */
+
+static int receipt_settled(peer *pr, const void *arg)
+{
+    const receipt *r = &pr->receipts[*(const size_t *)arg];
+    return r->state != 0;
+}
+
+/* Sends one encrypted DATA packet to a known SINGLE destination and waits
+ * for its delivery proof. */
+static int cmd_wire_send_opportunistic(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    ml_buf data = ML_BUF_INIT;
+    long long timeout;
+    size_t slot;
+    int rc, ret;
+    peer *pr;
+
+    ret = peer_param(c, &pr) || dest_param(c, dest) || br_hex_opt(c, "data", &data, &(int){0}) ||
+          br_int(c, "timeout_ms", 5000, &timeout);
+    if (ret)
+        goto out;
+    if (pr->n_receipts == MAX_RECEIPTS)
+        memmove(&pr->receipts[0], &pr->receipts[1], sizeof pr->receipts[0] * --pr->n_receipts);
+    slot = pr->n_receipts;
+    rc = rns_transport_send(core(pr), dest, data.p, data.len, rns_node_now(),
+                            pr->receipts[slot].packet_hash);
+    if (rc == ML_ENOTFOUND) {
+        ret = br_fail(c, "No identity known for this destination; ensure an announce for it "
+                         "was received first");
+        goto out;
+    }
+    if (rc) {
+        ret = br_set_bool(c, "sent", 0) || br_set_bool(c, "delivered", 0) ||
+              br_set_str(c, "status", "send_failed");
+        goto out;
+    }
+    pr->receipts[pr->n_receipts++].state = 0;
+    rns_node_kick(pr->node);
+    wait_until(receipt_settled, pr, &slot, timeout);
+    ret = br_set_bool(c, "sent", 1) || br_set_bool(c, "delivered", pr->receipts[slot].state == 1) ||
+          br_set_str(c, "status", pr->receipts[slot].state == 1 ? "delivered" : "timeout");
+out:
+    ml_buf_free(&data);
+    return ret;
+}
+
+static int has_items(peer *pr, const void *arg)
+{
+    (void)pr;
+    return json_array_size((json_t *)(uintptr_t)arg) > 0;
+}
+
+/* Drains a listener's buffer, waiting up to timeout_ms for the first item. */
+static int drain(br_ctx *c, int links)
+{
+    uint8_t dest[RNS_HASHLEN];
+    long long timeout;
+    listener *ls;
+    json_t *buf;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || br_int(c, "timeout_ms", 5000, &timeout))
+        return -1;
+    if (!(ls = find_listener(pr, dest)))
+        return br_fail(c, "No listener registered for this destination_hash");
+    buf = links ? ls->link_data : ls->opportunistic;
+    wait_until(has_items, pr, buf, timeout);
+    if (br_set(c, "packets", json_deep_copy(buf)))
+        return -1;
+    json_array_clear(buf);
+    return 0;
+}
+
+static int cmd_wire_opportunistic_poll(br_ctx *c) { return drain(c, 0); }
+
+/* ---- links ------------------------------------------------------------------------------------- */
+
+static int link_settled(peer *pr, const void *id)
+{
+    const wlink *l = find_link(pr, id);
+    return l && l->state != 0;
+}
+
+static int cmd_wire_link_open(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN], id[RNS_HASHLEN];
+    long long timeout;
+    const wlink *l;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || br_int(c, "timeout_ms", 10000, &timeout))
+        return -1;
+    if (br_check(c, rns_transport_link_open(core(pr), dest, rns_node_now(), id), "link open"))
+        return -1;
+    rns_node_kick(pr->node);
+    wait_until(link_settled, pr, id, timeout);
+    l = find_link(pr, id);
+    if (!l || l->state != 1)
+        return br_fail(c, "Link to %s was not established within %lld ms",
+                       "the destination", timeout);
+    return br_set_hex(c, "link_id", id, RNS_HASHLEN) || br_set_str(c, "status", "active");
+}
+
+static int link_param(br_ctx *c, peer **pr, rns_link **l, uint8_t id[RNS_HASHLEN])
+{
+    if (peer_param(c, pr) || br_hex_fixed(c, "link_id", id, RNS_HASHLEN))
+        return -1;
+    if (!(*l = rns_transport_link(core(*pr), id)))
+        return br_fail(c, "Unknown link_id");
+    return 0;
+}
+
+static int cmd_wire_link_send(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    ml_buf data = ML_BUF_INIT;
+    rns_link *l;
+    peer *pr;
+    int ret = link_param(c, &pr, &l, id) || br_hex_opt(c, "data", &data, &(int){0}) ||
+              br_check(c, rns_link_send(l, RNS_CTX_NONE, data.p, data.len, rns_node_now(), NULL),
+                       "link send") ||
+              br_check(c, rns_transport_flush(core(pr), rns_node_now()), "flush");
+
+    if (!ret)
+        rns_node_kick(pr->node);
+    ml_buf_free(&data);
+    return ret || br_set_bool(c, "sent", 1);
+}
+
+static int cmd_wire_link_poll(br_ctx *c) { return drain(c, 1); }
+
+static int cmd_wire_link_close(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id) || br_check(c, rns_link_close(l, rns_node_now()), "close") ||
+        br_check(c, rns_transport_flush(core(pr), rns_node_now()), "flush"))
+        return -1;
+    rns_node_kick(pr->node);
+    return br_set_bool(c, "closed", 1);
+}
+
+const br_cmd br_wire_cmds[] = {
+    {"wire_start_tcp_server", cmd_wire_start_tcp_server},
+    {"wire_start_tcp_client", cmd_wire_start_tcp_client},
+    {"wire_stop", cmd_wire_stop},
+    {"wire_listen", cmd_wire_listen},
+    {"wire_announce", cmd_wire_announce},
+    {"wire_poll_path", cmd_wire_poll_path},
+    {"wire_request_path", cmd_wire_request_path},
+    {"wire_read_path_entry", cmd_wire_read_path_entry},
+    {"wire_identity_recall", cmd_wire_identity_recall},
+    {"wire_send_opportunistic", cmd_wire_send_opportunistic},
+    {"wire_opportunistic_poll", cmd_wire_opportunistic_poll},
+    {"wire_link_open", cmd_wire_link_open},
+    {"wire_link_send", cmd_wire_link_send},
+    {"wire_link_poll", cmd_wire_link_poll},
+    {"wire_link_close", cmd_wire_link_close},
+    {NULL, NULL},
+};
+
+void br_wire_shutdown(void)
+{
+    for (size_t i = 0; i < MAX_PEERS; i++)
+        if (peers[i])
+            peer_drop(peers[i]);
+    if (loop_ready) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        uv_loop_close(&loop);
+        loop_ready = 0;
+    }
+}
