@@ -109,7 +109,8 @@ static const rns_sub g_subs[] = {
      "Finds a path to DEST (32 hex digits; path requests until it is known), opens a\n"
      "link, sends TEXT as link data (or, with --request PATH, as a request on PATH,\n"
      "e.g. /echo), waits for the echo or the response, closes the link and prints one\n"
-     "JSON line: rtt_ms, reply, proved, hops, link_id. Exit status 0 only on success;\n"
+     "JSON line: rtt_ms, reply, proved (data only: the destination proved it), hops,\n"
+     "link_id, mtu. Exit status 0 only on success;\n"
      "1 with a message for no path, a refused link or a timeout (--timeout, default 30 s).\n",
      run_link},
 };
@@ -231,7 +232,8 @@ typedef struct app {
     uint8_t sent_hash[RNS_FULL_HASHLEN];
     int state;                       /* link: 0 path, 1 linking, 2 waiting, 3 done */
     int proved;
-    double start, last_pathreq, t_send, done_at;
+    json_t *reply;                   /* link: held until the data's proof comes */
+    double start, last_pathreq, t_send, done_at, rtt_ms, reply_at;
 } app;
 
 static void log_stderr(void *ctx, int level, const char *msg)
@@ -611,7 +613,8 @@ out:
 
 /* ---- link -------------------------------------------------------------------------------- */
 
-enum { L_PATH, L_LINKING, L_WAITING, L_DONE };
+enum { L_PATH, L_LINKING, L_WAITING, L_PROOF, L_DONE };
+#define PROOF_GRACE 1.0   /* seconds to wait for the proof once the echo is in */
 
 static void link_finish(app *a, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -623,6 +626,8 @@ static void link_finish(app *a, int status, const char *fmt, ...)
 
     if (a->state == L_DONE)
         return;
+    json_decref(a->reply);
+    a->reply = NULL;
     a->state = L_DONE;
     a->status = status;
     if (fmt) {
@@ -685,22 +690,37 @@ static json_t *response_json(const uint8_t *p, size_t n)
     return json_hex(p, n);
 }
 
-static void link_reply(app *a, json_t *reply)
+/* Prints the result line. The reference sends the echo and the proof from
+ * different threads, so the proof may trail the echo: link_got_reply waits
+ * up to PROOF_GRACE for it. Requests have no proof: the response is one. */
+static void link_emit(app *a)
 {
     rns_link *l = rns_transport_link(rns_node_transport(a->node), a->link_id);
     unsigned hops = 0;
     json_t *o = json_object();
 
     rns_transport_has_path(rns_node_transport(a->node), a->target, rns_node_now(), &hops);
-    json_object_set_new(o, "rtt_ms", json_real((rns_node_now() - a->t_send) * 1000.0));
-    json_object_set_new(o, "reply", reply);
-    json_object_set_new(o, "proved", json_boolean(a->proved || a->o->request));
+    json_object_set_new(o, "rtt_ms", json_real(a->rtt_ms));
+    json_object_set_new(o, "reply", a->reply);
+    a->reply = NULL;
+    if (!a->o->request)
+        json_object_set_new(o, "proved", json_boolean(a->proved));
     json_object_set_new(o, "hops", json_integer(hops));
     json_object_set_new(o, "link_id", json_hex(a->link_id, RNS_HASHLEN));
     if (l)
         json_object_set_new(o, "mtu", json_integer(rns_link_mtu(l)));
     print_json(o);
     link_finish(a, 0, NULL);
+}
+
+static void link_got_reply(app *a, json_t *reply)
+{
+    a->reply_at = rns_node_now();
+    a->rtt_ms = (a->reply_at - a->t_send) * 1000.0;
+    a->reply = reply;
+    a->state = L_PROOF;
+    if (a->o->request || a->proved)
+        link_emit(a);
 }
 
 static void link_event(app *a, const rns_tev *ev)
@@ -712,14 +732,19 @@ static void link_event(app *a, const rns_tev *ev)
     ml_hex(hex, a->target, RNS_HASHLEN);
     if (memcmp(ev->link_id, a->link_id, RNS_HASHLEN) || a->state == L_DONE)
         return;
-    if (le->type == RNS_LINK_EV_ESTABLISHED && l)
-        link_send(a, l);
-    else if (le->type == RNS_LINK_EV_PROOF && !memcmp(le->id, a->sent_hash, RNS_FULL_HASHLEN))
+    if (le->type == RNS_LINK_EV_PROOF && !memcmp(le->id, a->sent_hash, RNS_FULL_HASHLEN)) {
         a->proved = 1;
+        if (a->state == L_PROOF)
+            link_emit(a);
+    } else if (le->type == RNS_LINK_EV_ESTABLISHED && l)
+        link_send(a, l);
     else if (le->type == RNS_LINK_EV_DATA && a->state == L_WAITING && !a->o->request)
-        link_reply(a, reply_json(le->data.p, le->data.len));
-    else if (le->type == RNS_LINK_EV_RESPONSE && !memcmp(le->id, a->req_id, RNS_HASHLEN))
-        link_reply(a, response_json(le->data.p, le->data.len));
+        link_got_reply(a, reply_json(le->data.p, le->data.len));
+    else if (le->type == RNS_LINK_EV_RESPONSE && a->state == L_WAITING &&
+             !memcmp(le->id, a->req_id, RNS_HASHLEN))
+        link_got_reply(a, response_json(le->data.p, le->data.len));
+    else if (le->type == RNS_LINK_EV_CLOSED && a->state == L_PROOF)
+        link_emit(a);
     else if (le->type == RNS_LINK_EV_CLOSED)
         link_finish(a, 1, a->state == L_LINKING
                               ? (le->reason == RNS_LINK_CLOSE_TIMEOUT
@@ -795,6 +820,8 @@ static void link_tick(uv_timer_t *h)
     }
     if (a->state == L_PATH)
         link_try_open(a, now);
+    else if (a->state == L_PROOF && now - a->reply_at >= PROOF_GRACE)
+        link_emit(a);
 }
 
 static int run_link(rns_opts *o, int argc, char **argv)
