@@ -16,6 +16,7 @@
 #include "bridge.h"
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
+#include "meshlog/rns_ifac.h"
 #include "meshlog/rns_node.h"
 #include "meshlog/rns_transport.h"
 
@@ -67,6 +68,9 @@ typedef struct peer {
     size_t n_receipts;
     wlink links[MAX_LINKS];
     size_t n_links;
+    char *network_name;      /* IFAC credentials of its interface, or NULL */
+    char *passphrase;
+    size_t ifac_size;
 } peer;
 
 static uv_loop_t loop;
@@ -227,6 +231,8 @@ static void peer_free(peer *pr)
     if (!pr)
         return;
     rns_node_free(pr->node);
+    free(pr->network_name);
+    free(pr->passphrase);
     for (size_t i = 0; i < pr->n_listeners; i++) {
         json_decref(pr->listeners[i].opportunistic);
         json_decref(pr->listeners[i].link_data);
@@ -326,6 +332,17 @@ static int refuse_unsupported(br_ctx *c)
     return 0;
 }
 
+/* The peer remembers its interface's IFAC credentials for wire_ifac_compute. */
+static int keep_credentials(br_ctx *c, peer *pr, const rns_iface_opts *o)
+{
+    pr->ifac_size = o->ifac_size ? o->ifac_size : RNS_IFAC_SIZE_DEFAULT;
+    pr->network_name = o->network_name ? strdup(o->network_name) : NULL;
+    pr->passphrase = o->passphrase ? strdup(o->passphrase) : NULL;
+    if ((o->network_name && !pr->network_name) || (o->passphrase && !pr->passphrase))
+        return br_fail(c, "out of memory");
+    return 0;
+}
+
 static int cmd_wire_start_tcp_server(br_ctx *c)
 {
     rns_iface_opts o;
@@ -339,7 +356,8 @@ static int cmd_wire_start_tcp_server(br_ctx *c)
         return br_fail(c, "bind_port out of range");
     if (peer_new(c, &pr))
         return -1;
-    if (br_check(c, rns_node_add_tcp_server(pr->node, "127.0.0.1", (uint16_t)port, &o, &bound),
+    if (keep_credentials(c, pr, &o) ||
+        br_check(c, rns_node_add_tcp_server(pr->node, "127.0.0.1", (uint16_t)port, &o, &bound),
                  "TCP server")) {
         peer_drop(pr);
         return -1;
@@ -371,7 +389,8 @@ static int cmd_wire_start_tcp_client(br_ctx *c)
         return br_fail(c, "target_port out of range");
     if (peer_new(c, &pr))
         return -1;
-    if (br_check(c, rns_node_add_tcp_client(pr->node, host, (uint16_t)port, &o, &pr->iface_id),
+    if (keep_credentials(c, pr, &o) ||
+        br_check(c, rns_node_add_tcp_client(pr->node, host, (uint16_t)port, &o, &pr->iface_id),
                  "TCP client")) {
         peer_drop(pr);
         return -1;
@@ -751,7 +770,43 @@ static int cmd_wire_link_close(br_ctx *c)
     return br_set_bool(c, "closed", 1);
 }
 
+/* The access code the peer's interface puts on packet_data. With a 64-byte
+ * code the library's outbound IFAC carries the whole Ed25519 signature
+ * (unmasked, after the two header bytes); the tag is its tail. */
+static int cmd_wire_ifac_compute(br_ctx *c)
+{
+    ml_buf pkt = ML_BUF_INIT, out = ML_BUF_INIT;
+    uint8_t key[RNS_IFAC_KEY_LEN];
+    rns_ifac *full = NULL;
+    long long size;
+    peer *pr;
+    int ret = peer_param(c, &pr) || br_hex(c, "packet_data", &pkt);
+
+    if (!ret)
+        ret = br_int(c, "ifac_size", (long long)pr->ifac_size, &size);
+    if (!ret && !pr->network_name && !pr->passphrase)
+        ret = br_fail(c, "No IFAC-configured interface on this handle");
+    if (!ret && (size < RNS_IFAC_MIN_SIZE || size > RNS_IFAC_MAX_SIZE || pkt.len < 2))
+        ret = br_fail(c, "ifac_size must be 1..64 and packet_data at least 2 bytes");
+    if (!ret)
+        ret = br_check(c, rns_ifac_new(&full, pr->network_name, pr->passphrase, RNS_IFAC_MAX_SIZE),
+                       "ifac") ||
+              br_check(c, rns_ifac_outbound(full, &out, pkt.p, pkt.len), "ifac outbound");
+    if (!ret) {
+        rns_ifac_key(full, key);
+        ret = br_set_hex(c, "ifac_key", key, sizeof key) || br_set_int(c, "ifac_size", size) ||
+              br_set_hex(c, "signature", out.p + 2, RNS_SIGLEN) ||
+              br_set_hex(c, "ifac", out.p + 2 + RNS_SIGLEN - size, (size_t)size);
+        ml_wipe(key, sizeof key);
+    }
+    rns_ifac_free(full);
+    ml_buf_free(&pkt);
+    ml_buf_free(&out);
+    return ret;
+}
+
 const br_cmd br_wire_cmds[] = {
+    {"wire_ifac_compute", cmd_wire_ifac_compute},
     {"wire_start_tcp_server", cmd_wire_start_tcp_server},
     {"wire_start_tcp_client", cmd_wire_start_tcp_client},
     {"wire_stop", cmd_wire_stop},
