@@ -73,6 +73,12 @@ static void fmt_time(char out[32], int64_t ms)
     snprintf(out, 32, "%" PRId64 ":%02" PRId64 ":%02" PRId64, s / 3600, s / 60 % 60, s % 60);
 }
 
+static void fmt_hm(char out[32], int64_t ms)
+{
+    int64_t m = ms > 0 ? ms / 60000 : 0;
+    snprintf(out, 32, "%" PRId64 ":%02" PRId64, m / 60, m % 60);
+}
+
 static void fmt_bytes(char out[24], uint64_t b)
 {
     if (b < 10000)
@@ -81,30 +87,35 @@ static void fmt_bytes(char out[24], uint64_t b)
         snprintf(out, 24, "%.1f KB", (double)b / 1000.0);
 }
 
-static void print_behind(const story *st, const int64_t *behind)
+/* Column width of a node in the "behind" columns. */
+static int col(const story *st, size_t i)
 {
-    printf("  behind:");
+    int w = (int)strlen(st->names[i]);
+    return w < 4 ? 4 : w;
+}
+
+static void print_header(const story *st)
+{
+    printf("\n%-12s %-24s %9s %10s %8s  | behind:", "contact", "", "moved", "on air", "");
     for (size_t i = 0; i < st->n; i++)
-        printf(" %s %" PRId64, st->names[i], behind[i]);
-    printf("\n");
+        printf(" %*s", col(st, i), st->names[i]);
+    printf("\n%-12s %-24s %9s %10s %8s  |\n", "from-to", "a <-> b", "a>b  b>a", "bytes",
+           "airtime");
 }
 
 static void on_link_down(const story *st, const ml_sim_note *n)
 {
-    char from[32], to[32], ab[24], ba[24];
-    fmt_time(from, n->t_ms - n->up_ms);
-    fmt_time(to, n->t_ms);
-    fmt_bytes(ab, n->bytes_ab);
-    fmt_bytes(ba, n->bytes_ba);
-    printf("%s-%s  %s <-> %s", from, to, st->names[n->a], st->names[n->b]);
-    if (!n->moved_ab && !n->moved_ba)
-        printf(": nothing new either way (%s + %s, %.1f + %.1f s on air)\n", ab, ba,
-               n->air_ab_s, n->air_ba_s);
-    else
-        printf(": %" PRIu64 " event%s -> %s, %" PRIu64 " -> %s (%s + %s, %.1f + %.1f s on air)\n",
-               n->moved_ab, n->moved_ab == 1 ? "" : "s", st->names[n->b], n->moved_ba,
-               st->names[n->a], ab, ba, n->air_ab_s, n->air_ba_s);
-    print_behind(st, n->behind);
+    char from[32], to[32], span[72], who[96], bytes[24];
+    fmt_hm(from, n->t_ms - n->up_ms);
+    fmt_hm(to, n->t_ms);
+    snprintf(span, sizeof span, "%s-%s", from, to);
+    snprintf(who, sizeof who, "%s <-> %s", st->names[n->a], st->names[n->b]);
+    fmt_bytes(bytes, n->bytes_ab + n->bytes_ba);
+    printf("%-12s %-24s %4" PRIu64 " %4" PRIu64 " %10s %7.1fs  |        ", span, who,
+           n->moved_ab, n->moved_ba, bytes, n->air_ab_s + n->air_ba_s);
+    for (size_t i = 0; i < st->n; i++)
+        printf(" %*" PRId64, col(st, i), n->behind[i]);
+    printf("\n");
 }
 
 static void observe(void *ctx, const ml_sim_note *n)
@@ -122,7 +133,7 @@ static void observe(void *ctx, const ml_sim_note *n)
         break;
     case ML_SIM_CONVERGED:
         if (st->tell)
-            printf("%s  converged: every node holds every event\n", t);
+            printf("%s  every node now holds every event.\n", t);
         break;
     case ML_SIM_LINK_UP:
     case ML_SIM_PROGRESS:
@@ -236,7 +247,9 @@ static void print_intro(const ml_sim_scenario *sc, uint64_t seed, const story *s
     if (ml_sim_scenario_describe(sc, &b) == 0)
         fputs(ml_buf_str(&b), stdout);
     ml_buf_free(&b);
-    printf("\nEach contact as it ends: what moved, then how many events each node lacks.\n");
+    printf("\nEach contact as it ends: the events that moved each way, the bytes and airtime\n"
+           "it took, and how many events each node still lacked at that moment.\n");
+    print_header(st);
 }
 
 /* ---- the command ----------------------------------------------------------------- */
