@@ -45,7 +45,8 @@ check '$M sim "$SRC/scenarios/chaos" --quiet | grep -q "^Converged at"' "chaos b
 # --- the story
 story=$($M sim basecamp)
 check 'grep -q "base <-> team-a (lora): in range every" <<<"$story"' "story says who is in range of whom"
-check 'grep -q "events -> team-" <<<"$story" && grep -q "behind: base" <<<"$story"' "story says what moved and who is behind"
+check 'grep -q "behind: base team-a team-b team-c" <<<"$story" && grep -Eq "^0:20-0:35 +base <-> team-a +[0-9]+ +[0-9]+ " <<<"$story"' \
+      "story says what moved and who is behind"
 check 'grep -q "The dataset every node now prints" <<<"$story" && grep -q "^team-c " <<<"$story"' "story ends with the dataset and per-node figures"
 check '[ $(wc -l <<<"$story") -lt 90 ]' "story fits in under a minute of reading"
 
