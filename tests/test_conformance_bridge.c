@@ -718,6 +718,42 @@ static void test_bz2(void **state)
     json_decref(file);
 }
 
+/* ---- channel.json: envelopes and Buffer stream messages -------------------------------- */
+
+static void test_channel(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/channel.json"), *v, *p;
+    script s;
+    size_t i, j;
+    (void)state;
+
+    sc_init(&s);
+    json_array_foreach(json_object_get(file, "vectors"), i, v) {
+        json_array_foreach(json_object_get(v, "packets"), j, p) {
+            json_t *env = json_object_get(p, "envelope"), *sd = json_object_get(p, "stream_data");
+            if (!env)
+                continue;
+            add(&s, "wire_channel_envelope_pack",
+                json_pack("{s:I,s:O,s:O}", "msgtype", (json_int_t)strtol(S(env, "msgtype"), NULL, 16),
+                          "sequence", json_object_get(env, "sequence"), "data",
+                          json_object_get(env, "payload")),
+                json_pack("{s:s}", "raw", S(p, "plaintext")));
+            if (sd && j == 0)
+                add(&s, "wire_buffer_pack", json_pack("{s:O}", "unpack_raw", json_object_get(env, "payload")),
+                    json_pack("{s:O,s:O,s:O,s:s}", "stream_id", json_object_get(sd, "stream_id"),
+                              "eof", json_object_get(sd, "eof"), "compressed",
+                              json_object_get(sd, "compressed"), "data", S(v, "written_data")));
+        }
+    }
+    add(&s, "wire_buffer_pack", json_pack("{s:i,s:s,s:b,s:b}", "stream_id", 4660, "data", "deadbeef",
+                                          "eof", 1, "compressed", 0),
+        json_pack("{s:s,s:i}", "raw", "9234deadbeef", "msgtype", 0xff00));
+    add(&s, "wire_buffer_pack", json_pack("{s:i,s:s}", "stream_id", 16384, "data", ""),
+        json_pack("{s:s}", "error", "stream_id must be 0-16383"));
+    check_and_free(&s);
+    json_decref(file);
+}
+
 static void test_protocol(void **state)
 {
     script s;
@@ -740,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_primitives), cmocka_unit_test(test_identity),
         cmocka_unit_test(test_packets),    cmocka_unit_test(test_announces),
         cmocka_unit_test(test_framing),    cmocka_unit_test(test_bz2),
+        cmocka_unit_test(test_channel),
         cmocka_unit_test(test_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

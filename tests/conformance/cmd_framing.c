@@ -3,7 +3,8 @@
 // KISS framing and stream deframing (rns_framing.h), interface access codes
 // (rns_ifac.h; ifac_outbound/ifac_inbound are this bridge's own commands,
 // since the suite only reaches IFAC over live interfaces), hardware MTU
-// autoconfiguration, AutoInterface discovery tokens and bz2 (rns_bz2.h).
+// autoconfiguration, AutoInterface discovery tokens, bz2 (rns_bz2.h), and
+// the Channel envelope and Buffer stream message layouts (rns_envelope.h).
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_bz2.h"
+#include "meshlog/rns_envelope.h"
 #include "meshlog/rns_framing.h"
 #include "meshlog/rns_ifac.h"
 
@@ -271,7 +273,82 @@ static int cmd_bz2_decompress(br_ctx *c)
     return ret;
 }
 
+/* ---- Channel envelopes and Buffer stream messages ------------------------------------ */
+
+static int u16_param(br_ctx *c, const char *key, long long *v)
+{
+    if (br_int(c, key, -1, v))
+        return -1;
+    if (*v < 0 || *v > 0xFFFF)
+        return br_fail(c, "parameter %s must be 0..65535", key);
+    return 0;
+}
+
+static int cmd_wire_channel_envelope_pack(br_ctx *c)
+{
+    ml_buf data = ML_BUF_INIT, out = ML_BUF_INIT;
+    long long msgtype, seq;
+    int ret = u16_param(c, "msgtype", &msgtype) || u16_param(c, "sequence", &seq) ||
+              br_hex_opt(c, "data", &data, &(int){0}) ||
+              br_check(c, rns_envelope_pack(&out, (uint16_t)msgtype, (uint16_t)seq, data.p,
+                                            data.len), "envelope");
+
+    if (!ret)
+        ret = br_set_buf(c, "raw", &out) || br_set_int(c, "sequence", seq);
+    ml_buf_free(&data);
+    ml_buf_free(&out);
+    return ret;
+}
+
+/* StreamDataMessage.unpack: a compressed chunk is handed out decompressed,
+ * within the reference's 16 KiB chunk limit. */
+static int buffer_unpack(br_ctx *c)
+{
+    ml_buf raw = ML_BUF_INIT, data = ML_BUF_INIT;
+    rns_stream_msg m;
+    int ret = br_hex(c, "unpack_raw", &raw);
+
+    if (!ret && rns_stream_msg_unpack(&m, raw.p, raw.len))
+        ret = br_set_str(c, "error", "StreamDataMessage shorter than its header");
+    else if (!ret) {
+        ret = m.compressed ? rns_bz2_decompress(&data, m.data, m.len, RNS_BZ2_BUFFER_LIMIT)
+                           : ml_buf_append(&data, m.data, m.len);
+        ret = ret ? br_set_str(c, "error", ml_strerror(ret))
+                  : br_set_int(c, "stream_id", m.stream_id) || br_set_bool(c, "eof", m.eof) ||
+                        br_set_bool(c, "compressed", m.compressed) ||
+                        br_set_buf(c, "data", &data);
+    }
+    ml_buf_free(&raw);
+    ml_buf_free(&data);
+    return ret;
+}
+
+/* Packs (or with unpack_raw, parses) a Buffer StreamDataMessage; a stream id
+ * out of range is reported as {error}, as the reference does. */
+static int cmd_wire_buffer_pack(br_ctx *c)
+{
+    ml_buf data = ML_BUF_INIT, out = ML_BUF_INIT;
+    long long sid;
+    int eof, comp, ret;
+
+    if (br_param(c, "unpack_raw"))
+        return buffer_unpack(c);
+    ret = br_int(c, "stream_id", -1, &sid) || br_hex_opt(c, "data", &data, &(int){0}) ||
+          br_bool(c, "eof", 0, &eof) || br_bool(c, "compressed", 0, &comp);
+    if (!ret && (sid < 0 || sid > RNS_STREAM_ID_MAX))
+        ret = br_set_str(c, "error", "stream_id must be 0-16383");
+    else if (!ret)
+        ret = br_check(c, rns_stream_msg_pack(&out, (uint16_t)sid, eof, comp, data.p, data.len),
+                       "stream message") ||
+              br_set_buf(c, "raw", &out) || br_set_int(c, "msgtype", RNS_MSGTYPE_STREAM_DATA);
+    ml_buf_free(&data);
+    ml_buf_free(&out);
+    return ret;
+}
+
 const br_cmd br_framing_cmds[] = {
+    {"wire_channel_envelope_pack", cmd_wire_channel_envelope_pack},
+    {"wire_buffer_pack", cmd_wire_buffer_pack},
     {"hdlc_frame", cmd_hdlc_frame},
     {"kiss_frame", cmd_kiss_frame},
     {"hdlc_escape", cmd_hdlc_escape},
