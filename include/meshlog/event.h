@@ -39,6 +39,7 @@ typedef struct ml_event {
     ml_id id;            /* as computed by ml_event_seal() */
     int has_sig;
     uint8_t sig[ML_SIG_LEN];
+    int sig_verified;    /* the store has verified this signature already */
     int has_claimed;     /* an id that came with the event (import): checked on ingest */
     ml_id claimed;
 } ml_event;

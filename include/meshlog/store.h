@@ -106,13 +106,16 @@ int ml_store_frontier(ml_store *s, ml_frontier *out);
 int ml_store_delta(ml_store *s, const ml_frontier *remote, size_t limit,
                    int include_unsigned, ml_event **out, size_t *n);
 void ml_events_free(ml_event *evs, size_t n);
-/* Up to max events of one author's feed from seq `from` on, with prev filled.
- * Signatures that were stored unverified (relayed mid-run) are checked now,
- * once: a valid one is marked verified, a bad one is dropped from the store
- * and from the result, so a relay only ever forwards signatures that verify.
- * ML_ENOTFOUND for an unknown author. Caller frees with ml_events_free. */
+/* Up to max events of one author's feed from seq `from` on, with prev filled
+ * and sig_verified set for signatures already checked. ML_ENOTFOUND for an
+ * unknown author. Caller frees with ml_events_free. */
 int ml_store_read_feed(ml_store *s, const char *author, int64_t from, size_t max,
                        ml_event **out, size_t *n);
+/* Before forwarding a signature that was stored unverified (relayed mid-run),
+ * check it, once: a valid one is marked verified (0); a bad one is dropped
+ * from the store and from ev (ML_EBADSIG), so a relay only ever forwards
+ * signatures that verify. */
+int ml_store_confirm_sig(ml_store *s, ml_event *ev);
 /* The id of an author's event at seq. ML_ENOTFOUND if not held. */
 int ml_store_id_at(ml_store *s, const char *author, int64_t seq, ml_id *id);
 

@@ -587,6 +587,11 @@ static int add_author(ml_sync_peer *p, msgbuild *b, pauth *a, ml_buf *tmp, int *
         best = 0;                /* nothing fits: one oversize (bulk) message */
         b->oversize = 1;
     }
+    /* a relayed signature is checked before we vouch with it; a bad one is
+     * dropped and an earlier cut taken */
+    while (!rc && best != SIZE_MAX &&
+           ml_store_confirm_sig(p->s->store, &evs[sig[best]]) != 0)
+        best = best > 0 ? best - 1 : SIZE_MAX;
     if (rc || best == SIZE_MAX) {
         ml_events_free(evs, n);
         return rc;

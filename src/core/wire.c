@@ -584,6 +584,8 @@ static int dec_frontier(ml_wire_msg *m, rd *r)
         return ML_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         uint64_t seq;
+        if (r->end - r->p < 16)   /* long varints can eat what the count allowed for */
+            return ML_EMALFORMED;
         ml_hex(m->entries[i].author, r->p, 16);
         r->p += 16;
         if (rd_varint(r, &seq) || seq > INT64_MAX / 2)

@@ -944,8 +944,13 @@ int ml_store_id_at(ml_store *s, const char *author, int64_t seq, ml_id *id)
 }
 
 /* A relayed signature is checked the first time it is about to be forwarded. */
-static int settle_signature(ml_store *s, ml_author_ent *a, ml_event *ev)
+int ml_store_confirm_sig(ml_store *s, ml_event *ev)
 {
+    ml_author_ent *a = mls_author_find(s, ev->author);
+    if (!ev->has_sig || !a)
+        return ML_EBADSIG;
+    if (ev->sig_verified)
+        return 0;
     ml_buf_reset(&s->scratch2);
     int ok = a->has_pub && ml_event_canonical(ev, &s->scratch2) == 0 &&
              ml_ed25519_verify(ev->sig, a->pub + 32, s->scratch2.p, s->scratch2.len) == 0;
@@ -963,7 +968,8 @@ static int settle_signature(ml_store *s, ml_author_ent *a, ml_event *ev)
     if (!ok)
         mls_log(s, ML_LOG_WARN, "dropped a bad relayed signature: %s seq %lld", a->author,
                 (long long)ev->seq);
-    return rc;
+    ev->sig_verified = ok;
+    return rc ? rc : ok ? 0 : ML_EBADSIG;
 }
 
 int ml_store_read_feed(ml_store *s, const char *author, int64_t from, size_t max,
@@ -1003,8 +1009,7 @@ int ml_store_read_feed(ml_store *s, const char *author, int64_t from, size_t max
         ev->prev = prev;
         prev = ev->id;
         have_prev = 1;
-        if (ev->has_sig && !sqlite3_column_int(st, 7))
-            rc = settle_signature(s, a, ev);
+        ev->sig_verified = ev->has_sig && sqlite3_column_int(st, 7);
     }
     sqlite3_finalize(st);
     if (rc) {
