@@ -193,10 +193,28 @@ static int put_nodes(ml_buf *b, ml_sim *sim)
     return rc ? rc : ml_buf_putc(b, ']');
 }
 
-static const char framing_rns[] =
-    "per message: a Reticulum link packet (19 B header, 16 B IV, 32 B HMAC, "
-    "AES padding to 16 B); bulk messages: a 96 B advertisement plus parts of the link MDU, "
-    "each framed so, lost parts sent again";
+/* What bytes_on_wire counts beyond the engine's bytes, for the report. */
+static int put_framing(ml_buf *b, const ml_sim *sim)
+{
+    int rns = 0, fixed = -1;
+    for (size_t k = 0; k < sim->n_links; k++) {
+        int f = sim->links[k].sc->p.framing;
+        if (f == ML_SIM_FRAMING_RNS)
+            rns = 1;
+        else
+            fixed = f;
+    }
+    int rc = put_key(b, "framing", 0);
+    if (!rc)
+        rc = ml_buf_printf(b, "\"engine bytes plus, per message, %s%s%s; a bulk message adds a "
+                           "%d B advertisement and is sent in parts of the payload MTU, each "
+                           "framed so, lost parts sent again\"",
+                           rns ? "a Reticulum link packet's 19 B header, 16 B IV, 32 B HMAC "
+                                 "and AES padding to 16 B" : "",
+                           rns && fixed >= 0 ? "; on other links " : "",
+                           fixed >= 0 ? "a fixed frame overhead" : "", SIM_BULK_ADV_BYTES);
+    return rc;
+}
 
 static int put_totals(ml_buf *b, ml_sim *sim, const ml_sim_result *r)
 {
@@ -235,6 +253,12 @@ static int put_times(ml_buf *b, const ml_sim_result *r)
                           : ml_buf_puts(b, "null");
     if (!rc)
         rc = put_num(b, "last_write_s", (double)r->last_write_ms / 1000.0, 3);
+    if (!rc)
+        rc = put_key(b, "converge_after_last_write_s", 0);
+    if (!rc)
+        rc = r->converged
+                 ? ml_buf_printf(b, "%.3f", (double)(r->converged_ms - r->last_write_ms) / 1000.0)
+                 : ml_buf_puts(b, "null");
     if (!rc)
         rc = put_num(b, "end_s", (double)r->end_ms / 1000.0, 3);
     if (!rc)
@@ -278,7 +302,7 @@ int ml_sim_report_json(ml_sim *sim, ml_buf *out)
     if (!rc)
         rc = put_totals(out, sim, &r);
     if (!rc)
-        rc = put_text(out, "framing", framing_rns);
+        rc = put_framing(out, sim);
     if (!rc)
         rc = put_nodes(out, sim);
     return rc ? rc : ml_buf_puts(out, "}");
