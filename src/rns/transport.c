@@ -1147,6 +1147,29 @@ static int count_hop(rns_packet *p, const struct iface *ifc)
     return 0;
 }
 
+/* Whether a decoded packet is for this endpoint and new; counts the drops. */
+static int admit(rns_transport *t, const rns_packet *p, const uint8_t hash[RNS_FULL_HASHLEN])
+{
+    /* HEADER_2 is for the transport node it names; this endpoint is none. */
+    if (p->header_type == RNS_HEADER_2 && p->packet_type != RNS_PACKET_ANNOUNCE &&
+        memcmp(p->transport_id, t->transport_id, RNS_HASHLEN)) {
+        t->stats.dropped_unroutable++;
+        return 0;
+    }
+    /* PLAIN and GROUP traffic is local only: a transport node never relays it. */
+    if (p->packet_type != RNS_PACKET_ANNOUNCE && p->dest_type != RNS_DEST_SINGLE &&
+        p->dest_type != RNS_DEST_LINK && p->hops > 1)
+        return 0;
+    if (filter_exempt(p))
+        return 1;
+    if (dup_seen(t, hash)) {
+        t->stats.dropped_duplicate++;
+        return 0;
+    }
+    dup_add(t, hash);
+    return 1;
+}
+
 int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, size_t len,
                           double now)
 {
@@ -1169,24 +1192,8 @@ int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, si
         t->stats.dropped_malformed++;
         goto out;
     }
-    /* HEADER_2 is for the transport node it names; this endpoint is none. */
-    if (p.header_type == RNS_HEADER_2 && p.packet_type != RNS_PACKET_ANNOUNCE &&
-        memcmp(p.transport_id, t->transport_id, RNS_HASHLEN)) {
-        t->stats.dropped_unroutable++;
-        goto out;
-    }
-    /* PLAIN and GROUP traffic is local only: a transport node never relays it. */
-    if (p.packet_type != RNS_PACKET_ANNOUNCE && p.dest_type != RNS_DEST_SINGLE &&
-        p.dest_type != RNS_DEST_LINK && p.hops > 1)
-        goto out;
-    if (!filter_exempt(&p)) {
-        if (dup_seen(t, hash)) {
-            t->stats.dropped_duplicate++;
-            goto out;
-        }
-        dup_add(t, hash);
-    }
-    ret = dispatch(t, &p, hash, iface_id, now);
+    if (admit(t, &p, hash))
+        ret = dispatch(t, &p, hash, iface_id, now);
 out:
     ml_buf_free(&b);
     return ret;
