@@ -237,6 +237,8 @@ static int put_totals(ml_buf *b, ml_sim *sim, const ml_sim_result *r)
     if (!rc)
         rc = put_u64(b, "duplicated_messages", r->dup_msgs);
     if (!rc)
+        rc = put_u64(b, "corrupted_messages", r->corrupt_msgs);
+    if (!rc)
         rc = put_u64(b, "oversize_messages", r->oversize);
     if (!rc)
         rc = put_airtimes(b, sim);

@@ -165,6 +165,7 @@ static const struct profile_key {
     {"loss", OT_PROB, offsetof(sc_profile, loss)},
     {"dup", OT_PROB, offsetof(sc_profile, dup)},
     {"reorder", OT_PROB, offsetof(sc_profile, reorder)},
+    {"corrupt", OT_PROB, offsetof(sc_profile, corrupt)},
     {"jitter", OT_DUR, offsetof(sc_profile, jitter_ms)},
     {"duty", OT_PROB, offsetof(sc_profile, duty)},
     {"framing", OT_FRAMING, offsetof(sc_profile, framing)},
@@ -662,6 +663,8 @@ static int describe_profile(ml_buf *b, const sc_profile *p)
                            p->mtu, (double)p->latency_ms, 100 * p->loss);
     if (!rc && p->dup > 0)
         rc = ml_buf_printf(b, ", %g%% duplicated", 100 * p->dup);
+    if (!rc && p->corrupt > 0)
+        rc = ml_buf_printf(b, ", %g%% corrupted", 100 * p->corrupt);
     if (!rc && p->reorder > 0)
         rc = ml_buf_printf(b, ", %g%% late", 100 * p->reorder);
     if (!rc && p->duty < 1)

@@ -212,13 +212,28 @@ static int resched_tick(ml_sim *sim, sim_link *l, int side)
     return ev_push(sim, ev);
 }
 
+/* A hostile or broken sender: one to three bytes flipped, or the message cut
+ * short. Draws only when the link corrupts, so other runs keep their streams. */
+static size_t corrupt(ml_sim *sim, sim_link *l, uint8_t *m, size_t len)
+{
+    if (l->sc->p.corrupt <= 0 || !len || sim_rng_unit(&l->rng) >= l->sc->p.corrupt)
+        return len;
+    sim->res.corrupt_msgs++;
+    if (sim_rng_range(&l->rng, 0, 3) == 0)
+        return (size_t)sim_rng_range(&l->rng, 0, (int64_t)len - 1);
+    for (int64_t k = sim_rng_range(&l->rng, 1, 3); k > 0; k--)
+        m[sim_rng_range(&l->rng, 0, (int64_t)len - 1)] ^= (uint8_t)sim_rng_range(&l->rng, 1, 255);
+    return len;
+}
+
 static int push_arrival(ml_sim *sim, sim_link *l, int side, int64_t t, const ml_buf *msg)
 {
     uint8_t *copy = malloc(msg->len ? msg->len : 1);
     if (!copy)
         return ML_ENOMEM;
     memcpy(copy, msg->p, msg->len);
-    sim_ev ev = {t, 0, EV_ARRIVE, side, l->epoch, (size_t)(l - sim->links), 0, copy, msg->len};
+    size_t len = corrupt(sim, l, copy, msg->len);
+    sim_ev ev = {t, 0, EV_ARRIVE, side, l->epoch, (size_t)(l - sim->links), 0, copy, len};
     return ev_push(sim, ev);
 }
 

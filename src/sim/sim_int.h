@@ -27,6 +27,7 @@ typedef struct sc_profile {
     int64_t latency_ms;        /* propagation + processing, one way */
     size_t mtu;                /* radio packet MTU, framing included */
     double loss, dup, reorder; /* probabilities per message */
+    double corrupt;            /* a hostile or broken peer: bytes flipped or cut short */
     int64_t jitter_ms;         /* largest extra delay of a reordered/duplicated message */
     double duty;               /* share of any sliding hour a radio may transmit (1: none) */
     int framing;               /* ML_SIM_FRAMING_RNS or fixed bytes per message */
