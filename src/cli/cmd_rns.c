@@ -36,14 +36,14 @@ typedef struct rns_opts {
     const char *network_name, *passphrase;
     const char *names[MAX_ASPECT_NAMES];     /* --aspects, dotted */
     size_t n_names;
-    double announce_every, seconds, timeout;
+    double announce_every, seconds, timeout, idle;
     const char *send, *request, *app_data;
     int verbose;
 } rns_opts;
 
 enum {
     O_TCP = 0x200, O_LISTEN, O_UDP, O_SHARED, O_IDENTITY, O_NETNAME, O_PASS, O_ASPECTS,
-    O_EVERY, O_SECONDS, O_TIMEOUT, O_SEND, O_REQUEST, O_APPDATA,
+    O_EVERY, O_SECONDS, O_TIMEOUT, O_SEND, O_REQUEST, O_APPDATA, O_IDLE,
 };
 
 static const struct option g_longopts[] = {
@@ -61,6 +61,7 @@ static const struct option g_longopts[] = {
     {"send", required_argument, NULL, O_SEND},
     {"request", required_argument, NULL, O_REQUEST},
     {"app-data", required_argument, NULL, O_APPDATA},
+    {"idle", required_argument, NULL, O_IDLE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -104,13 +105,14 @@ static const rns_sub g_subs[] = {
      "path_response, and aspects when the announce matches an --aspects name (the\n"
      "option may repeat). Each line is flushed. Runs until interrupted or S seconds.\n",
      run_listen},
-    {"link", "DEST --send TEXT [--request PATH] [--timeout S]",
+    {"link", "DEST --send TEXT [--request PATH] [--timeout S] [--idle S]",
      "open a link, send, print the round trip",
      "Finds a path to DEST (32 hex digits; path requests until it is known), opens a\n"
      "link, sends TEXT as link data (or, with --request PATH, as a request on PATH,\n"
      "e.g. /echo), waits for the echo or the response, closes the link and prints one\n"
      "JSON line: rtt_ms, reply, proved (data only: the destination proved it), hops,\n"
-     "link_id, mtu. Exit status 0 only on success;\n"
+     "link_id, mtu. --idle S keeps the established link idle for S seconds before\n"
+     "sending (keepalives must hold it up). Exit status 0 only on success;\n"
      "1 with a message for no path, a refused link or a timeout (--timeout, default 30 s).\n",
      run_link},
 };
@@ -166,6 +168,7 @@ static int take_opt(rns_opts *o, int opt, const char *arg)
     case O_SEND: o->send = arg; return 0;
     case O_REQUEST: o->request = arg; return 0;
     case O_APPDATA: o->app_data = arg; return 0;
+    case O_IDLE: return parse_double(arg, &o->idle);
     case 'v': o->verbose = 1; return 0;
     default: return -1;
     }
@@ -233,7 +236,7 @@ typedef struct app {
     int state;                       /* link: 0 path, 1 linking, 2 waiting, 3 done */
     int proved;
     json_t *reply;                   /* link: held until the data's proof comes */
-    double start, last_pathreq, t_send, done_at, rtt_ms, reply_at;
+    double start, last_pathreq, t_send, done_at, rtt_ms, reply_at, idle_until;
 } app;
 
 static void log_stderr(void *ctx, int level, const char *msg)
@@ -613,7 +616,7 @@ out:
 
 /* ---- link -------------------------------------------------------------------------------- */
 
-enum { L_PATH, L_LINKING, L_WAITING, L_PROOF, L_DONE };
+enum { L_PATH, L_LINKING, L_IDLE, L_WAITING, L_PROOF, L_DONE };
 #define PROOF_GRACE 1.0   /* seconds to wait for the proof once the echo is in */
 
 static void link_finish(app *a, int status, const char *fmt, ...)
@@ -736,6 +739,9 @@ static void link_event(app *a, const rns_tev *ev)
         a->proved = 1;
         if (a->state == L_PROOF)
             link_emit(a);
+    } else if (le->type == RNS_LINK_EV_ESTABLISHED && l && a->o->idle > 0) {
+        a->state = L_IDLE;
+        a->idle_until = rns_node_now() + a->o->idle;
     } else if (le->type == RNS_LINK_EV_ESTABLISHED && l)
         link_send(a, l);
     else if (le->type == RNS_LINK_EV_DATA && a->state == L_WAITING && !a->o->request)
@@ -797,6 +803,19 @@ static void link_try_open(app *a, double now)
     rns_node_kick(a->node);
 }
 
+static void link_idle_over(app *a)
+{
+    rns_link *l = rns_transport_link(rns_node_transport(a->node), a->link_id);
+
+    if (!l || rns_link_state(l) != RNS_LINK_ACTIVE) {
+        link_finish(a, 1, "the link did not stay up while idle (state %d)",
+                    l ? (int)rns_link_state(l) : -1);
+        return;
+    }
+    link_send(a, l);
+    rns_node_kick(a->node);
+}
+
 static void link_tick(uv_timer_t *h)
 {
     app *a = h->data;
@@ -809,7 +828,7 @@ static void link_tick(uv_timer_t *h)
         return;
     }
     ml_hex(hex, a->target, RNS_HASHLEN);
-    if (now - a->start > a->o->timeout) {
+    if (now - a->start > a->o->timeout + a->o->idle) {
         link_finish(a, 1, a->state == L_PATH ? "no path to %s after %.0f s (is it announcing, "
                                                "and is an interface connected?)"
                           : a->state == L_LINKING ? "timed out opening a link to %s (%.0f s)"
@@ -820,6 +839,8 @@ static void link_tick(uv_timer_t *h)
     }
     if (a->state == L_PATH)
         link_try_open(a, now);
+    else if (a->state == L_IDLE && now >= a->idle_until)
+        link_idle_over(a);
     else if (a->state == L_PROOF && now - a->reply_at >= PROOF_GRACE)
         link_emit(a);
 }
