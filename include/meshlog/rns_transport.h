@@ -152,7 +152,9 @@ int rns_transport_tick(rns_transport *t, double now);
 double rns_transport_deadline(const rns_transport *t);
 
 /* Moves the oldest packet to send into out (appended; IFAC applied) and its
- * interface into *iface_id. 1 when moved, 0 when none. */
+ * interface into *iface_id. A broadcast is queued once per interface that is
+ * up, since each interface may add its own access code. 1 when moved, 0 when
+ * none, ML_ENOMEM (the packet is lost). */
 int rns_transport_pop_output(rns_transport *t, int *iface_id, ml_buf *out);
 
 /* What the core tells the application. */
