@@ -23,6 +23,7 @@ enum ml_wire_type {
 };
 
 enum {
+    ML_WIRE_F_KNOWS_YOU = 1, /* HELLO: the sender holds the receiver's frontier */
     ML_WIRE_F_NACK = 1,      /* FRONTIER: a run for these authors arrived after a gap */
     ML_WIRE_F_BULK = 1,      /* EVENTS: part of a large delta */
 };
@@ -55,7 +56,7 @@ typedef struct ml_wire_msg {
 int ml_wire_put_varint(ml_buf *out, uint64_t v);
 int ml_wire_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
 
-int ml_wire_encode_hello(ml_buf *out, const uint8_t digest[8]);
+int ml_wire_encode_hello(ml_buf *out, const uint8_t digest[8], int flags);
 int ml_wire_encode_frontier(ml_buf *out, int flags, const ml_wire_entry *e, size_t n);
 int ml_wire_encode_refused(ml_buf *out);
 /* Runs must hold signed-feed events (32-hex authors), each run contiguous,

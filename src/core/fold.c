@@ -169,7 +169,8 @@ int ml_fold_canonical(ml_fold *f, ml_buf *out)
     json_t *records = json_object();
     if (!records)
         return ML_ENOMEM;
-    qsort(f->v, f->n, sizeof *f->v, cmp_fev);
+    if (f->n)   /* qsort(NULL, 0, ...) is undefined */
+        qsort(f->v, f->n, sizeof *f->v, cmp_fev);
     for (size_t i = 0; i < f->n; i++) {
         json_t *p = ml_json_parse(f->v[i].payload, f->v[i].payload_len, NULL, 0);
         if (!p) {

@@ -280,6 +280,12 @@ static int on_hello(ml_sync_peer *p, const ml_wire_msg *m)
         return rc;
     if (memcmp(mine, m->digest, sizeof mine) != 0) {
         p->frontier_due = 1;
+        if (!(m->flags & ML_WIRE_F_KNOWS_YOU)) {
+            /* our frontier never arrived (lost): tell it all again */
+            p->told_once = 0;
+            for (size_t i = 0; i < p->na; i++)
+                p->a[i].told = 0;
+        }
         return 0;
     }
     /* we agree: the peer holds exactly our heads */
@@ -660,7 +666,8 @@ int ml_sync_peer_output(ml_sync_peer *p, int64_t now, ml_buf *out, int *flags)
         uint8_t d[ML_SYNC_DIGEST_LEN];
         p->hello_due = 0;
         r = ml_sync_digest(p->s, d);
-        r = r ? r : (ml_wire_encode_hello(out, d) ? ML_ENOMEM : 1);
+        r = r ? r : (ml_wire_encode_hello(out, d, p->know_peer ? ML_WIRE_F_KNOWS_YOU : 0)
+                         ? ML_ENOMEM : 1);
     }
     if (!r && p->nheld && p->ack_due && now >= p->ack_due)
         give_up_held(p);

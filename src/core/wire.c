@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Sync messages on the wire. Layout (all integers LEB128 varints unless noted):
 //   version(u8) type(u8) body
-// HELLO     digest[8]
+// HELLO     digest[8] flags(u8)
 // FRONTIER  flags(u8) n { author[16] seq }
 // EVENTS    flags(u8) nstr { len bytes } nauth { author[16] } nruns
 //           { author_idx first_seq count { clock kind_idx value } sig[64] }
@@ -77,10 +77,12 @@ static int put_header(ml_buf *out, int type)
     return ml_buf_append(out, h, 2);
 }
 
-int ml_wire_encode_hello(ml_buf *out, const uint8_t digest[8])
+int ml_wire_encode_hello(ml_buf *out, const uint8_t digest[8], int flags)
 {
     int rc = put_header(out, ML_WIRE_HELLO);
-    return rc ? rc : ml_buf_append(out, digest, 8);
+    if (!rc)
+        rc = ml_buf_append(out, digest, 8);
+    return rc ? rc : ml_buf_putc(out, (uint8_t)flags);
 }
 
 int ml_wire_encode_refused(ml_buf *out)
@@ -406,7 +408,8 @@ static int dec_container(rd *r, ml_buf *out, int is_obj, uint64_t n, int depth)
         if (!rc && is_obj) {
             uint64_t k;
             /* keys must come sorted and unique, or the text is not canonical */
-            if (rd_varint(r, &k) || k >= r->nstr || (i && key_cmp(r, prev_key, k) >= 0))
+            if (rd_varint(r, &k) || k >= r->nstr || (i && key_cmp(r, prev_key, k) >= 0) ||
+                memchr(r->str[k], 0, r->slen[k]))   /* NUL in a key: never canonical */
                 return ML_EMALFORMED;
             prev_key = k;
             rc = dec_str(r, out, k);
@@ -610,9 +613,10 @@ int ml_wire_decode(ml_wire_msg *m, const uint8_t *msg, size_t len)
     r.p += 2;
     switch (m->type) {
     case ML_WIRE_HELLO:
-        if (len != 10)
+        if (len != 11)
             break;
         memcpy(m->digest, r.p, 8);
+        m->flags = r.p[8];
         rc = 0;
         break;
     case ML_WIRE_VERSION_REFUSED:
