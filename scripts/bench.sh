@@ -3,9 +3,10 @@
 # Runs meshlog's benchmark programs (`make bench`), one after another, from a
 # build tree: scripts/bench.sh BUILD_DIR [ARGS...]. Each program in BENCHES is
 # a bench/bench_*.c built into BUILD_DIR/bench; ARGS are passed to every one,
-# so only options they all take (--quick, --json). A listed program that is not built yet is reported
-# and skipped; the exit status is 1 if any program that ran failed. Not part of
-# `make check`: the figures depend on the machine (see docs/BENCHMARKS.md).
+# so only options they all take (--quick, --json). A listed program that is
+# not built yet is reported and skipped; the exit status is 1 if any program
+# that ran failed. Not part of `make check`: the figures depend on the
+# machine (see docs/BENCHMARKS.md).
 set -u
 
 # The programs to run, in order: the core (W1), then sync.
