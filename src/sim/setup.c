@@ -61,10 +61,9 @@ static int feed_open_size(void *ctx, const ml_event *ev)
     return 1;
 }
 
-static int node_open(ml_sim *sim, size_t i)
+/* The node's RNS identity, its 64 private bytes drawn from the seed. */
+static int node_key(ml_sim *sim, size_t i)
 {
-    sim_node *n = &sim->nodes[i];
-    char path[4200], idpath[4200];
     uint8_t priv[64];
     sim_rng kr;
     sim_rng_init(&kr, sim->opts.seed, STREAM_KEY(i));
@@ -72,8 +71,16 @@ static int node_open(ml_sim *sim, size_t i)
         uint64_t v = sim_rng_next(&kr);
         memcpy(priv + b, &v, 8);
     }
-    int rc = ml_author_from_private(&n->author, priv);
+    int rc = ml_author_from_private(&sim->nodes[i].author, priv);
     memset(priv, 0, sizeof priv);
+    return rc;
+}
+
+static int node_open(ml_sim *sim, size_t i)
+{
+    sim_node *n = &sim->nodes[i];
+    char path[4200], idpath[4200];
+    int rc = node_key(sim, i);
     node_path(sim, i, ".db", path, sizeof path);
     node_path(sim, i, ".identity", idpath, sizeof idpath);
     unlink(path);
