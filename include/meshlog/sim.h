@@ -112,6 +112,7 @@ typedef struct ml_sim_result {
     uint64_t delivered;      /* (node, event) first arrivals over the network */
     uint64_t msgs, sync_bytes, wire_bytes, bulk_msgs, lost_msgs, dup_msgs;
     uint64_t corrupt_msgs;   /* delivered with bytes flipped or cut short */
+    uint64_t events_sent;    /* events the engines put in messages (resends included) */
     uint64_t oversize;       /* non-bulk messages over the engine's MTU (a bug) */
     double airtime_s;        /* all nodes */
     double lower_bound_s;    /* see docs/SIMULATOR.md */

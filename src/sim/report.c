@@ -223,6 +223,8 @@ static int put_totals(ml_buf *b, ml_sim *sim, const ml_sim_result *r)
     if (!rc)
         rc = put_u64(b, "events_delivered", r->delivered);
     if (!rc)
+        rc = put_u64(b, "events_sent", r->events_sent);
+    if (!rc)
         rc = put_u64(b, "bytes_on_wire", r->wire_bytes);
     if (!rc)
         rc = put_u64(b, "bytes_sync", r->sync_bytes);

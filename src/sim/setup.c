@@ -83,7 +83,11 @@ static int node_open(ml_sim *sim, size_t i)
     int rc = node_key(sim, i);
     node_path(sim, i, ".db", path, sizeof path);
     node_path(sim, i, ".identity", idpath, sizeof idpath);
-    unlink(path);
+    for (size_t k = 0; k < sizeof db_suffixes / sizeof db_suffixes[0]; k++) {
+        char stale[4200];   /* a kept directory from an earlier run */
+        node_path(sim, i, db_suffixes[k], stale, sizeof stale);
+        unlink(stale);
+    }
     ml_store_opts so = {1, clock_of, sim, 0, NULL, NULL, 0};
     if (!rc)
         rc = ml_store_open(&n->store, path, &so);

@@ -378,6 +378,15 @@ static int on_up(ml_sim *sim, sim_ev *ev)
     return rc;
 }
 
+/* What the link's sessions sent, added to the totals (when they close). */
+static void count_sessions(ml_sim *sim, const sim_link *l)
+{
+    for (int k = 0; k < 2; k++) {
+        const ml_sync_stats *st = l->side[k].peer ? ml_sync_peer_stats(l->side[k].peer) : NULL;
+        sim->res.events_sent += st ? st->events_sent : 0;
+    }
+}
+
 static int on_down(ml_sim *sim, sim_ev *ev)
 {
     sim_link *l = &sim->links[ev->idx];
@@ -391,6 +400,7 @@ static int on_down(ml_sim *sim, sim_ev *ev)
                      .bytes_ab = l->side[0].wire, .bytes_ba = l->side[1].wire,
                      .air_ab_s = l->side[0].air_s, .air_ba_s = l->side[1].air_s,
                      .up_ms = sim->now - l->up_since};
+    count_sessions(sim, l);
     for (int k = 0; k < 2; k++) {
         ml_sync_peer_close(l->side[k].peer);
         l->side[k].peer = NULL;
@@ -538,6 +548,9 @@ int ml_sim_run(ml_sim *sim)
             rc = check_converged(sim);
     }
     sim->res.end_ms = sim->stop ? sim->now : sim->sc->duration_ms;
+    for (size_t k = 0; k < sim->n_links; k++)
+        if (sim->links[k].up)
+            count_sessions(sim, &sim->links[k]);
     sim->stop = 1;
     return rc;
 }
