@@ -5,6 +5,7 @@
 // swapping the backend (or auditing how keys are handled) touches one file.
 // Every function wipes the secrets it copied onto its own stack or heap.
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -32,8 +33,48 @@ static const void *nonnull(const void *p)
 
 /* ---- hashing ------------------------------------------------------------ */
 
+/* OpenSSL 3 looks the algorithm up in its provider tables on every
+ * EVP_Digest(EVP_sha256()) call, which costs as much as hashing a short
+ * event: fetch it once, and keep one digest context per thread. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void sha256_ctx_free(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
+
+static pthread_key_t sha256_key;
+static pthread_once_t sha256_key_once = PTHREAD_ONCE_INIT;
+
+static void sha256_key_make(void)
+{
+    pthread_key_create(&sha256_key, sha256_ctx_free);
+}
+
+static EVP_MD_CTX *sha256_ctx(void)
+{
+    pthread_once(&sha256_key_once, sha256_key_make);
+    EVP_MD_CTX *c = pthread_getspecific(sha256_key);
+    if (!c && (c = EVP_MD_CTX_new()) != NULL && pthread_setspecific(sha256_key, c) != 0) {
+        EVP_MD_CTX_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
 void ml_sha256(uint8_t out[32], const void *data, size_t len)
 {
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_MD_CTX *c = sha256_md ? sha256_ctx() : NULL;
+    if (c && EVP_DigestInit_ex(c, sha256_md, NULL) && EVP_DigestUpdate(c, nonnull(data), len) &&
+        EVP_DigestFinal_ex(c, out, NULL))
+        return;
     if (!EVP_Digest(nonnull(data), len, out, NULL, EVP_sha256(), NULL))
         memset(out, 0, 32);
 }

@@ -309,6 +309,7 @@ static int authors_flush(ml_store *s)
 
 int mls_begin(ml_store *s)
 {
+    ml_buf_reset(&s->vlast);
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return mls_db_err(s, "begin");
     s->in_tx = 1;
@@ -338,6 +339,7 @@ void mls_rollback(ml_store *s)
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
+    ml_buf_reset(&s->vlast);
     ml_hlc saved = s->hlc;
     if (authors_load(s))
         authors_drop(s);
@@ -427,7 +429,9 @@ int ml_store_open(ml_store **out, const char *path, const ml_store_opts *opts)
         s->hlc.max_skew_ms = o->max_skew_ms;
     s->log = o->log;
     s->log_ctx = o->log_ctx;
-    int flags = SQLITE_OPEN_READWRITE | (o->create ? SQLITE_OPEN_CREATE : 0);
+    /* one thread per ml_store: SQLite's own mutexes are pure overhead here */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                (o->create ? SQLITE_OPEN_CREATE : 0);
     int rc;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK)
         rc = mls_db_err(s, "opening store");
@@ -458,6 +462,7 @@ void ml_store_close(ml_store *s)
     ml_buf_free(&s->vrid);
     ml_buf_free(&s->vf1);
     ml_buf_free(&s->vf2);
+    ml_buf_free(&s->vlast);
     free(s);
 }
 

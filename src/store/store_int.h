@@ -56,6 +56,7 @@ struct ml_store {
     ml_buf scratch;
     ml_buf scratch2;
     ml_buf vrid, vf1, vf2;   /* view.c's decode buffers */
+    ml_buf vlast;            /* record known to be in v_records in this transaction */
     int in_tx;
 };
 

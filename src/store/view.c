@@ -50,6 +50,21 @@ static void bind_span(sqlite3_stmt *st, int col, ml_span v)
     sqlite3_bind_text(st, col, v.p, (int)v.len, SQLITE_STATIC);
 }
 
+/* Events about one record come in runs, so remembering the last record made
+ * sure of in this transaction saves most INSERT OR IGNOREs. */
+static int known(ml_store *s, const ml_buf *rid)
+{
+    /* vlast holds a marker byte then the record id, so "" is never "known" by accident */
+    return s->vlast.len == rid->len + 1 && memcmp(s->vlast.p + 1, rid->p, rid->len) == 0;
+}
+
+static void remember(ml_store *s, const ml_buf *rid)
+{
+    ml_buf_reset(&s->vlast);
+    if (ml_buf_putc(&s->vlast, 1) || ml_buf_append(&s->vlast, rid->p, rid->len))
+        ml_buf_reset(&s->vlast);
+}
+
 static int apply_create(ml_store *s, const ml_event *ev, vargs *va)
 {
     sqlite3_stmt *st = s->st[ST_REC_CREATE];
@@ -65,14 +80,21 @@ static int apply_create(ml_store *s, const ml_event *ev, vargs *va)
     }
     int rc = mls_step_done(s, st, "updating record");
     sqlite3_clear_bindings(st);
+    if (!rc)
+        remember(s, va->rid);
     return rc;
 }
 
 static int touch(ml_store *s, vargs *va)
 {
+    if (known(s, va->rid))
+        return 0;
     sqlite3_stmt *st = s->st[ST_REC_TOUCH];
     bind_buf(st, 1, va->rid);
-    return mls_step_done(s, st, "adding record");
+    int rc = mls_step_done(s, st, "adding record");
+    if (!rc)
+        remember(s, va->rid);
+    return rc;
 }
 
 static int apply_field(ml_store *s, const ml_event *ev, vargs *va)
