@@ -274,6 +274,38 @@ static void test_hostile(void **state)
     ml_sim_scenario_free(sc);
 }
 
+/* A busy pair on a 1% duty cycle: the radios never use more than 36 s of any
+ * hour, the figures add up, and the budget, not the schedule, sets the pace. */
+static void test_duty_budget(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name duty\nduration 24h\nnode a b\n"
+        "profile lora bitrate 1200 latency 400ms loss 5% duty 1%\n"
+        "link a b lora always\nwrite * every 1m jitter 30s until 2h\n";
+    ml_sim_scenario *sc = parse_or_fail(text);
+    ml_sim *sim = NULL;
+    ml_sim_opts o = {42, NULL, NULL, NULL, 0, -1};
+    ml_sim_result res;
+    assert_int_equal(ml_sim_new(&sim, sc, &o), 0);
+    assert_int_equal(ml_sim_run(sim), 0);
+    assert_int_equal(ml_sim_result_get(sim, &res), 0);
+    assert_true(res.converged);
+    assert_true(res.converged_ms > res.schedule_bound_ms + 600000);
+    assert_true(res.wire_bytes >= res.sync_bytes + 68 * res.msgs);
+    double air = 0;
+    for (size_t i = 0; i < ml_sim_node_count(sim); i++) {
+        ml_sim_node_info ni;
+        assert_int_equal(ml_sim_node_get(sim, i, &ni), 0);
+        assert_true(ni.duty_peak <= 0.01 + 1e-9);
+        assert_true(ni.duty_peak > 0.009);   /* the budget was the limit */
+        air += ni.airtime_s;
+    }
+    assert_true(air > res.lower_bound_s && air - res.airtime_s < 1e-6 && res.airtime_s - air < 1e-6);
+    ml_sim_free(sim);
+    ml_sim_scenario_free(sc);
+}
+
 static ml_sim_scenario *shipped(const char *name)
 {
     const char *src = getenv("MESHLOG_SRC");
@@ -325,7 +357,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_good),   cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_link_model),   cmocka_unit_test(test_property),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_hostile),      cmocka_unit_test(test_duty_budget),
         cmocka_unit_test(test_lan),          cmocka_unit_test(test_chaos),
         cmocka_unit_test(test_basecamp),
     };
