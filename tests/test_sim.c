@@ -14,6 +14,7 @@
 #include "meshlog/error.h"
 #include "meshlog/sim.h"
 #include "meshlog/store.h"
+#include "sim/sim_int.h"
 #include "testutil.h"
 
 /* ---- scenario parsing ---------------------------------------------------------- */
@@ -100,6 +101,41 @@ static void test_link_model(void **state)
     assert_int_equal(ml_sim_framed_size(ML_SIM_FRAMING_RNS, 16), 99);
     assert_int_equal(ml_sim_framed_size(12, 100), 112);
     assert_int_equal(ml_sim_payload_mtu(12, 500), 488);
+
+    /* a 2000-byte bulk transfer: a 96-byte advertisement and 5 parts */
+    sc_profile p;
+    memset(&p, 0, sizeof p);
+    p.bitrate = 1200;
+    p.latency_ms = 400;
+    p.framing = ML_SIM_FRAMING_RNS;
+    sim_rng r;
+    sim_rng_init(&r, 1, 1);
+    sim_tx tx;
+    sim_tx_plan(&p, 431, 2000, 1, &r, &tx);
+    assert_int_equal(tx.parts, 5);
+    assert_int_equal(tx.wire_bytes, 179 + 4 * 499 + 355);
+    assert_int_equal(tx.air_ms, (2530 * 8000 + 1199) / 1200);
+    assert_false(tx.lost);
+    assert_int_equal(tx.extra_ms, 0);
+    p.loss = 0.5;   /* lost parts are sent again, one round trip per round */
+    sim_tx_plan(&p, 431, 2000, 1, &r, &tx);
+    assert_true(tx.lost || tx.wire_bytes > 2530);
+    p.loss = 1;
+    sim_tx_plan(&p, 431, 2000, 1, &r, &tx);
+    assert_true(tx.lost);
+    sim_tx_plan(&p, 431, 100, 0, &r, &tx);
+    assert_true(tx.lost);
+    assert_int_equal(tx.wire_bytes, 179);
+
+    /* 1% of an hour: 36 s; the 37th second waits for the first to leave the window */
+    sim_duty d;
+    memset(&d, 0, sizeof d);
+    for (int i = 0; i < 36; i++)
+        assert_int_equal(sim_duty_record(&d, i * 10000, 1000), 0);
+    assert_int_equal(sim_duty_allowed(&d, 360000, 1000, 0.01), 3600000);
+    assert_int_equal(sim_duty_allowed(&d, 360000, 1000, 1), 360000);
+    assert_int_equal(sim_duty_allowed(&d, 3600001, 1000, 0.01), 3600001);
+    sim_duty_free(&d);
 }
 
 /* ---- runs ------------------------------------------------------------------------- */
@@ -306,6 +342,26 @@ static void test_duty_budget(void **state)
     ml_sim_scenario_free(sc);
 }
 
+/* A team back from a long morning alone: far behind, so the engine flags its
+ * messages bulk; the relay still converges. */
+static void test_bulk(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name bulk\nduration 12h\nnode a b c\n"
+        "profile lora bitrate 1200 latency 400ms loss 5%\n"
+        "link a b lora every 4h for 30m at 2h\nlink b c lora every 4h for 30m at 2h40m\n"
+        "write a every 30s until 1h\nsync bulk 20\n";
+    ml_sim_scenario *sc = parse_or_fail(text);
+    ml_sim_result res;
+    char *j = run(sc, 3, &res, 1);
+    assert_true(res.converged);
+    assert_true(res.bulk_msgs > 0);
+    assert_int_equal(res.oversize, 0);
+    free(j);
+    ml_sim_scenario_free(sc);
+}
+
 static ml_sim_scenario *shipped(const char *name)
 {
     const char *src = getenv("MESHLOG_SRC");
@@ -358,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_parse_good),   cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_link_model),   cmocka_unit_test(test_property),
         cmocka_unit_test(test_hostile),      cmocka_unit_test(test_duty_budget),
+        cmocka_unit_test(test_bulk),
         cmocka_unit_test(test_lan),          cmocka_unit_test(test_chaos),
         cmocka_unit_test(test_basecamp),
     };

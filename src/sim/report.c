@@ -206,7 +206,7 @@ static int put_framing(ml_buf *b, const ml_sim *sim)
     }
     int rc = put_key(b, "framing", 0);
     if (!rc)
-        rc = ml_buf_printf(b, "\"engine bytes plus, per message, %s%s%s; a bulk message adds a "
+        rc = ml_buf_printf(b, "\"engine bytes plus, per message, %s%s%s; a message longer than a packet adds a "
                            "%d B advertisement and is sent in parts of the payload MTU, each "
                            "framed so, lost parts sent again\"",
                            rns ? "a Reticulum link packet's 19 B header, 16 B IV, 32 B HMAC "

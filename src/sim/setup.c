@@ -88,7 +88,7 @@ static int node_open(ml_sim *sim, size_t i)
         node_path(sim, i, db_suffixes[k], stale, sizeof stale);
         unlink(stale);
     }
-    ml_store_opts so = {1, clock_of, sim, 0, NULL, NULL, 0};
+    ml_store_opts so = {.create = 1, .clock = clock_of, .clock_ctx = sim, .durable = 0};
     if (!rc)
         rc = ml_store_open(&n->store, path, &so);
     if (!rc)

@@ -237,11 +237,15 @@ static int push_arrival(ml_sim *sim, sim_link *l, int side, int64_t t, const ml_
     return ev_push(sim, ev);
 }
 
+/* How a message travels: its engine flag, and whether it needs a bulk
+ * transfer (longer than one packet's payload). */
+enum { TX_FLAGGED = 1, TX_RESOURCE = 2 };
+
 /* On the air now: the radio is busy for the airtime; the message arrives
  * after the latency (and bulk retries), unless lost; it may be delayed
- * (reordered) or arrive twice. */
+ * (reordered) or, when it is a single packet, arrive twice. */
 static int send_now(ml_sim *sim, size_t node, size_t radio, sim_link *l, int side,
-                    const ml_buf *msg, const sim_tx *tx, int bulk)
+                    const ml_buf *msg, const sim_tx *tx, int mode)
 {
     const sc_profile *p = &l->sc->p;
     sim_node *n = &sim->nodes[node];
@@ -259,7 +263,7 @@ static int send_now(ml_sim *sim, size_t node, size_t radio, sim_link *l, int sid
     l->side[side].wire += tx->wire_bytes;
     l->side[side].air_s += air_s;
     sim->res.msgs++;
-    sim->res.bulk_msgs += bulk != 0;
+    sim->res.bulk_msgs += (mode & TX_FLAGGED) != 0;
     sim->res.sync_bytes += msg->len;
     sim->res.wire_bytes += tx->wire_bytes;
     sim->res.airtime_s += air_s;
@@ -271,7 +275,7 @@ static int send_now(ml_sim *sim, size_t node, size_t radio, sim_link *l, int sid
     if (sim_rng_unit(&l->rng) < p->reorder)
         t += sim_rng_range(&l->rng, 0, p->jitter_ms);
     rc = push_arrival(sim, l, side, t, msg);
-    if (!rc && !bulk && sim_rng_unit(&l->rng) < p->dup) {
+    if (!rc && !(mode & TX_RESOURCE) && sim_rng_unit(&l->rng) < p->dup) {
         sim->res.dup_msgs++;
         int64_t spread = p->jitter_ms > p->latency_ms ? p->jitter_ms : p->latency_ms;
         rc = push_arrival(sim, l, side, t + sim_rng_range(&l->rng, 0, spread), msg);
@@ -280,21 +284,22 @@ static int send_now(ml_sim *sim, size_t node, size_t radio, sim_link *l, int sid
 }
 
 /* A message the engine handed over: planned, then sent now or held until the
- * radio's duty-cycle budget allows it. */
+ * radio's duty-cycle budget allows it. A bulk-flagged message that fits one
+ * packet goes as a packet; a longer one as a bulk transfer (an unflagged
+ * one too, counted as oversize: the engine broke its MTU). */
 static int transmit(ml_sim *sim, size_t node, size_t radio, sim_link *l, int side,
                     const ml_buf *msg, int flags)
 {
     sim_radio *r = &sim->nodes[node].radios[radio];
-    int bulk = (flags & ML_SYNC_MSG_BULK) != 0;
-    if (!bulk && msg->len > l->pmtu) {
-        sim->res.oversize++;   /* an engine bug: moved as a bulk transfer, counted */
-        bulk = 1;
-    }
+    int mode = (flags & ML_SYNC_MSG_BULK ? TX_FLAGGED : 0) |
+               (msg->len > l->pmtu ? TX_RESOURCE : 0);
+    if (mode == TX_RESOURCE)
+        sim->res.oversize++;
     sim_tx tx;
-    sim_tx_plan(&l->sc->p, l->pmtu, msg->len, bulk, &l->rng, &tx);
+    sim_tx_plan(&l->sc->p, l->pmtu, msg->len, (mode & TX_RESOURCE) != 0, &l->rng, &tx);
     int64_t at = sim_duty_allowed(&r->duty, sim->now, tx.air_ms, l->sc->p.duty);
     if (at <= sim->now)
-        return send_now(sim, node, radio, l, side, msg, &tx, bulk);
+        return send_now(sim, node, radio, l, side, msg, &tx, mode);
     ml_buf_reset(&r->held_msg);
     int rc = ml_buf_append(&r->held_msg, msg->p, msg->len);
     if (rc)
@@ -302,7 +307,7 @@ static int transmit(ml_sim *sim, size_t node, size_t radio, sim_link *l, int sid
     r->held = 1;
     r->held_link = (size_t)(l - sim->links);
     r->held_side = side;
-    r->held_flags = bulk;
+    r->held_flags = mode;
     r->held_epoch = l->epoch;
     r->held_tx = tx;
     r->wake_at = at;
