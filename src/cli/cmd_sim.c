@@ -23,6 +23,7 @@ typedef struct story {
     size_t n;
     char (*names)[40];
     int tell;              /* the contact lines (off for --json and --quiet) */
+    int skip_idle;         /* big meshes: leave out contacts where nothing moved */
 } story;
 
 /* ---- finding the scenario ------------------------------------------------------- */
@@ -106,6 +107,8 @@ static void print_header(const story *st)
 static void on_link_down(const story *st, const ml_sim_note *n)
 {
     char from[32], to[32], span[72], who[96], bytes[24];
+    if (st->skip_idle && !n->moved_ab && !n->moved_ba)
+        return;
     fmt_hm(from, n->t_ms - n->up_ms);
     fmt_hm(to, n->t_ms);
     snprintf(span, sizeof span, "%s-%s", from, to);
@@ -248,7 +251,8 @@ static void print_intro(const ml_sim_scenario *sc, uint64_t seed, const story *s
         fputs(ml_buf_str(&b), stdout);
     ml_buf_free(&b);
     printf("\nEach contact as it ends: the events that moved each way, the bytes and airtime\n"
-           "it took, and how many events each node still lacked at that moment.\n");
+           "it took, and how many events each node still lacked at that moment%s.\n",
+           st->skip_idle ? "\n(contacts where nothing moved are left out)" : "");
     print_header(st);
 }
 
@@ -372,6 +376,7 @@ int cmd_sim(int argc, char **argv)
     if (story_init(&st, sc, sim))
         goto out;
     st.tell = telling;
+    st.skip_idle = st.n > 6;
     if (telling)
         print_intro(sc, seed, &st);
     if ((rc = ml_sim_run(sim))) {
