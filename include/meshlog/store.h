@@ -40,6 +40,9 @@ typedef struct ml_store_opts {
  * ML_ENOTFOUND if missing and !create, ML_EDB / ML_ECORRUPT otherwise. */
 int ml_store_open(ml_store **out, const char *path, const ml_store_opts *opts);
 void ml_store_close(ml_store *s);
+/* Map the file for reads: cold queries (a command's `view`) get much faster,
+ * but mapped pages count as resident memory, so bulk ingesters leave it off. */
+int ml_store_map_reads(ml_store *s);
 /* The last SQLite or validation message, for people (never NULL). */
 const char *ml_store_errmsg(ml_store *s);
 ml_hlc *ml_store_hlc(ml_store *s);

@@ -178,6 +178,7 @@ int cli_open(ml_store **s)
                         cli_data_path);
     if (rc)
         return cli_fail("cannot open %s: %s", cli_data_path, ml_strerror(rc));
+    ml_store_map_reads(*s);   /* a command is short-lived: fast cold reads win */
     return 0;
 }
 

@@ -446,6 +446,13 @@ int ml_store_open(ml_store **out, const char *path, const ml_store_opts *opts)
     return 0;
 }
 
+int ml_store_map_reads(ml_store *s)
+{
+    if (sqlite3_exec(s->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL) != SQLITE_OK)
+        return mls_db_err(s, "mapping the store");
+    return 0;
+}
+
 void ml_store_close(ml_store *s)
 {
     if (!s)
