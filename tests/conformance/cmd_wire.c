@@ -9,6 +9,7 @@
 // What the core reports (announces heard, data, proofs, link events) is
 // recorded per peer by the event callback for the poll commands to read.
 #include <poll.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #define MAX_RECEIPTS 256
 #define MAX_LINKS 32
 #define HANDLE_LEN 16
+#define CLIENT_SETTLE_S 0.5
 
 /* A local destination made by wire_listen or wire_announce. */
 typedef struct listener {
@@ -48,11 +50,19 @@ typedef struct receipt {
     int state; /* 0 waiting, 1 proved, 2 timed out */
 } receipt;
 
+/* A link seen on this peer, with the last snapshot of its state (the core
+ * frees a link once its CLOSED event is handed out). */
 typedef struct wlink {
     uint8_t id[RNS_HASHLEN];
     uint8_t dest[RNS_HASHLEN];
     int initiator;
-    int state; /* 0 pending, 1 active, 2 closed */
+    int state;               /* enum rns_link_state */
+    int reason;              /* enum rns_link_close_reason */
+    uint32_t mtu;
+    size_t mdu;
+    double rtt, keepalive;
+    int identified;
+    uint8_t remote_hash[RNS_HASHLEN];
 } wlink;
 
 typedef struct peer {
@@ -168,6 +178,28 @@ static void note_receipt(peer *pr, const uint8_t hash[RNS_FULL_HASHLEN], int sta
             pr->receipts[i].state = state;
 }
 
+/* Refreshes a link record from the live link, while the core still has it. */
+static void snapshot(peer *pr, wlink *l)
+{
+    rns_link *live = rns_transport_link(rns_node_transport(pr->node), l->id);
+    const rns_identity *remote;
+
+    if (!live)
+        return;
+    l->state = (int)rns_link_state(live);
+    l->mtu = rns_link_mtu(live);
+    l->mdu = rns_link_mdu(live);
+    l->rtt = rns_link_rtt(live);
+    l->keepalive = rns_link_keepalive(live);
+    remote = rns_link_remote_identity(live);
+    /* as in the reference, only a responder reports a remote identity: the
+     * initiator's, once it has identified itself */
+    if (remote && !l->initiator) {
+        l->identified = 1;
+        memcpy(l->remote_hash, rns_identity_hash(remote), RNS_HASHLEN);
+    }
+}
+
 static void note_link(peer *pr, const rns_tev *ev)
 {
     wlink *l = find_link(pr, ev->link_id);
@@ -175,19 +207,24 @@ static void note_link(peer *pr, const rns_tev *ev)
 
     if (!l && pr->n_links < MAX_LINKS) {
         l = &pr->links[pr->n_links++];
+        memset(l, 0, sizeof *l);
         memcpy(l->id, ev->link_id, RNS_HASHLEN);
         memcpy(l->dest, ev->dest, RNS_HASHLEN);
         l->initiator = ev->initiator;
-        l->state = 0;
     }
     if (!l)
         return;
-    if (ev->link_ev.type == RNS_LINK_EV_ESTABLISHED)
-        l->state = 1;
-    else if (ev->link_ev.type == RNS_LINK_EV_CLOSED)
-        l->state = 2;
-    else if (ev->link_ev.type == RNS_LINK_EV_DATA && (ls = find_listener(pr, l->dest)))
+    snapshot(pr, l);
+    if (ev->link_ev.type == RNS_LINK_EV_CLOSED) {
+        l->state = RNS_LINK_CLOSED;
+        l->reason = (int)ev->link_ev.reason;
+    } else if (ev->link_ev.type == RNS_LINK_EV_IDENTIFIED && ev->link_ev.identity &&
+               !l->initiator) {
+        l->identified = 1;
+        memcpy(l->remote_hash, rns_identity_hash(ev->link_ev.identity), RNS_HASHLEN);
+    } else if (ev->link_ev.type == RNS_LINK_EV_DATA && (ls = find_listener(pr, l->dest))) {
         append_hex(ls->link_data, &ev->link_ev.data);
+    }
 }
 
 static void on_event(void *ctx, rns_node *n, const rns_tev *ev)
@@ -396,8 +433,34 @@ static int cmd_wire_start_tcp_client(br_ctx *c)
         return -1;
     }
     wait_until(iface_is_up, pr, NULL, 5000);
+    /* A reference server adds an accepted client to its interfaces from
+     * another thread; give it a moment, as a reference client's slower
+     * start does, so an announce made right away reaches this peer. */
+    for (double end = rns_node_now() + CLIENT_SETTLE_S; rns_node_now() < end;)
+        br_wire_pump(20);
     return br_set_str(c, "handle", pr->handle) ||
            br_set_hex(c, "identity_hash", rns_transport_id(core(pr)), RNS_HASHLEN);
+}
+
+/* A clean shutdown: links are closed (LINKCLOSE reaches the peers, which
+ * then see DESTINATION_CLOSED or INITIATOR_CLOSED rather than a timeout)
+ * before the sockets go. */
+static void close_links(peer *pr)
+{
+    double now = rns_node_now();
+    int closing = 0;
+
+    for (size_t i = 0; i < pr->n_links; i++) {
+        rns_link *l = rns_transport_link(core(pr), pr->links[i].id);
+        if (l && rns_link_state(l) != RNS_LINK_CLOSED && rns_link_close(l, now) == 0)
+            closing = 1;
+    }
+    if (!closing)
+        return;
+    rns_transport_flush(core(pr), now);
+    rns_node_kick(pr->node);
+    for (int i = 0; i < 5; i++)
+        br_wire_pump(20);
 }
 
 static int cmd_wire_stop(br_ctx *c)
@@ -406,6 +469,7 @@ static int cmd_wire_stop(br_ctx *c)
 
     if (peer_param(c, &pr))
         return -1;
+    close_links(pr);
     peer_drop(pr);
     return br_set_bool(c, "stopped", 1);
 }
@@ -632,44 +696,99 @@ static int receipt_settled(peer *pr, const void *arg)
     return r->state != 0;
 }
 
-/* Sends one encrypted DATA packet to a known SINGLE destination and waits
- * for its delivery proof. */
-static int cmd_wire_send_opportunistic(br_ctx *c)
+/* Sends one encrypted DATA packet to a known SINGLE destination and opens
+ * a receipt for it. *slot: the receipt; 0, or nonzero with c->err set. A
+ * packet the core cannot send is reported as *sent = 0. */
+static int send_single(br_ctx *c, peer *pr, size_t *slot, int *sent)
 {
     uint8_t dest[RNS_HASHLEN];
     ml_buf data = ML_BUF_INIT;
-    long long timeout;
-    size_t slot;
-    int rc, ret;
-    peer *pr;
+    int rc, ret = dest_param(c, dest) || br_hex_opt(c, "data", &data, &(int){0});
 
-    ret = peer_param(c, &pr) || dest_param(c, dest) || br_hex_opt(c, "data", &data, &(int){0}) ||
-          br_int(c, "timeout_ms", 5000, &timeout);
+    *sent = 0;
     if (ret)
         goto out;
     if (pr->n_receipts == MAX_RECEIPTS)
         memmove(&pr->receipts[0], &pr->receipts[1], sizeof pr->receipts[0] * --pr->n_receipts);
-    slot = pr->n_receipts;
+    *slot = pr->n_receipts;
     rc = rns_transport_send(core(pr), dest, data.p, data.len, rns_node_now(),
-                            pr->receipts[slot].packet_hash);
-    if (rc == ML_ENOTFOUND) {
+                            pr->receipts[*slot].packet_hash);
+    if (rc == ML_ENOTFOUND)
         ret = br_fail(c, "No identity known for this destination; ensure an announce for it "
                          "was received first");
+    if (rc)
         goto out;
-    }
-    if (rc) {
-        ret = br_set_bool(c, "sent", 0) || br_set_bool(c, "delivered", 0) ||
-              br_set_str(c, "status", "send_failed");
-        goto out;
-    }
     pr->receipts[pr->n_receipts++].state = 0;
     rns_node_kick(pr->node);
-    wait_until(receipt_settled, pr, &slot, timeout);
-    ret = br_set_bool(c, "sent", 1) || br_set_bool(c, "delivered", pr->receipts[slot].state == 1) ||
-          br_set_str(c, "status", pr->receipts[slot].state == 1 ? "delivered" : "timeout");
+    *sent = 1;
 out:
     ml_buf_free(&data);
     return ret;
+}
+
+/* Sends and waits for the delivery proof. */
+static int cmd_wire_send_opportunistic(br_ctx *c)
+{
+    long long timeout;
+    size_t slot = 0;
+    int sent;
+    peer *pr;
+
+    if (peer_param(c, &pr) || br_int(c, "timeout_ms", 5000, &timeout) ||
+        send_single(c, pr, &slot, &sent))
+        return -1;
+    if (!sent)
+        return br_set_bool(c, "sent", 0) || br_set_bool(c, "delivered", 0) ||
+               br_set_str(c, "status", "send_failed");
+    wait_until(receipt_settled, pr, &slot, timeout);
+    return br_set_bool(c, "sent", 1) || br_set_bool(c, "delivered", pr->receipts[slot].state == 1) ||
+           br_set_str(c, "status", pr->receipts[slot].state == 1 ? "delivered" : "timeout");
+}
+
+/* Sends without waiting; the receipt is named by the packet hash. */
+static int cmd_wire_send_packet(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    size_t slot = 0;
+    unsigned hops = 0;
+    int sent;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || send_single(c, pr, &slot, &sent))
+        return -1;
+    if (!sent)
+        return br_set_bool(c, "sent", 0) || br_set_null(c, "receipt_id") || br_set_null(c, "hops");
+    rns_transport_has_path(core(pr), dest, rns_node_now(), &hops);
+    return br_set_bool(c, "sent", 1) ||
+           br_set_hex(c, "receipt_id", pr->receipts[slot].packet_hash, RNS_FULL_HASHLEN) ||
+           br_set_int(c, "hops", hops);
+}
+
+/* A receipt's state, numbered as the reference numbers them. */
+static int cmd_wire_packet_receipt_status(br_ctx *c)
+{
+    static const struct {
+        int num;
+        const char *name;
+    } states[] = {{1, "SENT"}, {2, "DELIVERED"}, {0, "FAILED"}};
+    uint8_t h[RNS_FULL_HASHLEN];
+    long long timeout;
+    size_t slot;
+    peer *pr;
+    int st;
+
+    if (peer_param(c, &pr) || br_hex_fixed(c, "receipt_id", h, sizeof h) ||
+        br_int(c, "timeout_ms", 0, &timeout))
+        return -1;
+    for (slot = 0; slot < pr->n_receipts; slot++)
+        if (!memcmp(pr->receipts[slot].packet_hash, h, sizeof h))
+            break;
+    if (slot == pr->n_receipts)
+        return br_fail(c, "Unknown receipt_id");
+    wait_until(receipt_settled, pr, &slot, timeout);
+    st = pr->receipts[slot].state;
+    return br_set_int(c, "status", states[st].num) || br_set_str(c, "status_name", states[st].name) ||
+           br_set_bool(c, "delivered", st == 1) || br_set_bool(c, "proved", st == 1);
 }
 
 static int has_items(peer *pr, const void *arg)
@@ -706,7 +825,7 @@ static int cmd_wire_opportunistic_poll(br_ctx *c) { return drain(c, 0); }
 static int link_settled(peer *pr, const void *id)
 {
     const wlink *l = find_link(pr, id);
-    return l && l->state != 0;
+    return l && l->state >= RNS_LINK_ACTIVE;
 }
 
 static int cmd_wire_link_open(br_ctx *c)
@@ -723,7 +842,7 @@ static int cmd_wire_link_open(br_ctx *c)
     rns_node_kick(pr->node);
     wait_until(link_settled, pr, id, timeout);
     l = find_link(pr, id);
-    if (!l || l->state != 1)
+    if (!l || l->state != RNS_LINK_ACTIVE)
         return br_fail(c, "Link to %s was not established within %lld ms",
                        "the destination", timeout);
     return br_set_hex(c, "link_id", id, RNS_HASHLEN) || br_set_str(c, "status", "active");
@@ -805,7 +924,149 @@ static int cmd_wire_ifac_compute(br_ctx *c)
     return ret;
 }
 
+/* The lifecycle snapshot the suite reads, numbered as the reference numbers
+ * link states and teardown reasons (the same order as rns_link.h). Times the
+ * link module keeps to itself (last inbound, last keepalive, stale time) are
+ * null. */
+static int set_link_status(br_ctx *c, peer *pr, wlink *l)
+{
+    static const char *const states[] = {"PENDING", "HANDSHAKE", "ACTIVE", "STALE", "CLOSED"};
+    static const char *const reasons[] = {NULL, "TIMEOUT", "INITIATOR_CLOSED",
+                                          "DESTINATION_CLOSED"};
+
+    snapshot(pr, l);
+    return br_set_int(c, "status", l->state) || br_set_str(c, "status_name", states[l->state]) ||
+           (l->reason ? br_set_int(c, "teardown_reason", l->reason) ||
+                            br_set_str(c, "teardown_reason_name", reasons[l->reason])
+                      : br_set_null(c, "teardown_reason") ||
+                            br_set_null(c, "teardown_reason_name")) ||
+           br_set_null(c, "no_inbound_for_ms") || br_set_null(c, "last_keepalive_ago_ms") ||
+           br_set(c, "keepalive_s", json_real(l->keepalive)) || br_set_null(c, "stale_time_s") ||
+           br_set(c, "rtt", json_real(l->rtt)) || br_set_int(c, "mtu", l->mtu) ||
+           br_set_int(c, "mdu", (long long)l->mdu) ||
+           br_set_int(c, "mode", RNS_LINK_MODE_AES256_CBC) ||
+           (l->identified ? br_set_hex(c, "remote_identity_hash", l->remote_hash, RNS_HASHLEN)
+                          : br_set_null(c, "remote_identity_hash")) ||
+           br_set_bool(c, "remote_identified", l->identified && !l->initiator);
+}
+
+static int wlink_param(br_ctx *c, peer **pr, wlink **l)
+{
+    uint8_t id[RNS_HASHLEN];
+
+    if (peer_param(c, pr) || br_hex_fixed(c, "link_id", id, RNS_HASHLEN))
+        return -1;
+    if (!(*l = find_link(*pr, id)))
+        return br_fail(c, "Unknown link_id");
+    return 0;
+}
+
+static int cmd_wire_link_status(br_ctx *c)
+{
+    peer *pr;
+    wlink *l;
+
+    return wlink_param(c, &pr, &l) || set_link_status(c, pr, l);
+}
+
+typedef struct await_arg {
+    const uint8_t *id;
+    int target;
+} await_arg;
+
+static int reached(peer *pr, const void *arg)
+{
+    const await_arg *a = arg;
+    wlink *l = find_link(pr, a->id);
+
+    if (l)
+        snapshot(pr, l);
+    return l && l->state >= a->target;
+}
+
+/* Waits until the link's state is at least target_status (name or number). */
+static int cmd_wire_link_await_status(br_ctx *c)
+{
+    static const char *const states[] = {"PENDING", "HANDSHAKE", "ACTIVE", "STALE", "CLOSED"};
+    json_t *t = br_param(c, "target_status");
+    long long timeout;
+    await_arg a = {NULL, -1};
+    peer *pr;
+    wlink *l;
+
+    if (wlink_param(c, &pr, &l) || br_int(c, "timeout_ms", 15000, &timeout))
+        return -1;
+    for (int i = 0; i < 5 && json_is_string(t); i++)
+        if (strcasecmp(json_string_value(t), states[i]) == 0)
+            a.target = i;
+    if (json_is_integer(t))
+        a.target = (int)json_integer_value(t);
+    if (a.target < 0 || a.target > 4)
+        return br_fail(c, "Unknown target_status");
+    a.id = l->id;
+    wait_until(reached, pr, &a, timeout);
+    return set_link_status(c, pr, l) || br_set_bool(c, "reached", l->state >= a.target);
+}
+
+static int inbound_link(peer *pr, const void *dest)
+{
+    for (size_t i = 0; i < pr->n_links; i++)
+        if (!pr->links[i].initiator && !memcmp(pr->links[i].dest, dest, RNS_HASHLEN))
+            return 1;
+    return 0;
+}
+
+/* The most recent link a listening destination accepted. */
+static int cmd_wire_listener_link_status(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    long long timeout;
+    wlink *last = NULL;
+    size_t count = 0;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || br_int(c, "timeout_ms", 0, &timeout))
+        return -1;
+    if (!find_listener(pr, dest))
+        return br_fail(c, "No listener registered for this destination_hash");
+    wait_until(inbound_link, pr, dest, timeout);
+    for (size_t i = 0; i < pr->n_links; i++)
+        if (!pr->links[i].initiator && !memcmp(pr->links[i].dest, dest, RNS_HASHLEN))
+            last = &pr->links[i], count++;
+    if (!last)
+        return br_set_bool(c, "found", 0) || br_set_int(c, "link_count", 0);
+    return set_link_status(c, pr, last) || br_set_bool(c, "found", 1) ||
+           br_set_int(c, "link_count", (long long)count);
+}
+
+/* Initiator only: reveals an identity (from its private key) to the peer. */
+static int cmd_wire_link_identify(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], priv[RNS_KEYSIZE];
+    rns_identity *who = NULL;
+    rns_link *l;
+    peer *pr;
+    int ret = link_param(c, &pr, &l, id) || br_hex_fixed(c, "private_key", priv, sizeof priv) ||
+              br_check(c, rns_identity_from_private(&who, priv), "identity") ||
+              br_check(c, rns_link_identify(l, who, rns_node_now()), "identify") ||
+              br_check(c, rns_transport_flush(core(pr), rns_node_now()), "flush");
+
+    if (!ret) {
+        rns_node_kick(pr->node);
+        ret = br_set_bool(c, "identified", 1) ||
+              br_set_hex(c, "identity_hash", rns_identity_hash(who), RNS_HASHLEN);
+    }
+    ml_wipe(priv, sizeof priv);
+    rns_identity_free(who);
+    return ret;
+}
+
 const br_cmd br_wire_cmds[] = {
+    {"wire_link_status", cmd_wire_link_status},
+    {"wire_link_await_status", cmd_wire_link_await_status},
+    {"wire_listener_link_status", cmd_wire_listener_link_status},
+    {"wire_link_identify", cmd_wire_link_identify},
+    {"wire_link_teardown", cmd_wire_link_close},
     {"wire_ifac_compute", cmd_wire_ifac_compute},
     {"wire_start_tcp_server", cmd_wire_start_tcp_server},
     {"wire_start_tcp_client", cmd_wire_start_tcp_client},
@@ -817,6 +1078,8 @@ const br_cmd br_wire_cmds[] = {
     {"wire_read_path_entry", cmd_wire_read_path_entry},
     {"wire_identity_recall", cmd_wire_identity_recall},
     {"wire_send_opportunistic", cmd_wire_send_opportunistic},
+    {"wire_send_packet", cmd_wire_send_packet},
+    {"wire_packet_receipt_status", cmd_wire_packet_receipt_status},
     {"wire_opportunistic_poll", cmd_wire_opportunistic_poll},
     {"wire_link_open", cmd_wire_link_open},
     {"wire_link_send", cmd_wire_link_send},
@@ -828,8 +1091,10 @@ const br_cmd br_wire_cmds[] = {
 void br_wire_shutdown(void)
 {
     for (size_t i = 0; i < MAX_PEERS; i++)
-        if (peers[i])
+        if (peers[i]) {
+            close_links(peers[i]);
             peer_drop(peers[i]);
+        }
     if (loop_ready) {
         uv_run(&loop, UV_RUN_NOWAIT);
         uv_loop_close(&loop);
