@@ -8,6 +8,7 @@
 #include "rns_testutil.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -346,12 +347,50 @@ static void test_ifac_and_garbage(void **state)
     peer_free(&b);
 }
 
+/* More clients than interfaces: the extra ones are hung up on, and once the
+ * crowd leaves a real client gets in and links. */
+static void test_many_clients(void **state)
+{
+    peer a, b;
+    uint16_t port = 0;
+    int fds[RNS_TRANSPORT_MAX_IFACES + 8];
+    struct sockaddr_in sa;
+    (void)state;
+    peer_init(&a);
+    peer_init(&b);
+    assert_int_equal(rns_node_add_tcp_server(a.node, "127.0.0.1", 0, NULL, &port), 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        /* non-blocking: the backlog fills while the loop is not running */
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(fds[i] >= 0);
+        assert_true(connect(fds[i], (struct sockaddr *)&sa, sizeof sa) == 0 ||
+                    errno == EINPROGRESS);
+        if (i % 8 == 7)
+            run_until(&a, &b, never, 0.05);
+    }
+    run_until(&a, &b, never, 0.5);
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        close(fds[i]);
+    run_until(&a, &b, never, 0.5);
+    assert_int_equal(rns_node_add_tcp_client(b.node, "127.0.0.1", port, NULL, NULL), 0);
+    assert_true(run_until(&a, &b, both_announced, 10));
+    rns_link *l = session(&b, &a);
+    close_link(&b, &a, l);
+    peer_free(&a);
+    peer_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp),
         cmocka_unit_test(test_udp),
         cmocka_unit_test(test_ifac_and_garbage),
+        cmocka_unit_test(test_many_clients),
     };
     int rc;
     assert_int_equal(uv_loop_init(&g_loop), 0);

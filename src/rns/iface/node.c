@@ -590,6 +590,21 @@ int rns_node_add_shared(rns_node *n, const char *name, uint16_t tcp_port,
     return add_client(n, K_SHARED_UNIX, name ? name : "default", 0, o, iface_id);
 }
 
+/* No room for another interface: accept and hang up, since a connection left
+ * in the backlog would stop libuv from accepting any later one. */
+static void refuse(rns_node *n, uv_stream_t *s)
+{
+    hbox *b = hbox_new(n, NULL);
+
+    if (!b)
+        return;
+    uv_tcp_init(n->loop, &b->u.tcp);
+    n->open_handles++;
+    uv_accept(s, &b->u.stream);
+    nlog(n, RNS_LOG_WARN, "refused a TCP client: too many interfaces");
+    hbox_close(b);
+}
+
 static void on_connection(uv_stream_t *s, int status)
 {
     hbox *sb = s->data;
@@ -599,9 +614,12 @@ static void on_connection(uv_stream_t *s, int status)
     struct niface *nif;
     hbox *b;
 
-    if (status < 0 || nif_add(n, K_TCP_ACCEPTED, "tcp-server-client", RNS_NODE_TCP_HW_MTU, &o,
-                              &nif))
+    if (status < 0)
         return;
+    if (nif_add(n, K_TCP_ACCEPTED, "tcp-server-client", RNS_NODE_TCP_HW_MTU, &o, &nif)) {
+        refuse(n, s);
+        return;
+    }
     if (!(b = hbox_new(n, nif))) {
         conn_lost(nif);
         return;
