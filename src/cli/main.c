@@ -70,9 +70,9 @@ static const cli_cmd commands[] = {
      cmd_rns},
     {"sim", "SCENARIO [--seed N] [--json] [--quiet] [--verbose] [--keep DIR]",
      "run a scenario in the deterministic radio-mesh simulator",
-     "SCENARIO is a file, or a name looked up in $MESHLOG_SCENARIOS, ./scenarios,\n"
-     "the scenarios/ folder next to the build directory, then the source tree's\n"
-     "(basecamp, lan, chaos). Each node has a real store, author and sync engine;\n"
+     "SCENARIO is a file, or a name (basecamp, lan, chaos) looked up in\n"
+     "$MESHLOG_SCENARIOS, ./scenarios, then ../scenarios from the meshlog binary's\n"
+     "directory. Each node has a real store, author and sync engine;\n"
      "links model bit rate, latency, MTU, loss, duplicates, reordering and duty\n"
      "cycle. Exit status 0 only when every node ends with the same frontier and view.\n"
      "  --seed N          every random draw derives from N (default: the scenario's)\n"
