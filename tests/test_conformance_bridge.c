@@ -7,9 +7,12 @@
 // conformance suite uses, so what passes here is what the suite sees.
 // Requests that must fail expect success:false; randomised commands
 // (encryption, key generation) are checked by a round trip in a second run.
+// The live commands run two peers inside one bridge over 127.0.0.1.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rns_testutil.h"
 
@@ -770,13 +773,226 @@ static void test_protocol(void **state)
     check_and_free(&s);
 }
 
+/* ---- live TCP on loopback: two peers inside one bridge --------------------------------- */
+
+/* An interactive bridge: requests one at a time, for commands whose
+ * parameters depend on earlier answers (handles, ports, link ids). */
+typedef struct session {
+    pid_t pid;
+    FILE *to, *from;
+    int n;
+} session;
+
+static void session_start(session *s)
+{
+    int in[2], out[2];
+    char line[64];
+
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        execl(bridge_path(), bridge_path(), (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    assert_non_null(s->to = fdopen(in[1], "w"));
+    assert_non_null(s->from = fdopen(out[0], "r"));
+    assert_non_null(fgets(line, sizeof line, s->from));
+    assert_string_equal(line, "READY\n");
+    s->n = 0;
+}
+
+/* Sends one request (params stolen); returns the answer's result (owned by
+ * the caller), failing the test unless success matches want_ok. */
+static json_t *call(session *s, const char *cmd, json_t *params, int want_ok)
+{
+    char *line = NULL, id[32];
+    size_t cap = 0;
+    json_t *req, *ans, *res;
+    json_error_t err;
+
+    snprintf(id, sizeof id, "w%d", s->n++);
+    req = json_pack("{s:s,s:s,s:o}", "id", id, "command", cmd, "params", params);
+    assert_int_equal(json_dumpf(req, s->to, JSON_COMPACT), 0);
+    fputc('\n', s->to);
+    fflush(s->to);
+    assert_true(getline(&line, &cap, s->from) > 0);
+    assert_non_null(ans = json_loads(line, 0, &err));
+    if (json_is_true(json_object_get(ans, "success")) != want_ok)
+        fprintf(stderr, "%s: %s", cmd, line);
+    assert_int_equal(json_is_true(json_object_get(ans, "success")), want_ok);
+    res = json_incref(json_object_get(ans, "result"));
+    json_decref(ans);
+    json_decref(req);
+    free(line);
+    return res ? res : json_object();
+}
+
+static void session_end(session *s)
+{
+    int status;
+
+    fclose(s->to);
+    fclose(s->from);
+    assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static char *take_str(json_t *res, const char *key)
+{
+    const char *v = json_string_value(json_object_get(res, key));
+    char *copy;
+    assert_non_null(v);
+    assert_non_null(copy = strdup(v));
+    json_decref(res);
+    return copy;
+}
+
+/* A server and a client (optionally with IFAC credentials); returns handles. */
+static void start_pair(session *s, const char *net, const char *srv_pass, const char *cli_pass,
+                       char **server, char **client)
+{
+    json_t *r = call(s, "wire_start_tcp_server",
+                     json_pack("{s:s,s:s}", "network_name", net, "passphrase", srv_pass), 1);
+    json_int_t port = json_integer_value(json_object_get(r, "port"));
+
+    assert_true(port > 0);
+    *server = take_str(r, "handle");
+    r = call(s, "wire_start_tcp_client",
+             json_pack("{s:s,s:s,s:s,s:I}", "network_name", net, "passphrase", cli_pass,
+                       "target_host", "127.0.0.1", "target_port", port), 1);
+    *client = take_str(r, "handle");
+}
+
+static void expect(json_t *res, const char *key, json_t *want)
+{
+    json_t *got = json_object_get(res, key);
+    if (!json_equal(got, want))
+        show_mismatch(res, key, want, got);
+    assert_true(json_equal(got, want));
+    json_decref(want);
+}
+
+static void test_wire_loopback(void **state)
+{
+    session s;
+    char *srv, *cli, *dest, *pub, *link;
+    json_t *r;
+    (void)state;
+
+    session_start(&s);
+    start_pair(&s, "", "", "", &srv, &cli);
+    r = call(&s, "wire_listen", json_pack("{s:s,s:s,s:[s],s:s}", "handle", srv, "app_name",
+                                          "meshlog", "aspects", "ci", "proof_strategy", "all"), 1);
+    assert_non_null(pub = strdup(json_string_value(json_object_get(r, "public_key"))));
+    dest = take_str(r, "destination_hash");
+    r = call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", cli, "destination_hash",
+                                             dest, "timeout_ms", 5000), 1);
+    expect(r, "found", json_true());
+    expect(r, "hops", json_integer(1));
+    json_decref(r);
+    r = call(&s, "wire_identity_recall", json_pack("{s:s,s:s}", "handle", cli, "destination_hash", dest), 1);
+    expect(r, "public_key", json_string(pub));
+    json_decref(r);
+    /* an opportunistic packet, proved by the destination */
+    r = call(&s, "wire_send_opportunistic",
+             json_pack("{s:s,s:s,s:s,s:[s],s:s,s:i}", "handle", cli, "destination_hash", dest,
+                       "app_name", "meshlog", "aspects", "ci", "data", "6869", "timeout_ms", 5000), 1);
+    expect(r, "delivered", json_true());
+    json_decref(r);
+    r = call(&s, "wire_opportunistic_poll",
+             json_pack("{s:s,s:s,s:i}", "handle", srv, "destination_hash", dest, "timeout_ms", 2000), 1);
+    expect(r, "packets", json_pack("[s]", "6869"));
+    json_decref(r);
+    /* a link: open, data across, teardown seen on both ends */
+    r = call(&s, "wire_link_open", json_pack("{s:s,s:s,s:s,s:[s]}", "handle", cli, "destination_hash",
+                                             dest, "app_name", "meshlog", "aspects", "ci"), 1);
+    link = take_str(r, "link_id");
+    json_decref(call(&s, "wire_link_send", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id", link,
+                                                     "data", "70696e67"), 1));
+    r = call(&s, "wire_link_poll",
+             json_pack("{s:s,s:s,s:i}", "handle", srv, "destination_hash", dest, "timeout_ms", 2000), 1);
+    expect(r, "packets", json_pack("[s]", "70696e67"));
+    json_decref(r);
+    r = call(&s, "wire_link_status", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1);
+    expect(r, "status_name", json_string("ACTIVE"));
+    json_decref(r);
+    json_decref(call(&s, "wire_link_teardown", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1));
+    r = call(&s, "wire_link_await_status", json_pack("{s:s,s:s,s:s,s:i}", "handle", cli, "link_id",
+                                                     link, "target_status", "CLOSED", "timeout_ms", 2000), 1);
+    expect(r, "reached", json_true());
+    json_decref(r);
+    for (int i = 0; i < 40; i++) {  /* the responder hears LINKCLOSE a moment later */
+        r = call(&s, "wire_listener_link_status",
+                 json_pack("{s:s,s:s,s:i}", "handle", srv, "destination_hash", dest, "timeout_ms", 50), 1);
+        const char *st = json_string_value(json_object_get(r, "status_name"));
+        if ((st && strcmp(st, "CLOSED") == 0) || i == 39)
+            break;
+        json_decref(r);
+    }
+    expect(r, "teardown_reason_name", json_string("INITIATOR_CLOSED"));
+    json_decref(r);
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", cli), 1));
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", cli), 0));   /* gone */
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", srv), 1));
+    free(srv), free(cli), free(dest), free(pub), free(link);
+    session_end(&s);
+}
+
+/* Announces cross an IFAC link only when both ends share the credentials. */
+static void test_wire_ifac(void **state)
+{
+    session s;
+    char *srv, *cli, *srv2, *cli2, *dest;
+    json_t *r;
+    (void)state;
+
+    session_start(&s);
+    start_pair(&s, "meshlog-ci", "right", "right", &srv, &cli);
+    start_pair(&s, "meshlog-ci", "right", "wrong", &srv2, &cli2);
+    dest = take_str(call(&s, "wire_announce", json_pack("{s:s,s:s,s:[s],s:s}", "handle", cli,
+                                                        "app_name", "meshlog", "aspects", "ifac",
+                                                        "app_data", "6869"), 1),
+                    "destination_hash");
+    r = call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", srv, "destination_hash",
+                                             dest, "timeout_ms", 5000), 1);
+    expect(r, "found", json_true());
+    json_decref(r);
+    r = call(&s, "wire_identity_recall", json_pack("{s:s,s:s}", "handle", srv, "destination_hash", dest), 1);
+    expect(r, "app_data", json_string("6869"));
+    json_decref(r);
+    free(dest);
+    dest = take_str(call(&s, "wire_announce", json_pack("{s:s,s:s,s:[s]}", "handle", cli2, "app_name",
+                                                        "meshlog", "aspects", "ifac"), 1),
+                    "destination_hash");
+    r = call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", srv2, "destination_hash",
+                                             dest, "timeout_ms", 1000), 1);
+    expect(r, "found", json_false());
+    json_decref(r);
+    r = call(&s, "wire_ifac_compute", json_pack("{s:s,s:s}", "handle", srv, "packet_data",
+                                                "000102030405060708090a0b0c0d0e0f"), 1);
+    expect(r, "ifac_size", json_integer(16));
+    json_decref(r);
+    free(srv), free(cli), free(srv2), free(cli2), free(dest);
+    session_end(&s);   /* end of input stops every peer */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_primitives), cmocka_unit_test(test_identity),
         cmocka_unit_test(test_packets),    cmocka_unit_test(test_announces),
         cmocka_unit_test(test_framing),    cmocka_unit_test(test_bz2),
-        cmocka_unit_test(test_channel),
+        cmocka_unit_test(test_channel),    cmocka_unit_test(test_wire_loopback),
+        cmocka_unit_test(test_wire_ifac),
         cmocka_unit_test(test_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
