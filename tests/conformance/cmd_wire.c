@@ -18,6 +18,7 @@
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_ifac.h"
+#include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_node.h"
 #include "meshlog/rns_transport.h"
 
@@ -28,6 +29,8 @@
 #define MAX_LINKS 32
 #define HANDLE_LEN 16
 #define CLIENT_SETTLE_S 0.5
+#define MAX_HANDLERS 16
+#define MAX_REQUESTS 32
 
 /* A local destination made by wire_listen or wire_announce. */
 typedef struct listener {
@@ -65,6 +68,27 @@ typedef struct wlink {
     uint8_t remote_hash[RNS_HASHLEN];
 } wlink;
 
+/* A request handler on a local destination (wire_register_request_handler). */
+typedef struct handler {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t path_hash[RNS_HASHLEN];
+    char *path;
+    int allow;               /* 0 all, 1 listed identities, 2 none */
+    json_t *allowed;         /* hex identity hashes */
+    int response_none;
+    ml_buf response;
+    json_t *log;             /* one object per request that reached it */
+} handler;
+
+/* A request sent over a link, waiting for its response. */
+typedef struct request {
+    uint8_t id[RNS_HASHLEN];
+    int state;               /* 0 waiting, 1 answered */
+    int has_response;        /* the response was bytes (not nil) */
+    ml_buf response;
+    double sent, answered;
+} request;
+
 typedef struct peer {
     char handle[HANDLE_LEN + 1];
     rns_node *node;
@@ -78,6 +102,10 @@ typedef struct peer {
     size_t n_receipts;
     wlink links[MAX_LINKS];
     size_t n_links;
+    handler handlers[MAX_HANDLERS];
+    size_t n_handlers;
+    request requests[MAX_REQUESTS];
+    size_t n_requests;
     char *network_name;      /* IFAC credentials of its interface, or NULL */
     char *passphrase;
     size_t ifac_size;
@@ -200,6 +228,99 @@ static void snapshot(peer *pr, wlink *l)
     }
 }
 
+/* Request data and responses travel as one msgpack value; the suite's are
+ * byte strings (bin) or nil. */
+static int unpack_bytes(const ml_buf *mp, const uint8_t **p, size_t *len)
+{
+    rns_mp_reader r;
+
+    rns_mp_reader_init(&r, mp->p, mp->len);
+    *p = NULL;
+    *len = 0;
+    if (rns_mp_get_nil(&r) == 0)
+        return 0;
+    return rns_mp_get_bin(&r, p, len) == 0 ? 1 : -1;
+}
+
+static handler *find_handler(peer *pr, const uint8_t dest[RNS_HASHLEN],
+                             const uint8_t path_hash[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < pr->n_handlers; i++)
+        if (!memcmp(pr->handlers[i].dest, dest, RNS_HASHLEN) &&
+            !memcmp(pr->handlers[i].path_hash, path_hash, RNS_HASHLEN))
+            return &pr->handlers[i];
+    return NULL;
+}
+
+static int allowed(const handler *h, const wlink *l)
+{
+    char hex[2 * RNS_HASHLEN + 1];
+    json_t *e;
+    size_t i;
+
+    if (h->allow == 0)
+        return 1;
+    if (h->allow == 2 || !l->identified)
+        return 0;
+    ml_hex(hex, l->remote_hash, RNS_HASHLEN);
+    json_array_foreach(h->allowed, i, e)
+        if (json_is_string(e) && strcasecmp(json_string_value(e), hex) == 0)
+            return 1;
+    return 0;
+}
+
+/* A request reached one of our destinations: log it and answer, if its
+ * handler allows the requester (others get no answer, as in the reference). */
+static void answer_request(peer *pr, const wlink *l, const rns_link_event *lev)
+{
+    handler *h = find_handler(pr, l->dest, lev->path_hash);
+    rns_link *live = rns_transport_link(rns_node_transport(pr->node), l->id);
+    const uint8_t *data;
+    size_t len;
+    ml_buf resp = ML_BUF_INIT, hex = ML_BUF_INIT;
+
+    if (!h || !live || !allowed(h, l))
+        return;
+    if (unpack_bytes(&lev->data, &data, &len) < 0)
+        data = NULL, len = 0;
+    if (!ml_buf_reserve(&hex, 2 * (len > RNS_HASHLEN ? len : RNS_HASHLEN) + 1)) {
+        json_t *entry = json_object();
+        ml_hex((char *)hex.p, data ? data : (const uint8_t *)"", len);
+        json_object_set_new(entry, "data", json_string((char *)hex.p));
+        ml_hex((char *)hex.p, lev->id, RNS_HASHLEN);
+        json_object_set_new(entry, "request_id", json_string((char *)hex.p));
+        ml_hex((char *)hex.p, l->id, RNS_HASHLEN);
+        json_object_set_new(entry, "link_id", json_string((char *)hex.p));
+        ml_hex((char *)hex.p, l->remote_hash, RNS_HASHLEN);
+        json_object_set_new(entry, "remote_identity_hash",
+                            l->identified ? json_string((char *)hex.p) : json_null());
+        json_object_set_new(entry, "requested_at", json_real(lev->timestamp));
+        json_array_append_new(h->log, entry);
+    }
+    if (!(h->response_none ? rns_mp_put_nil(&resp)
+                           : rns_mp_put_bin(&resp, h->response.p, h->response.len)) &&
+        rns_link_respond(live, lev->id, resp.p, resp.len, rns_node_now()) == 0)
+        rns_transport_flush(rns_node_transport(pr->node), rns_node_now());
+    ml_buf_free(&resp);
+    ml_buf_free(&hex);
+}
+
+static void note_response(peer *pr, const rns_link_event *lev)
+{
+    for (size_t i = 0; i < pr->n_requests; i++) {
+        request *q = &pr->requests[i];
+        const uint8_t *p;
+        size_t len;
+        int r;
+        if (q->state || memcmp(q->id, lev->id, RNS_HASHLEN))
+            continue;
+        r = unpack_bytes(&lev->data, &p, &len);
+        q->has_response = r == 1 && ml_buf_append(&q->response, p, len) == 0;
+        q->answered = rns_node_now();
+        q->state = 1;
+    }
+}
+
 static void note_link(peer *pr, const rns_tev *ev)
 {
     wlink *l = find_link(pr, ev->link_id);
@@ -224,6 +345,10 @@ static void note_link(peer *pr, const rns_tev *ev)
         memcpy(l->remote_hash, rns_identity_hash(ev->link_ev.identity), RNS_HASHLEN);
     } else if (ev->link_ev.type == RNS_LINK_EV_DATA && (ls = find_listener(pr, l->dest))) {
         append_hex(ls->link_data, &ev->link_ev.data);
+    } else if (ev->link_ev.type == RNS_LINK_EV_REQUEST) {
+        answer_request(pr, l, &ev->link_ev);
+    } else if (ev->link_ev.type == RNS_LINK_EV_RESPONSE) {
+        note_response(pr, &ev->link_ev);
     }
 }
 
@@ -270,6 +395,14 @@ static void peer_free(peer *pr)
     rns_node_free(pr->node);
     free(pr->network_name);
     free(pr->passphrase);
+    for (size_t i = 0; i < pr->n_handlers; i++) {
+        free(pr->handlers[i].path);
+        json_decref(pr->handlers[i].allowed);
+        json_decref(pr->handlers[i].log);
+        ml_buf_free(&pr->handlers[i].response);
+    }
+    for (size_t i = 0; i < pr->n_requests; i++)
+        ml_buf_free(&pr->requests[i].response);
     for (size_t i = 0; i < pr->n_listeners; i++) {
         json_decref(pr->listeners[i].opportunistic);
         json_decref(pr->listeners[i].link_data);
@@ -1061,7 +1194,174 @@ static int cmd_wire_link_identify(br_ctx *c)
     return ret;
 }
 
+/* A handler on one of this peer's destinations answering `path` with fixed
+ * bytes (or nil), for every requester or only listed identities. */
+static int cmd_wire_register_request_handler(br_ctx *c)
+{
+    static const char *const policies[] = {"all", "list", "none"};
+    uint8_t dest[RNS_HASHLEN];
+    const char *path, *allow = "all";
+    json_t *list = NULL;
+    handler *h;
+    peer *pr;
+    int pol;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || br_str(c, "path", &path))
+        return -1;
+    if (br_param(c, "allow") && br_str(c, "allow", &allow))
+        return -1;
+    for (pol = 0; pol < 3 && strcmp(allow, policies[pol]); pol++)
+        ;
+    if (pol == 3)
+        return br_fail(c, "unsupported allow: %s (use all, list or none)", allow);
+    if (br_param(c, "response_file"))
+        return br_fail(c, "response_file: responses larger than a packet need resources");
+    if (!find_listener(pr, dest))
+        return br_fail(c, "No registered destination with this hash; call wire_listen first");
+    if (!*path)
+        return br_fail(c, "Invalid path specified");
+    if (pr->n_handlers == MAX_HANDLERS)
+        return br_fail(c, "too many request handlers (max %d)", MAX_HANDLERS);
+    list = br_param(c, "allowed_identity_hashes");
+    h = &pr->handlers[pr->n_handlers];
+    memset(h, 0, sizeof *h);
+    if (br_hex_opt(c, "response", &h->response, &(int){0}) ||
+        br_bool(c, "response_none", 0, &h->response_none))
+        return ml_buf_free(&h->response), -1;
+    memcpy(h->dest, dest, RNS_HASHLEN);
+    rns_truncated_hash(h->path_hash, path, strlen(path)); /* how requests name paths */
+    h->path = strdup(path);
+    h->allow = pol;
+    h->allowed = json_is_array(list) ? json_deep_copy(list) : json_array();
+    h->log = json_array();
+    if (!h->path) {
+        json_decref(h->allowed), json_decref(h->log), ml_buf_free(&h->response);
+        return br_fail(c, "out of memory");
+    }
+    pr->n_handlers++;
+    return br_set_bool(c, "registered", 1);
+}
+
+static int cmd_wire_get_request_log(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN], ph[RNS_HASHLEN];
+    const char *path;
+    handler *h;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || br_str(c, "path", &path))
+        return -1;
+    rns_truncated_hash(ph, path, strlen(path));
+    h = find_handler(pr, dest, ph);
+    if (!h)
+        return br_set_int(c, "count", 0) || br_set(c, "entries", json_array());
+    return br_set_int(c, "count", (long long)json_array_size(h->log)) ||
+           br_set(c, "entries", json_deep_copy(h->log));
+}
+
+/* Removes a handler: later requests for its path go unanswered. The log
+ * stays readable. */
+static int cmd_wire_deregister_request_handler(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN], ph[RNS_HASHLEN];
+    const char *path;
+    handler *h;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest) || br_str(c, "path", &path))
+        return -1;
+    rns_truncated_hash(ph, path, strlen(path));
+    if ((h = find_handler(pr, dest, ph)))
+        h->allow = 2; /* answers nobody, as an unregistered path */
+    return br_set_bool(c, "deregistered", h != NULL);
+}
+
+static int request_answered(peer *pr, const void *arg)
+{
+    return pr->requests[*(const size_t *)arg].state != 0;
+}
+
+/* Sends a request over an outbound link and waits for the response. */
+static int cmd_wire_link_request(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    ml_buf data = ML_BUF_INIT, mp = ML_BUF_INIT;
+    const char *path;
+    long long timeout;
+    int has_data, ret;
+    size_t slot;
+    request *q;
+    rns_link *l;
+    peer *pr;
+
+    ret = link_param(c, &pr, &l, id) || br_str(c, "path", &path) ||
+          br_hex_opt(c, "data", &data, &has_data) || br_int(c, "timeout_ms", 10000, &timeout);
+    if (!ret && pr->n_requests == MAX_REQUESTS)
+        ret = br_fail(c, "too many requests on one peer (max %d)", MAX_REQUESTS);
+    if (!ret)
+        ret = br_check(c, data.len ? rns_mp_put_bin(&mp, data.p, data.len) : rns_mp_put_nil(&mp),
+                       "request data");
+    if (ret)
+        goto out;
+    slot = pr->n_requests;
+    q = &pr->requests[slot];
+    memset(q, 0, sizeof *q);
+    q->sent = rns_node_now();
+    if ((ret = br_check(c, rns_link_request(l, path, mp.p, mp.len, q->sent, q->id), "request") ||
+               br_check(c, rns_transport_flush(core(pr), q->sent), "flush")))
+        goto out;
+    pr->n_requests++;
+    rns_node_kick(pr->node);
+    wait_until(request_answered, pr, &slot, timeout);
+    q = &pr->requests[slot];
+    if (!q->state)
+        ret = br_set_str(c, "status", "timeout") || br_set_null(c, "response") ||
+              br_set_null(c, "response_metadata");
+    else
+        ret = br_set_str(c, "status", "ready") ||
+              (q->has_response ? br_set_buf(c, "response", &q->response)
+                               : br_set_null(c, "response")) ||
+              br_set_null(c, "response_metadata") ||
+              br_set(c, "response_time_s", json_real(q->answered - q->sent));
+out:
+    ml_buf_free(&data);
+    ml_buf_free(&mp);
+    return ret;
+}
+
+/* A client of a shared instance (a reference master's TCP shared port). */
+static int cmd_wire_start_local_client(br_ctx *c)
+{
+    rns_iface_opts o = {0};
+    long long port;
+    peer *pr;
+
+    if (br_int(c, "shared_instance_port", 0, &port))
+        return -1;
+    if (port <= 0 || port > 65535)
+        return br_fail(c, "wire_start_local_client requires shared_instance_port");
+    if (peer_new(c, &pr))
+        return -1;
+    if (br_check(c, rns_node_add_shared(pr->node, NULL, (uint16_t)port, &o, &pr->iface_id),
+                 "shared instance")) {
+        peer_drop(pr);
+        return -1;
+    }
+    wait_until(iface_is_up, pr, NULL, 5000);
+    if (!iface_is_up(pr, NULL)) {
+        peer_drop(pr);
+        return br_fail(c, "could not attach to the shared instance on port %lld", port);
+    }
+    return br_set_str(c, "handle", pr->handle) ||
+           br_set_hex(c, "identity_hash", rns_transport_id(core(pr)), RNS_HASHLEN);
+}
+
 const br_cmd br_wire_cmds[] = {
+    {"wire_start_local_client", cmd_wire_start_local_client},
+    {"wire_register_request_handler", cmd_wire_register_request_handler},
+    {"wire_get_request_log", cmd_wire_get_request_log},
+    {"wire_deregister_request_handler", cmd_wire_deregister_request_handler},
+    {"wire_link_request", cmd_wire_link_request},
     {"wire_link_status", cmd_wire_link_status},
     {"wire_link_await_status", cmd_wire_link_await_status},
     {"wire_listener_link_status", cmd_wire_listener_link_status},
