@@ -176,11 +176,17 @@ static int encrypt_to(br_ctx *c, const char *ratchet_key)
 
 static int cmd_identity_encrypt(br_ctx *c) { return encrypt_to(c, NULL); }
 static int cmd_ratchet_encrypt(br_ctx *c) { return encrypt_to(c, "ratchet_public"); }
-
-/* The ratchet private keys to try, in order: ratchet_privates or ratchet_private. */
-static int ratchets_param(br_ctx *c, uint8_t (*r)[32], size_t *n)
+/* The live suite's form: the ratchet key is optional. */
+static int cmd_wire_identity_encrypt(br_ctx *c)
 {
-    json_t *list = br_param(c, "ratchet_privates"), *e;
+    return encrypt_to(c, br_param(c, "ratchet_pub") ? "ratchet_pub" : NULL);
+}
+
+/* The ratchet private keys to try, in order: a list under list_key, or one
+ * key under ratchet_private. */
+static int ratchets_param(br_ctx *c, const char *list_key, uint8_t (*r)[32], size_t *n)
+{
+    json_t *list = br_param(c, list_key), *e;
     size_t i;
 
     *n = 0;
@@ -188,17 +194,19 @@ static int ratchets_param(br_ctx *c, uint8_t (*r)[32], size_t *n)
         return br_param(c, "ratchet_private") ? (*n = 1, br_hex_fixed(c, "ratchet_private", r[0], 32))
                                               : 0;
     if (!json_is_array(list) || json_array_size(list) > MAX_RATCHETS)
-        return br_fail(c, "ratchet_privates: expected a list of at most %d keys", MAX_RATCHETS);
+        return br_fail(c, "%s: expected a list of at most %d keys", list_key, MAX_RATCHETS);
     json_array_foreach(list, i, e) {
         const char *hex = json_string_value(e);
         if (!hex || strlen(hex) != 64 || ml_unhex(r[i], 32, hex, 64))
-            return br_fail(c, "ratchet_privates[%zu]: expected 32 bytes of hex", i);
+            return br_fail(c, "%s[%zu]: expected 32 bytes of hex", list_key, i);
         (*n)++;
     }
     return 0;
 }
 
-/* Identity.decrypt: plaintext, or null when no key opens the token. */
+/* Identity.decrypt: plaintext, or null when no key opens the token.
+ * with_ratchets: 0 none, 1 ratchet_privates (reporting the ratchet id that
+ * worked), 2 the live suite's "ratchets" (reporting decrypted). */
 static int decrypt_with(br_ctx *c, int with_ratchets)
 {
     ml_buf ct = ML_BUF_INIT, pt = ML_BUF_INIT;
@@ -211,16 +219,20 @@ static int decrypt_with(br_ctx *c, int with_ratchets)
     if (!ret)
         ret = br_hex(c, "ciphertext", &ct);
     if (!ret && with_ratchets)
-        ret = ratchets_param(c, ratchets, &n) || br_bool(c, "enforce_ratchets", 0, &enforce);
+        ret = ratchets_param(c, with_ratchets == 1 ? "ratchet_privates" : "ratchets", ratchets,
+                             &n) ||
+              br_bool(c, "enforce_ratchets", 0, &enforce);
     if (!ret) {
         rc = rns_identity_decrypt(id, &pt, ct.p, ct.len, (const uint8_t(*)[32])ratchets, n,
                                   enforce, &used);
         ret = rc == 0 ? br_set_buf(c, "plaintext", &pt) : br_set_null(c, "plaintext");
+        if (!ret && with_ratchets == 2)
+            ret = br_set_bool(c, "decrypted", rc == 0);
     }
-    if (!ret && with_ratchets && used >= 0 && !ml_x25519_public(pub, ratchets[used])) {
+    if (!ret && with_ratchets == 1 && used >= 0 && !ml_x25519_public(pub, ratchets[used])) {
         rns_ratchet_id(rid, pub);
         ret = br_set_hex(c, "latest_ratchet_id", rid, sizeof rid);
-    } else if (!ret && with_ratchets) {
+    } else if (!ret && with_ratchets == 1) {
         ret = br_set_null(c, "latest_ratchet_id");
     }
     ml_wipe(ratchets, sizeof ratchets);
@@ -233,6 +245,7 @@ static int decrypt_with(br_ctx *c, int with_ratchets)
 
 static int cmd_identity_decrypt(br_ctx *c) { return decrypt_with(c, 0); }
 static int cmd_ratchet_decrypt(br_ctx *c) { return decrypt_with(c, 1); }
+static int cmd_wire_identity_decrypt(br_ctx *c) { return decrypt_with(c, 2); }
 
 static int cmd_identity_sign(br_ctx *c)
 {
@@ -601,6 +614,8 @@ const br_cmd br_identity_cmds[] = {
     {"ratchet_public_from_private", cmd_ratchet_public_from_private},
     {"ratchet_encrypt", cmd_ratchet_encrypt},
     {"ratchet_decrypt", cmd_ratchet_decrypt},
+    {"wire_identity_encrypt", cmd_wire_identity_encrypt},
+    {"wire_identity_decrypt", cmd_wire_identity_decrypt},
     {"truncated_hash", cmd_truncated_hash},
     {"name_hash", cmd_name_hash},
     {"destination_hash", cmd_destination_hash},

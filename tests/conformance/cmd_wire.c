@@ -17,6 +17,7 @@
 #include "bridge.h"
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
+#include "meshlog/rns_destination.h"
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_node.h"
@@ -30,6 +31,7 @@
 #define HANDLE_LEN 16
 #define CLIENT_SETTLE_S 0.5
 #define MAX_HANDLERS 16
+#define MAX_GROUPS 16
 #define MAX_REQUESTS 32
 
 /* A local destination made by wire_listen or wire_announce. */
@@ -89,6 +91,13 @@ typedef struct request {
     double sent, answered;
 } request;
 
+/* A GROUP destination: named without an identity, keyed by a pre-shared
+ * 64-byte token key. */
+typedef struct group {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t key[64];
+} group;
+
 typedef struct peer {
     char handle[HANDLE_LEN + 1];
     rns_node *node;
@@ -102,6 +111,8 @@ typedef struct peer {
     size_t n_receipts;
     wlink links[MAX_LINKS];
     size_t n_links;
+    group groups[MAX_GROUPS];
+    size_t n_groups;
     handler handlers[MAX_HANDLERS];
     size_t n_handlers;
     request requests[MAX_REQUESTS];
@@ -393,6 +404,7 @@ static void peer_free(peer *pr)
     if (!pr)
         return;
     rns_node_free(pr->node);
+    ml_wipe(pr->groups, sizeof pr->groups);
     free(pr->network_name);
     free(pr->passphrase);
     for (size_t i = 0; i < pr->n_handlers; i++) {
@@ -1388,7 +1400,124 @@ static int cmd_wire_ifac_signature(br_ctx *c)
     return ret;
 }
 
+/* ---- GROUP destinations and key material ------------------------------------------------- */
+
+static int cmd_wire_group_create(br_ctx *c)
+{
+    const char *app, *aspects[16];
+    ml_buf scratch = ML_BUF_INIT, key = ML_BUF_INIT;
+    int has_key, ret;
+    size_t n = 0;
+    group *g;
+    peer *pr;
+
+    if (peer_param(c, &pr))
+        return -1;
+    if (pr->n_groups == MAX_GROUPS)
+        return br_fail(c, "too many GROUP destinations (max %d)", MAX_GROUPS);
+    g = &pr->groups[pr->n_groups];
+    ret = br_str(c, "app_name", &app) ||
+          br_aspects(c, "aspects", aspects, 16, &n, &scratch) ||
+          br_hex_opt(c, "key", &key, &has_key);
+    if (!ret && has_key && key.len != sizeof g->key)
+        ret = br_fail(c, "a GROUP key is 64 bytes (AES-256 token), got %zu", key.len);
+    if (!ret) {
+        ret = br_check(c, rns_destination_hash_for(g->dest, NULL, RNS_DEST_GROUP, app, aspects, n,
+                                                   NULL), "destination") ||
+              (has_key ? (memcpy(g->key, key.p, sizeof g->key), 0)
+                       : br_random(c, g->key, sizeof g->key));
+    }
+    if (!ret) {
+        pr->n_groups++;
+        ret = br_set_hex(c, "destination_hash", g->dest, RNS_HASHLEN) ||
+              br_set_hex(c, "key", g->key, sizeof g->key);
+    }
+    ml_wipe(key.p, key.len);
+    ml_buf_free(&key);
+    ml_buf_free(&scratch);
+    return ret;
+}
+
+static int group_param(br_ctx *c, peer **pr, group **g)
+{
+    uint8_t dest[RNS_HASHLEN];
+
+    if (peer_param(c, pr) || dest_param(c, dest))
+        return -1;
+    for (size_t i = 0; i < (*pr)->n_groups; i++)
+        if (!memcmp((*pr)->groups[i].dest, dest, RNS_HASHLEN)) {
+            *g = &(*pr)->groups[i];
+            return 0;
+        }
+    return br_fail(c, "No GROUP destination with this hash on this handle");
+}
+
+static int cmd_wire_group_encrypt(br_ctx *c)
+{
+    ml_buf pt = ML_BUF_INIT, ct = ML_BUF_INIT;
+    group *g;
+    peer *pr;
+    int ret = group_param(c, &pr, &g) || br_hex_opt(c, "plaintext", &pt, &(int){0}) ||
+              br_check(c, ml_token_encrypt(&ct, g->key, NULL, pt.p, pt.len), "encrypt") ||
+              br_set_buf(c, "ciphertext", &ct);
+
+    ml_buf_free(&pt);
+    ml_buf_free(&ct);
+    return ret;
+}
+
+/* A token that does not open with this key is "not decrypted", not an error. */
+static int cmd_wire_group_decrypt(br_ctx *c)
+{
+    ml_buf ct = ML_BUF_INIT, pt = ML_BUF_INIT;
+    group *g;
+    peer *pr;
+    int ret = group_param(c, &pr, &g) || br_hex_opt(c, "ciphertext", &ct, &(int){0});
+
+    if (!ret && ml_token_decrypt(&pt, g->key, ct.p, ct.len) != 0)
+        ret = br_set_null(c, "plaintext") || br_set_bool(c, "decrypted", 0);
+    else if (!ret)
+        ret = br_set_buf(c, "plaintext", &pt) || br_set_bool(c, "decrypted", 1);
+    ml_wipe(pt.p, pt.len);
+    ml_buf_free(&pt);
+    ml_buf_free(&ct);
+    return ret;
+}
+
+/* A fresh identity: 64 random bytes through the library. */
+static int cmd_wire_identity_keypair(br_ctx *c)
+{
+    uint8_t priv[RNS_KEYSIZE];
+    rns_identity *id = NULL;
+    int ret = br_random(c, priv, sizeof priv) ||
+              br_check(c, rns_identity_from_private(&id, priv), "identity") ||
+              br_set_hex(c, "private_key", priv, sizeof priv) ||
+              br_set_hex(c, "public_key", rns_identity_public_key(id), RNS_KEYSIZE) ||
+              br_set_hex(c, "hash", rns_identity_hash(id), RNS_HASHLEN);
+
+    ml_wipe(priv, sizeof priv);
+    rns_identity_free(id);
+    return ret;
+}
+
+static int cmd_wire_ratchet_keypair(br_ctx *c)
+{
+    uint8_t priv[32], pub[32];
+    int ret = br_random(c, priv, sizeof priv) ||
+              br_check(c, ml_x25519_public(pub, priv), "ratchet key") ||
+              br_set_hex(c, "private_key", priv, sizeof priv) ||
+              br_set_hex(c, "public_key", pub, sizeof pub);
+
+    ml_wipe(priv, sizeof priv);
+    return ret;
+}
+
 const br_cmd br_wire_cmds[] = {
+    {"wire_group_create", cmd_wire_group_create},
+    {"wire_group_encrypt", cmd_wire_group_encrypt},
+    {"wire_group_decrypt", cmd_wire_group_decrypt},
+    {"wire_identity_keypair", cmd_wire_identity_keypair},
+    {"wire_ratchet_keypair", cmd_wire_ratchet_keypair},
     {"wire_ifac_signature", cmd_wire_ifac_signature},
     {"wire_start_local_client", cmd_wire_start_local_client},
     {"wire_register_request_handler", cmd_wire_register_request_handler},
