@@ -925,6 +925,19 @@ static void test_wire_loopback(void **state)
     r = call(&s, "wire_link_status", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1);
     expect(r, "status_name", json_string("ACTIVE"));
     json_decref(r);
+    /* a request over the link, answered by a handler on the destination */
+    json_decref(call(&s, "wire_register_request_handler",
+                     json_pack("{s:s,s:s,s:s,s:s}", "handle", srv, "destination_hash", dest, "path",
+                               "/echo", "response", "706f6e67"), 1));
+    r = call(&s, "wire_link_request", json_pack("{s:s,s:s,s:s,s:s,s:i}", "handle", cli, "link_id", link,
+                                                "path", "/echo", "data", "6869", "timeout_ms", 5000), 1);
+    expect(r, "status", json_string("ready"));
+    expect(r, "response", json_string("706f6e67"));
+    json_decref(r);
+    r = call(&s, "wire_get_request_log", json_pack("{s:s,s:s,s:s}", "handle", srv, "destination_hash",
+                                                   dest, "path", "/echo"), 1);
+    expect(r, "count", json_integer(1));
+    json_decref(r);
     json_decref(call(&s, "wire_link_teardown", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1));
     r = call(&s, "wire_link_await_status", json_pack("{s:s,s:s,s:s,s:i}", "handle", cli, "link_id",
                                                      link, "target_status", "CLOSED", "timeout_ms", 2000), 1);
@@ -940,6 +953,26 @@ static void test_wire_loopback(void **state)
     }
     expect(r, "teardown_reason_name", json_string("INITIATOR_CLOSED"));
     json_decref(r);
+    /* GROUP destinations: a shared key decrypts, another key does not */
+    r = call(&s, "wire_group_create", json_pack("{s:s,s:s,s:[s]}", "handle", srv, "app_name", "meshlog",
+                                                "aspects", "group"), 1);
+    {
+        char *gdest = strdup(json_string_value(json_object_get(r, "destination_hash")));
+        char *key = take_str(r, "key"), *ct;
+        assert_non_null(gdest);
+        json_decref(call(&s, "wire_group_create", json_pack("{s:s,s:s,s:[s],s:s}", "handle", cli,
+                                                            "app_name", "meshlog", "aspects", "group",
+                                                            "key", key), 1));
+        ct = take_str(call(&s, "wire_group_encrypt", json_pack("{s:s,s:s,s:s}", "handle", cli,
+                                                               "destination_hash", gdest,
+                                                               "plaintext", "6869"), 1),
+                      "ciphertext");
+        r = call(&s, "wire_group_decrypt", json_pack("{s:s,s:s,s:s}", "handle", srv, "destination_hash",
+                                                     gdest, "ciphertext", ct), 1);
+        expect(r, "plaintext", json_string("6869"));
+        json_decref(r);
+        free(gdest), free(key), free(ct);
+    }
     json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", cli), 1));
     json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", cli), 0));   /* gone */
     json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", srv), 1));
