@@ -51,7 +51,7 @@ check 'wait_for echo.err "link [0-9a-f]+ closed"' "echo saw the link torn down"
 out=$($M rns link 00112233445566778899aabbccddeeff --tcp 127.0.0.1:$P --send x --timeout 2 2>&1); rc=$?
 check '[ $rc -eq 1 ] && grep -q "no path" <<<"$out"' "no path is a clear error (rc $rc: $out)"
 out=$($M rns link "$D" --tcp 127.0.0.1:1 --send x --timeout 2 2>&1); rc=$?
-check '[ $rc -eq 1 ]' "unreachable target fails"
+check '[ $rc -eq 1 ] && grep -q "no interface came up" <<<"$out"' "unreachable target is a clear error (rc $rc: $out)"
 
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null
 $M rns echo --identity id.key --listen 127.0.0.1:0 --aspects meshlogtest.echo -v >echo2.out 2>echo2.err & pids+=($!)

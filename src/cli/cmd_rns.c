@@ -235,6 +235,7 @@ typedef struct app {
     uint8_t sent_hash[RNS_FULL_HASHLEN];
     int state;                       /* link: 0 path, 1 linking, 2 waiting, 3 done */
     int proved;
+    int ever_up;                     /* a client interface (TCP, shared) connected */
     json_t *reply;                   /* link: held until the data's proof comes */
     double start, last_pathreq, t_send, done_at, rtt_ms, reply_at, idle_until;
 } app;
@@ -781,6 +782,7 @@ static void link_on_iface(void *ctx, rns_node *n, int iface_id, int up)
     app *a = ctx;
     (void)n;
     (void)iface_id;
+    a->ever_up |= up;
     if (up && a->state == L_PATH)
         link_request_path(a);
 }
@@ -828,6 +830,13 @@ static void link_tick(uv_timer_t *h)
         return;
     }
     ml_hex(hex, a->target, RNS_HASHLEN);
+    if (now - a->start > a->o->timeout + a->o->idle && a->state == L_PATH && !a->ever_up &&
+        !a->o->n_udp && !a->o->n_listen) {
+        link_finish(a, 1, "no interface came up in %.0f s: nothing answered at the --tcp "
+                          "target or shared instance (is rnsd running? right port?)",
+                    a->o->timeout);
+        return;
+    }
     if (now - a->start > a->o->timeout + a->o->idle) {
         link_finish(a, 1, a->state == L_PATH ? "no path to %s after %.0f s (is it announcing, "
                                                "and is an interface connected?)"
