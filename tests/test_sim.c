@@ -30,6 +30,8 @@ static const char good[] =
     "link a b lora every 10m for 2m at 30s\n"
     "link b c lora loss 0.5 random up 1m-2m down 3m-4m\n"
     "link a c lora always\n"
+    "partition every 5m-10m groups 1-2\n"
+    "link a b lora partitioned\n"
     "write * every 5m jitter 1m until 1h\n"
     "sync gossip 30s window 4\n";
 
@@ -79,6 +81,9 @@ static void test_parse_errors(void **state)
     expect_error("node a b\nduration 1h\nprofile p\nlink a b p random up 1m-2m\n",
                  "'down MIN-MAX'");
     expect_error("node a b\x01\n", "bad node name");
+    expect_error("node a b\nduration 1h\nprofile p\nlink a b p partitioned\n",
+                 "needs a 'partition' directive");
+    expect_error("node a b\nduration 1h\npartition every 5m groups 2\n", "usage: partition");
     const char nul[] = "node a b\0\n";
     ml_sim_scenario *sc = NULL;
     char err[128];
@@ -212,8 +217,9 @@ static char *run(const ml_sim_scenario *sc, uint64_t seed, ml_sim_result *res, i
 
 static const char *const rates[] = {"1200", "9600", "50k", "1M"};
 
-/* A random mesh: a spanning tree of random contacts plus a few extra links, so
- * every event has a way to every node; loss, duplicates, late messages. */
+/* A random mesh: a spanning tree of random contacts plus a lossy extra link,
+ * so every event has a way to every node, or (one in three) random partitions
+ * of the whole mesh; loss, duplicates, late messages, sometimes garbage. */
 static void random_scenario(uint64_t *rng, ml_buf *out)
 {
     int nodes = 3 + (int)tu_rand_below(rng, 3);
@@ -228,7 +234,14 @@ static void random_scenario(uint64_t *rng, ml_buf *out)
     if (tu_rand_below(rng, 2))   /* a broken or hostile sender on every link */
         assert_int_equal(ml_buf_printf(out, "profile p corrupt %d%%\n",
                                        1 + (int)tu_rand_below(rng, 10)), 0);
-    for (int i = 1; i < nodes; i++) {
+    int tree = tu_rand_below(rng, 3) != 0;
+    if (!tree) {   /* random partitions of the whole mesh instead */
+        assert_int_equal(ml_buf_printf(out, "partition every 5m-%dm groups 1-%d\n"
+                                       "link * * p partitioned\n",
+                                       6 + (int)tu_rand_below(rng, 40),
+                                       2 + (int)tu_rand_below(rng, 2)), 0);
+    }
+    for (int i = 1; tree && i < nodes; i++) {
         int parent = (int)tu_rand_below(rng, (uint64_t)i);
         if (tu_rand_below(rng, 4) == 0)
             assert_int_equal(ml_buf_printf(out, "link n%d n%d p always\n", parent, i), 0);
@@ -238,7 +251,7 @@ static void random_scenario(uint64_t *rng, ml_buf *out)
                                            5, 5 + (int)tu_rand_below(rng, 90)), 0);
     }
     int a = (int)tu_rand_below(rng, (uint64_t)nodes), b = (int)tu_rand_below(rng, (uint64_t)nodes);
-    if (a != b)
+    if (tree && a != b)
         assert_int_equal(ml_buf_printf(out, "link n%d n%d p loss 60%% random up 1m-5m down 10m-2h\n",
                                        a, b), 0);
     assert_int_equal(ml_buf_printf(out, "write * every %dm jitter 3m until %dm\n",

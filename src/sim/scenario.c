@@ -352,6 +352,11 @@ static int try_sched_key(parser *ps, sc_link *l, size_t i, size_t *used)
         *used = 1;
         return 1;
     }
+    if (strcmp(k, "partitioned") == 0) {
+        l->sched = SC_PARTITIONED;
+        *used = 1;
+        return 1;
+    }
     int64_t *dst = strcmp(k, "every") == 0 ? &l->every_ms
                  : strcmp(k, "for") == 0   ? &l->for_ms
                  : strcmp(k, "at") == 0    ? &l->at_ms : NULL;
@@ -377,6 +382,8 @@ static int link_check(parser *ps, const sc_link *l)
         return fail(ps, "'every' needs 'for' with 0 < for <= every");
     if (l->sched == SC_RANDOM && (l->up_max <= 0 || l->down_max <= 0))
         return fail(ps, "'random' needs 'up MIN-MAX' and 'down MIN-MAX'");
+    if (l->sched == SC_PARTITIONED && ps->sc->part_max <= 0)
+        return fail(ps, "'partitioned' needs a 'partition' directive before it");
     if (ml_sim_payload_mtu(l->p.framing, l->p.mtu) < 64)
         return fail(ps, "mtu %zu leaves no room after framing", l->p.mtu);
     return 0;
@@ -482,6 +489,27 @@ static int d_write(parser *ps)
     return 0;
 }
 
+/* partition every MIN-MAX groups MIN-MAX */
+static int d_partition(parser *ps)
+{
+    ml_sim_scenario *sc = ps->sc;
+    uint64_t lo, hi;
+    char buf[32];
+    const char *dash = ps->n == 5 ? strchr(ps->tok[4], '-') : NULL;
+    if (!dash || strcmp(ps->tok[1], "every") || strcmp(ps->tok[3], "groups") ||
+        parse_span(ps->tok[2], &sc->part_min, &sc->part_max) || sc->part_min <= 0 ||
+        (size_t)(dash - ps->tok[4]) >= sizeof buf)
+        return fail(ps, "usage: partition every MIN-MAX groups MIN-MAX (e.g. every 10m-1h groups 2-4)");
+    memcpy(buf, ps->tok[4], (size_t)(dash - ps->tok[4]));
+    buf[dash - ps->tok[4]] = 0;
+    if (parse_count(buf, MAX_NODES, &lo) || parse_count(dash + 1, MAX_NODES, &hi) || lo < 1 ||
+        hi < lo)
+        return fail(ps, "groups: MIN-MAX with 1 <= MIN <= MAX <= %d", MAX_NODES);
+    sc->part_gmin = (int)lo;
+    sc->part_gmax = (int)hi;
+    return 0;
+}
+
 /* sync gossip DUR ack DUR resend DUR window N bulk N */
 static int d_sync(parser *ps)
 {
@@ -512,6 +540,7 @@ static const struct directive {
     {"name", d_name},       {"describe", d_describe}, {"duration", d_duration},
     {"seed", d_seed},       {"node", d_node},         {"profile", d_profile},
     {"link", d_link},       {"write", d_write},       {"sync", d_sync},
+    {"partition", d_partition},
 };
 
 /* Splits line (in place) into ps->tok; `#` ends it. */
@@ -688,6 +717,7 @@ static int describe_sched(ml_buf *b, const sc_link *l)
         fmt_dur(z, l->down_min);
         fmt_dur(w, l->down_max);
         return ml_buf_printf(b, "in range at random for %s-%s, then out for %s-%s", x, y, z, w);
+    case SC_PARTITIONED: return ml_buf_puts(b, "in range while in the same partition");
     }
     return ML_EINVAL;
 }
@@ -698,6 +728,13 @@ int ml_sim_scenario_describe(const ml_sim_scenario *sc, ml_buf *out)
     const size_t few = 8;
     if (!sc || !out)
         return ML_EINVAL;
+    if (sc->part_max > 0) {
+        char x[32], y[32];
+        fmt_dur(x, sc->part_min);
+        fmt_dur(y, sc->part_max);
+        rc = ml_buf_printf(out, "  partitions: every %s-%s the nodes split at random into %d-%d "
+                           "groups\n", x, y, sc->part_gmin, sc->part_gmax);
+    }
     for (size_t i = 0; !rc && i < sc->n_profiles; i++) {
         rc = ml_buf_puts(out, "  profile ");
         if (!rc)

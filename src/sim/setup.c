@@ -179,10 +179,60 @@ static int push_window(ml_sim *sim, size_t k, int64_t from, int64_t to)
     return rc ? rc : sim_push(sim, EV_DOWN, to, k);
 }
 
+/* Random partitions: epoch i starts at t[i]; node j is in group g[i * nodes + j]. */
+typedef struct part_plan {
+    int64_t *t;
+    int *g;
+    size_t n;
+} part_plan;
+
+static int plan_partitions(ml_sim *sim, part_plan *pp)
+{
+    const ml_sim_scenario *sc = sim->sc;
+    size_t nn = sim->n_nodes;
+    sim_rng r;
+    sim_rng_init(&r, sim->opts.seed, STREAM_PART);
+    for (int64_t t = 0; sc->part_max > 0 && t < sc->duration_ms;
+         t += sim_rng_range(&r, sc->part_min, sc->part_max)) {
+        int64_t *nt = realloc(pp->t, (pp->n + 1) * sizeof *nt);
+        if (nt)
+            pp->t = nt;
+        int *ng = nt ? realloc(pp->g, (pp->n + 1) * nn * sizeof *ng) : NULL;
+        if (!ng)
+            return ML_ENOMEM;
+        pp->g = ng;
+        pp->t[pp->n] = t;
+        int64_t groups = sim_rng_range(&r, sc->part_gmin, sc->part_gmax);
+        for (size_t j = 0; j < nn; j++)
+            pp->g[pp->n * nn + j] = (int)sim_rng_range(&r, 0, groups - 1);
+        pp->n++;
+    }
+    return 0;
+}
+
+/* A partitioned link is up over every run of epochs in which its ends share a group. */
+static int partition_windows(ml_sim *sim, size_t k, const part_plan *pp)
+{
+    size_t a = sim->links[k].end[0], b = sim->links[k].end[1], nn = sim->n_nodes;
+    int64_t from = -1;
+    int rc = 0;
+    for (size_t i = 0; i < pp->n && !rc; i++) {
+        int together = pp->g[i * nn + a] == pp->g[i * nn + b];
+        if (together && from < 0)
+            from = pp->t[i];
+        if (!together && from >= 0) {
+            rc = push_window(sim, k, from, pp->t[i]);
+            from = -1;
+        }
+    }
+    return rc || from < 0 ? rc : push_window(sim, k, from, sim->sc->duration_ms);
+}
+
 /* Contacts: every window of every link, drawn now so the plan is fixed by the seed. */
 static int plan_contacts(ml_sim *sim)
 {
-    int rc = 0;
+    part_plan pp = {NULL, NULL, 0};
+    int rc = plan_partitions(sim, &pp);
     int64_t end = sim->sc->duration_ms;
     for (size_t k = 0; k < sim->n_links && !rc; k++) {
         const sc_link *l = sim->links[k].sc;
@@ -198,7 +248,11 @@ static int plan_contacts(ml_sim *sim)
             rc = push_window(sim, k, t, t + (up ? up : 1));
             t += (up ? up : 1) + sim_rng_range(&r, l->down_min, l->down_max) + 1;
         }
+        if (l->sched == SC_PARTITIONED && !rc)
+            rc = partition_windows(sim, k, &pp);
     }
+    free(pp.t);
+    free(pp.g);
     return rc;
 }
 

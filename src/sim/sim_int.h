@@ -33,7 +33,7 @@ typedef struct sc_profile {
     int framing;               /* ML_SIM_FRAMING_RNS or fixed bytes per message */
 } sc_profile;
 
-enum sc_sched { SC_ALWAYS = 0, SC_EVERY, SC_RANDOM };
+enum sc_sched { SC_ALWAYS = 0, SC_EVERY, SC_RANDOM, SC_PARTITIONED };
 
 typedef struct sc_link {
     size_t a, b;
@@ -61,6 +61,10 @@ struct ml_sim_scenario {
     size_t n_links;
     sc_write *writes;
     size_t n_writes;
+    /* random partitions: every U(min, max) the nodes fall into U(gmin, gmax)
+     * groups at random; a `partitioned` link is up while its ends share one */
+    int64_t part_min, part_max;
+    int part_gmin, part_gmax;
     ml_sync_opts sync;         /* mtu, log unset: the sim fills them per link */
 };
 
@@ -134,6 +138,7 @@ enum sim_ev_type { EV_UP, EV_DOWN, EV_WRITE, EV_ARRIVE, EV_TXDONE, EV_TICK, EV_W
 #define STREAM_KEY(i) ((3ULL << 32) + (i))
 #define STREAM_WRITE(i) ((4ULL << 32) + (i))
 #define STREAM_WTIME(i) ((5ULL << 32) + (i))
+#define STREAM_PART ((6ULL << 32))
 
 typedef struct sim_radio {
     char name[SIM_NAME_MAX];
