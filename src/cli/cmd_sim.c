@@ -18,10 +18,8 @@
 #define STORY_RECORDS 10   /* records shown in full at the end of the story */
 
 typedef struct story {
-    ml_sim *sim;           /* set once built, for node names */
-    const ml_sim_scenario *sc;
     size_t n;
-    char (*names)[40];
+    char (*names)[40];     /* node names, for the contact lines */
     int tell;              /* the contact lines (off for --json and --quiet) */
     int skip_idle;         /* big meshes: leave out contacts where nothing moved */
 } story;
@@ -318,7 +316,7 @@ static int load(const sim_args *a, ml_sim_scenario **sc)
     return 0;
 }
 
-static int story_init(story *st, const ml_sim_scenario *sc, ml_sim *sim)
+static int story_init(story *st, ml_sim *sim)
 {
     st->n = ml_sim_node_count(sim);
     st->names = calloc(st->n ? st->n : 1, sizeof *st->names);
@@ -329,8 +327,6 @@ static int story_init(story *st, const ml_sim_scenario *sc, ml_sim *sim)
         if (!ml_sim_node_get(sim, i, &ni))
             snprintf(st->names[i], sizeof st->names[i], "%s", ni.name);
     }
-    st->sc = sc;
-    st->sim = sim;
     return 0;
 }
 
@@ -373,7 +369,7 @@ int cmd_sim(int argc, char **argv)
         cli_fail("cannot set up the simulation: %s", ml_strerror(rc));
         goto out;
     }
-    if (story_init(&st, sc, sim))
+    if (story_init(&st, sim))
         goto out;
     st.tell = telling;
     st.skip_idle = st.n > 6;
