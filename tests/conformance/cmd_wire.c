@@ -356,6 +356,8 @@ static void note_link(peer *pr, const rns_tev *ev)
         memcpy(l->remote_hash, rns_identity_hash(ev->link_ev.identity), RNS_HASHLEN);
     } else if (ev->link_ev.type == RNS_LINK_EV_DATA && (ls = find_listener(pr, l->dest))) {
         append_hex(ls->link_data, &ev->link_ev.data);
+    } else if (ev->link_ev.type == RNS_LINK_EV_PROOF) {
+        note_receipt(pr, ev->link_ev.id, 1);
     } else if (ev->link_ev.type == RNS_LINK_EV_REQUEST) {
         answer_request(pr, l, &ev->link_ev);
     } else if (ev->link_ev.type == RNS_LINK_EV_RESPONSE) {
@@ -1512,7 +1514,53 @@ static int cmd_wire_ratchet_keypair(br_ctx *c)
     return ret;
 }
 
+static int cmd_wire_link_mtu(br_ctx *c)
+{
+    static const char *const states[] = {"PENDING", "HANDSHAKE", "ACTIVE", "STALE", "CLOSED"};
+    peer *pr;
+    wlink *l;
+
+    if (wlink_param(c, &pr, &l))
+        return -1;
+    snapshot(pr, l);
+    return br_set_int(c, "mtu", l->mtu) || br_set_int(c, "mdu", (long long)l->mdu) ||
+           br_set_int(c, "mode", RNS_LINK_MODE_AES256_CBC) || br_set_int(c, "status", l->state) ||
+           br_set_str(c, "status_name", states[l->state]);
+}
+
+/* Link data with a receipt: the peer's explicit proof names the packet hash,
+ * which is the receipt id (see wire_packet_receipt_status). */
+static int cmd_wire_send_link_data(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    ml_buf data = ML_BUF_INIT;
+    receipt *r;
+    rns_link *l;
+    peer *pr;
+    int ret = link_param(c, &pr, &l, id) || br_hex_opt(c, "data", &data, &(int){0});
+
+    if (ret)
+        goto out;
+    if (pr->n_receipts == MAX_RECEIPTS)
+        memmove(&pr->receipts[0], &pr->receipts[1], sizeof pr->receipts[0] * --pr->n_receipts);
+    r = &pr->receipts[pr->n_receipts];
+    if (rns_link_send(l, RNS_CTX_NONE, data.p, data.len, rns_node_now(), r->packet_hash) ||
+        rns_transport_flush(core(pr), rns_node_now())) {
+        ret = br_set_bool(c, "sent", 0) || br_set_null(c, "receipt_id");
+        goto out;
+    }
+    r->state = 0;
+    pr->n_receipts++;
+    rns_node_kick(pr->node);
+    ret = br_set_bool(c, "sent", 1) || br_set_hex(c, "receipt_id", r->packet_hash, RNS_FULL_HASHLEN);
+out:
+    ml_buf_free(&data);
+    return ret;
+}
+
 const br_cmd br_wire_cmds[] = {
+    {"wire_link_mtu", cmd_wire_link_mtu},
+    {"wire_send_link_data", cmd_wire_send_link_data},
     {"wire_group_create", cmd_wire_group_create},
     {"wire_group_encrypt", cmd_wire_group_encrypt},
     {"wire_group_decrypt", cmd_wire_group_decrypt},
