@@ -307,7 +307,8 @@ static int add_udp(app *a, const char *spec, const rns_iface_opts *io)
     if (split_hostport(l, lh, sizeof lh, &lp) || split_hostport(comma + 1, fh, sizeof fh, &fp))
         return cli_fail("--udp wants LISTEN:PORT,FORWARD:PORT, not '%s'", spec);
     if ((rc = rns_node_add_udp(a->node, lh, lp, fh, fp, io, &bound, NULL)))
-        return cli_fail("cannot open UDP interface %s: %s", spec, ml_strerror(rc));
+        return cli_fail("cannot open UDP interface %s: %s (port in use? -v shows why)", spec,
+                        ml_strerror(rc));
     if (a->o->verbose)
         fprintf(stderr, "rns info: udp listening on port %u\n", (unsigned)bound);
     return 0;
@@ -348,7 +349,8 @@ static int add_interfaces(app *a)
         if (split_hostport(o->listen[i], host, sizeof host, &port))
             return cli_fail("--listen wants HOST:PORT, not '%s'", o->listen[i]);
         if ((rc = rns_node_add_tcp_server(a->node, host, port, &io, &bound)))
-            return cli_fail("cannot listen on %s: %s", o->listen[i], ml_strerror(rc));
+            return cli_fail("cannot listen on %s: %s (port in use? -v shows why)",
+                            o->listen[i], ml_strerror(rc));
         if (o->verbose)
             fprintf(stderr, "rns info: tcp listening on port %u\n", (unsigned)bound);
     }

@@ -722,7 +722,9 @@ int rns_node_add_udp(rns_node *n, const char *listen_host, uint16_t listen_port,
         return ML_ENOMEM;
     uv_udp_init(n->loop, &nif->udp->u.udp);
     n->open_handles++;
-    if ((r = uv_udp_bind(&nif->udp->u.udp, (const struct sockaddr *)&la, UV_UDP_REUSEADDR)) ||
+    /* no SO_REUSEADDR: a port already in use is an error the caller sees,
+     * not a socket that silently shares (and steals) its datagrams */
+    if ((r = uv_udp_bind(&nif->udp->u.udp, (const struct sockaddr *)&la, 0)) ||
         (r = uv_udp_set_broadcast(&nif->udp->u.udp, 1)) ||
         (r = uv_udp_recv_start(&nif->udp->u.udp, on_udp_alloc, on_udp_recv))) {
         nlog(n, RNS_LOG_ERROR, "udp %s:%u: %s", listen_host, (unsigned)listen_port,
