@@ -734,6 +734,25 @@ static int cmp_author_ptr(const void *x, const void *y)
     return strcmp((*(ml_author_ent *const *)x)->author, (*(ml_author_ent *const *)y)->author);
 }
 
+/* Append the event of the current row (columns: seq id wall counter kind
+ * payload sig sigok), linked to the one before it. */
+static int push_linked(event_vec *vec, const ml_author_ent *a, sqlite3_stmt *st, ml_id *prev,
+                       int *have_prev)
+{
+    ml_event *ev = vec_push(vec);
+    if (!ev || !(ev->author = strdup(a->author)))
+        return ML_ENOMEM;
+    int rc = mls_row_to_event(st, 0, ev);
+    if (rc)
+        return rc;
+    ev->has_prev = *have_prev;
+    ev->prev = *prev;
+    ev->sig_verified = ev->has_sig && sqlite3_column_int(st, 7);
+    *prev = ev->id;
+    *have_prev = 1;
+    return 0;
+}
+
 static int delta_author(ml_store *s, sqlite3_stmt *st, ml_author_ent *a, int64_t from,
                         size_t limit, event_vec *vec)
 {
@@ -749,17 +768,8 @@ static int delta_author(ml_store *s, sqlite3_stmt *st, ml_author_ent *a, int64_t
             have_prev = 1;
             continue;
         }
-        ml_event *ev = vec_push(vec);
-        if (!ev || !(ev->author = strdup(a->author))) {
-            rc = ML_ENOMEM;
+        if ((rc = push_linked(vec, a, st, &prev, &have_prev)))
             break;
-        }
-        if ((rc = mls_row_to_event(st, 0, ev)))
-            break;
-        ev->has_prev = have_prev;
-        ev->prev = prev;
-        prev = ev->id;
-        have_prev = 1;
     }
     sqlite3_reset(st);
     return rc ? mls_err(s, rc, "reading events") : 0;
@@ -778,7 +788,7 @@ int ml_store_delta(ml_store *s, const ml_frontier *remote, size_t limit, int inc
         order[i] = &s->authors[i];
     qsort(order, s->n_authors, sizeof *order, cmp_author_ptr);
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, id, wall, counter, kind, payload, sig FROM events"
+                           "SELECT seq, id, wall, counter, kind, payload, sig, sigok FROM events"
                            " WHERE aid=?1 AND seq>=?2 ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = mls_db_err(s, "reading delta");
@@ -1009,20 +1019,8 @@ int ml_store_read_feed(ml_store *s, const char *author, int64_t from, size_t max
     sqlite3_bind_int64(st, 1, a->aid);
     sqlite3_bind_int64(st, 2, from);
     sqlite3_bind_int64(st, 3, max ? (int64_t)max : -1);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        ml_event *ev = vec_push(&vec);
-        if (!ev || !(ev->author = strdup(a->author))) {
-            rc = ML_ENOMEM;
-            break;
-        }
-        if ((rc = mls_row_to_event(st, 0, ev)))
-            break;
-        ev->has_prev = have_prev;
-        ev->prev = prev;
-        prev = ev->id;
-        have_prev = 1;
-        ev->sig_verified = ev->has_sig && sqlite3_column_int(st, 7);
-    }
+    while (!rc && sqlite3_step(st) == SQLITE_ROW)
+        rc = push_linked(&vec, a, st, &prev, &have_prev);
     sqlite3_finalize(st);
     if (rc) {
         ml_events_free(vec.v, vec.n);
