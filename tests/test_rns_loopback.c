@@ -274,6 +274,9 @@ static void test_udp(void **state)
         ok = rns_node_add_udp(b.node, "127.0.0.1", pb, "127.0.0.1", pa, NULL, NULL, NULL) == 0;
     }
     assert_true(ok);
+    /* a port already taken is an error, and the failed interface is gone */
+    assert_int_equal(rns_node_add_udp(a.node, "127.0.0.1", pb, "127.0.0.1", pa, NULL, NULL, NULL),
+                     ML_EIO);
     rns_transport_announce(rns_node_transport(a.node), a.dest, rns_node_now());
     rns_transport_announce(rns_node_transport(b.node), b.dest, rns_node_now());
     kick_both(&a, &b);

@@ -314,6 +314,20 @@ void rns_node_kick(rns_node *n)
 static void schedule_reconnect(struct niface *nif);
 static void nif_free(struct niface *nif);
 
+/* Takes an interface out of the core and the node, and frees it. */
+static void nif_remove(struct niface *nif)
+{
+    rns_node *n = nif->node;
+    size_t i;
+
+    rns_transport_remove_iface(n->t, nif->id);
+    for (i = 0; i < n->n_nifs && n->nifs[i] != nif; i++)
+        ;
+    if (i < n->n_nifs)
+        n->nifs[i] = n->nifs[--n->n_nifs];
+    nif_free(nif);
+}
+
 static void set_up(struct niface *nif, int up)
 {
     rns_node *n = nif->node;
@@ -330,9 +344,6 @@ static void set_up(struct niface *nif, int up)
 /* The connection ended: clients retry, a server's client interface goes away. */
 static void conn_lost(struct niface *nif)
 {
-    rns_node *n = nif->node;
-    size_t i;
-
     hbox_close(nif->conn);
     nif->conn = NULL;
     if (nif->kind != K_TCP_ACCEPTED) {
@@ -340,12 +351,7 @@ static void conn_lost(struct niface *nif)
         schedule_reconnect(nif);
         return;
     }
-    rns_transport_remove_iface(n->t, nif->id);
-    for (i = 0; i < n->n_nifs && n->nifs[i] != nif; i++)
-        ;
-    if (i < n->n_nifs)
-        n->nifs[i] = n->nifs[--n->n_nifs];
-    nif_free(nif);
+    nif_remove(nif);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -718,8 +724,10 @@ int rns_node_add_udp(rns_node *n, const char *listen_host, uint16_t listen_port,
         return r;
     nif->fwd = fa;
     nif->connected = 1;
-    if (!(nif->udp = hbox_new(n, nif)))
+    if (!(nif->udp = hbox_new(n, nif))) {
+        nif_remove(nif);
         return ML_ENOMEM;
+    }
     uv_udp_init(n->loop, &nif->udp->u.udp);
     n->open_handles++;
     /* no SO_REUSEADDR: a port already in use is an error the caller sees,
@@ -729,6 +737,7 @@ int rns_node_add_udp(rns_node *n, const char *listen_host, uint16_t listen_port,
         (r = uv_udp_recv_start(&nif->udp->u.udp, on_udp_alloc, on_udp_recv))) {
         nlog(n, RNS_LOG_ERROR, "udp %s:%u: %s", listen_host, (unsigned)listen_port,
              uv_strerror(r));
+        nif_remove(nif);
         return ML_EIO;
     }
     if (iface_id)
