@@ -708,6 +708,30 @@ static int cmd_wire_announce(br_ctx *c)
     return ret;
 }
 
+/* Announces one of this peer's destinations again, with new app data (or
+ * none), as Destination.announce(app_data=...) does. */
+static int cmd_wire_reannounce(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    ml_buf app = ML_BUF_INIT;
+    peer *pr;
+    int ret = peer_param(c, &pr) || br_hex_fixed(c, "destination_hash", dest, RNS_HASHLEN) ||
+              br_hex_opt(c, "app_data", &app, &(int){0});
+
+    if (!ret && !find_listener(pr, dest))
+        ret = br_fail(c, "No registered destination with this hash on this handle");
+    if (!ret)
+        ret = br_check(c, rns_transport_set_app_data(core(pr), dest, app.len ? app.p : NULL,
+                                                     app.len), "app data") ||
+              br_check(c, rns_transport_announce(core(pr), dest, rns_node_now()), "announce");
+    if (!ret) {
+        rns_node_kick(pr->node);
+        ret = br_set_bool(c, "announced", 1) || br_set_null(c, "current_ratchet_id");
+    }
+    ml_buf_free(&app);
+    return ret;
+}
+
 /* ---- paths and identities ------------------------------------------------------------------ */
 
 static int has_path(peer *pr, const void *dest)
@@ -1583,6 +1607,7 @@ const br_cmd br_wire_cmds[] = {
     {"wire_stop", cmd_wire_stop},
     {"wire_listen", cmd_wire_listen},
     {"wire_announce", cmd_wire_announce},
+    {"wire_reannounce", cmd_wire_reannounce},
     {"wire_poll_path", cmd_wire_poll_path},
     {"wire_request_path", cmd_wire_request_path},
     {"wire_read_path_entry", cmd_wire_read_path_entry},
