@@ -1002,6 +1002,25 @@ static void test_wire_ifac(void **state)
     r = call(&s, "wire_identity_recall", json_pack("{s:s,s:s}", "handle", srv, "destination_hash", dest), 1);
     expect(r, "app_data", json_string("6869"));
     json_decref(r);
+    /* the destination does not prove: forged proofs must not settle the receipt */
+    {
+        static const char *const variants[] = {"forged_implicit", "forged_explicit",
+                                               "wrong_hash_explicit", "wrong_length_mid"};
+        char *rid = take_str(call(&s, "wire_send_packet",
+                                  json_pack("{s:s,s:s,s:s,s:[s],s:s}", "handle", srv,
+                                            "destination_hash", dest, "app_name", "meshlog",
+                                            "aspects", "ifac", "data", "6869"), 1),
+                             "receipt_id");
+        for (size_t i = 0; i < 4; i++) {
+            r = call(&s, "wire_inject_crafted_proof",
+                     json_pack("{s:s,s:s,s:s}", "handle", srv, "receipt_id", rid, "variant",
+                               variants[i]), 1);
+            expect(r, "validated", json_false());
+            expect(r, "status_name", json_string("SENT"));
+            json_decref(r);
+        }
+        free(rid);
+    }
     free(dest);
     dest = take_str(call(&s, "wire_announce", json_pack("{s:s,s:s,s:[s]}", "handle", cli2, "app_name",
                                                         "meshlog", "aspects", "ifac"), 1),

@@ -21,6 +21,8 @@
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_node.h"
+#include "meshlog/rns_packet.h"
+#include "meshlog/rns_proof.h"
 #include "meshlog/rns_transport.h"
 
 #define MAX_PEERS 8
@@ -52,6 +54,7 @@ typedef struct heard {
 
 typedef struct receipt {
     uint8_t packet_hash[RNS_FULL_HASHLEN];
+    uint8_t dest[RNS_HASHLEN];   /* single packets: the destination proving it */
     int state; /* 0 waiting, 1 proved, 2 timed out */
 } receipt;
 
@@ -103,6 +106,7 @@ typedef struct peer {
     rns_node *node;
     int iface_id;            /* the client interface, or -1 */
     int iface_up;
+    int last_iface;          /* the interface that came up last (for injection) */
     listener listeners[MAX_LISTENERS];
     size_t n_listeners;
     heard heard[MAX_HEARD];
@@ -397,6 +401,8 @@ static void on_iface(void *ctx, rns_node *n, int iface_id, int up)
     (void)n;
     if (iface_id == pr->iface_id)
         pr->iface_up = up;
+    if (up)
+        pr->last_iface = iface_id;
 }
 
 /* ---- peers ------------------------------------------------------------------------ */
@@ -443,6 +449,7 @@ static int peer_new(br_ctx *c, peer **out)
         return br_fail(c, "out of memory");
     cfg.ctx = cfg.log_ctx = pr;
     pr->iface_id = -1;
+    pr->last_iface = -1;
     if (br_random(c, r, sizeof r) || br_check(c, rns_node_new(&pr->node, &cfg), "node")) {
         free(pr);
         return -1;
@@ -890,6 +897,7 @@ static int send_single(br_ctx *c, peer *pr, size_t *slot, int *sent)
                          "was received first");
     if (rc)
         goto out;
+    memcpy(pr->receipts[*slot].dest, dest, RNS_HASHLEN);
     pr->receipts[pr->n_receipts++].state = 0;
     rns_node_kick(pr->node);
     *sent = 1;
@@ -1582,7 +1590,95 @@ out:
     return ret;
 }
 
+/* Builds the proof packet of an adversarial variant for packet_hash: the
+ * library's own proof, made with a throwaway identity (a forgery), then
+ * damaged where the variant says; or a PROOF of a length no proof has. */
+static int craft_proof(br_ctx *c, const char *variant, const uint8_t hash[RNS_FULL_HASHLEN],
+                       ml_buf *raw)
+{
+    static const struct {
+        const char *name;
+        int explicit_proof;
+        size_t random_len;       /* 0: a signed proof */
+    } kinds[] = {
+        {"forged_implicit", 0, 0},    {"forged_explicit", 1, 0},
+        {"wrong_hash_explicit", 1, 0}, {"wrong_length_short", 0, 32},
+        {"wrong_length_mid", 0, 65},  {"wrong_length_long", 0, 97},
+    };
+    uint8_t priv[RNS_KEYSIZE], junk[97];
+    rns_identity *throwaway = NULL;
+    rns_packet p = {.packet_type = RNS_PACKET_PROOF, .dest_type = RNS_DEST_SINGLE};
+    size_t k;
+    int ret;
+
+    for (k = 0; k < sizeof kinds / sizeof kinds[0] && strcmp(kinds[k].name, variant); k++)
+        ;
+    if (k == sizeof kinds / sizeof kinds[0])
+        return br_fail(c, "unknown proof variant: %s", variant);
+    if (kinds[k].random_len) {
+        memcpy(p.dest_hash, hash, RNS_HASHLEN);
+        p.data = junk;
+        p.data_len = kinds[k].random_len;
+        return br_random(c, junk, sizeof junk) || br_check(c, rns_packet_pack(raw, &p), "pack");
+    }
+    ret = br_random(c, priv, sizeof priv) ||
+          br_check(c, rns_identity_from_private(&throwaway, priv), "identity") ||
+          br_check(c, rns_proof_make(raw, throwaway, hash, kinds[k].explicit_proof), "proof");
+    /* an explicit proof naming another packet: its hash part replaced */
+    if (!ret && strcmp(variant, "wrong_hash_explicit") == 0)
+        ret = br_random(c, raw->p + RNS_HEADER_MINSIZE, RNS_FULL_HASHLEN);
+    ml_wipe(priv, sizeof priv);
+    rns_identity_free(throwaway);
+    return ret;
+}
+
+/* Feeds a crafted proof for one of our receipts into the peer as if it had
+ * arrived on its interface, and reports the library's verdict on it and the
+ * receipt's state after the core has seen it. */
+static int cmd_wire_inject_crafted_proof(br_ctx *c)
+{
+    static const char *const names[] = {"SENT", "DELIVERED", "FAILED"};
+    static const int nums[] = {1, 2, 0};
+    uint8_t h[RNS_FULL_HASHLEN], pub[RNS_KEYSIZE];
+    ml_buf raw = ML_BUF_INIT;
+    rns_identity *signer = NULL;
+    const char *variant;
+    rns_packet p;
+    size_t slot;
+    peer *pr;
+    int ret = peer_param(c, &pr) || br_hex_fixed(c, "receipt_id", h, sizeof h) ||
+              br_str(c, "variant", &variant), valid = 0, st;
+
+    for (slot = 0; !ret && slot < pr->n_receipts; slot++)
+        if (!memcmp(pr->receipts[slot].packet_hash, h, sizeof h))
+            break;
+    if (!ret && slot == pr->n_receipts)
+        ret = br_fail(c, "Unknown receipt_id");
+    if (!ret)
+        ret = craft_proof(c, variant, h, &raw) ||
+              br_check(c, rns_packet_unpack(&p, raw.p, raw.len), "unpack") ||
+              br_check(c, rns_transport_recall(core(pr), pr->receipts[slot].dest, pub, NULL, NULL),
+                       "recall") ||
+              br_check(c, rns_identity_from_public(&signer, pub), "identity");
+    if (ret)
+        goto out;
+    valid = rns_proof_validate(p.data, p.data_len, h, signer) == 0;
+    if (pr->last_iface >= 0)
+        rns_transport_inbound(core(pr), pr->last_iface, raw.p, raw.len, rns_node_now());
+    rns_node_kick(pr->node);
+    br_wire_pump(20);
+    st = pr->receipts[slot].state;
+    ret = br_set_str(c, "variant", variant) || br_set_bool(c, "validated", valid) ||
+          br_set_int(c, "status", nums[st]) || br_set_str(c, "status_name", names[st]) ||
+          br_set_bool(c, "proved", st == 1) || br_set_int(c, "proof_len", (long long)p.data_len);
+out:
+    rns_identity_free(signer);
+    ml_buf_free(&raw);
+    return ret;
+}
+
 const br_cmd br_wire_cmds[] = {
+    {"wire_inject_crafted_proof", cmd_wire_inject_crafted_proof},
     {"wire_link_mtu", cmd_wire_link_mtu},
     {"wire_send_link_data", cmd_wire_send_link_data},
     {"wire_group_create", cmd_wire_group_create},
