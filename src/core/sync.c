@@ -46,6 +46,9 @@ struct ml_sync_peer {
     size_t na, cap;
     int hello_due, frontier_due, refuse_due, know_peer, told_once;
     int64_t next_hello, ack_due, last_send;
+    int64_t gossip;          /* current HELLO interval: backs off while we agree */
+    int64_t first_unacked;   /* when the oldest unacknowledged EVENTS went out */
+    int64_t srtt;            /* smoothed send-to-acknowledgement time */
     size_t inflight, rr;
     ml_wire_run held[HELD_MAX];  /* runs that arrived ahead of a gap (reordering) */
     size_t nheld;
@@ -167,7 +170,8 @@ int ml_sync_peer_open(ml_sync *s, const char *name, int64_t now, ml_sync_peer **
     p->s = s;
     snprintf(p->name, sizeof p->name, "%s", name ? name : "peer");
     p->hello_due = 1;
-    p->next_hello = now + s->o.gossip_ms;
+    p->gossip = s->o.gossip_ms;
+    p->next_hello = now + p->gossip;
     p->next = s->peers;
     s->peers = p;
     *out = p;
@@ -230,6 +234,15 @@ int64_t ml_sync_peer_behind(const ml_sync_peer *p)
     return behind;
 }
 
+/* Resend after the configured time, or three smoothed round trips if the
+ * link is slower than that (a LoRa link with a duty cycle can take longer
+ * than any fixed timer to acknowledge a full window). */
+static int64_t resend_after(const ml_sync_peer *p)
+{
+    int64_t r = p->s->o.resend_ms;
+    return 3 * p->srtt > r ? 3 * p->srtt : r;
+}
+
 /* Sent but not acknowledged: what a lost last message leaves behind. */
 static int unacked(const ml_sync_peer *p)
 {
@@ -244,8 +257,8 @@ int64_t ml_sync_peer_deadline(const ml_sync_peer *p)
     int64_t d = p->next_hello;
     if (p->ack_due && p->ack_due < d)
         d = p->ack_due;
-    if (unacked(p) && p->last_send + p->s->o.resend_ms < d)
-        d = p->last_send + p->s->o.resend_ms;
+    if (unacked(p) && p->last_send + resend_after(p) < d)
+        d = p->last_send + resend_after(p);
     return d;
 }
 
@@ -254,17 +267,18 @@ static void rewind_all(ml_sync_peer *p)
     for (size_t i = 0; i < p->na; i++)
         p->a[i].sent = p->a[i].peer_has;
     p->inflight = 0;
+    p->first_unacked = 0;
 }
 
 int ml_sync_peer_tick(ml_sync_peer *p, int64_t now)
 {
     if (now >= p->next_hello) {
         p->hello_due = 1;
-        p->next_hello = now + p->s->o.gossip_ms;
+        p->next_hello = now + p->gossip;
     }
-    if (unacked(p) && now >= p->last_send + p->s->o.resend_ms) {
+    if (unacked(p) && now >= p->last_send + resend_after(p)) {
         plog(p, ML_LOG_INFO, "no acknowledgement for %lld ms: resending",
-             (long long)p->s->o.resend_ms);
+             (long long)resend_after(p));
         rewind_all(p);
     }
     return 0;
@@ -279,6 +293,7 @@ static int on_hello(ml_sync_peer *p, const ml_wire_msg *m)
     if (rc)
         return rc;
     if (memcmp(mine, m->digest, sizeof mine) != 0) {
+        p->gossip = p->s->o.gossip_ms;   /* something differs: talk at the normal pace */
         p->frontier_due = 1;
         if (!(m->flags & ML_WIRE_F_KNOWS_YOU)) {
             /* our frontier never arrived (lost): tell it all again */
@@ -288,7 +303,10 @@ static int on_hello(ml_sync_peer *p, const ml_wire_msg *m)
         }
         return 0;
     }
-    /* we agree: the peer holds exactly our heads */
+    /* we agree: the peer holds exactly our heads; gossip less and less often
+     * while that lasts (a HELLO costs airtime under a duty cycle) */
+    if (p->gossip < 16 * p->s->o.gossip_ms)
+        p->gossip *= 2;
     p->know_peer = 1;
     for (size_t i = 0; i < p->s->nheads; i++) {
         pauth *a = pa_get(p, p->s->heads[i].author);
@@ -319,6 +337,11 @@ static int on_frontier(ml_sync_peer *p, const ml_wire_msg *m, int64_t now)
                  a->author, (long long)seq);
         } else if (seq > a->peer_has) {
             a->peer_has = seq;
+            if (p->first_unacked) {   /* an acknowledgement of data: sample the round trip */
+                int64_t sample = now - p->first_unacked;
+                p->srtt = p->srtt ? (7 * p->srtt + sample) / 8 : sample;
+                p->first_unacked = 0;
+            }
         }
         if (a->sent < a->peer_has)
             a->sent = a->peer_has;
@@ -684,8 +707,12 @@ int ml_sync_peer_output(ml_sync_peer *p, int64_t now, ml_buf *out, int *flags)
     }
     if (!r && p->know_peer && p->inflight < p->s->o.window) {
         r = out_events(p, out, flags);
-        if (r == 1)
+        if (r == 1) {
             p->inflight++;
+            if (!p->first_unacked)
+                p->first_unacked = now;
+            p->gossip = p->s->o.gossip_ms;
+        }
     }
     if (r == 1)
         sent_one(p, out, now);
