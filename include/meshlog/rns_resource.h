@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// Reticulum resources: a transfer of up to 1 MiB - 1 of data over an
+// established link, as a sans-I/O state machine for the sender and the
+// receiver. Time and randomness come in as arguments; plaintext payloads to
+// send come out of an outbox, each with its packet context. The caller (the
+// link glue) encrypts ADV, REQ, HMU, ICL and RCL payloads with the link token
+// (rns_link_send does), sends RESOURCE parts as they are, and sends
+// RESOURCE_PRF as a PROOF packet, plain. Incoming resource packets
+// (RNS_LINK_EV_PACKET, decrypted by the link) go to rns_resource_input().
+//
+// Sender: data = [3-byte BE length || msgpack metadata] || payload; bz2 it
+// when that is smaller; stream = random prefix(4) || data-or-bz2; one token
+// over the whole stream; parts of SDU = MTU - 36 bytes; map hash of a part =
+// SHA-256(part || r)[:4]; resource hash h = SHA-256(data || r); an
+// advertisement (msgpack map t d n h r o i l q f m) carries the first 74 map
+// hashes. Receiver: requests parts by map hash in a growing window
+// (RESOURCE_REQ), asks for more map hashes when the known ones run out (the
+// sender answers RESOURCE_HMU), reassembles, decrypts, decompresses (capped
+// at 64 MiB), checks h and proves with h || SHA-256(data || h).
+#ifndef MESHLOG_RNS_RESOURCE_H
+#define MESHLOG_RNS_RESOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshlog/buf.h"
+
+#define RNS_RESOURCE_MAPHASH_LEN 4u
+#define RNS_RESOURCE_HASHMAP_MAX_LEN 74u     /* map hashes per ADV / HMU */
+#define RNS_RESOURCE_RANDOM_LEN 4u
+#define RNS_RESOURCE_HASH_LEN 32u
+#define RNS_RESOURCE_MAX_EFFICIENT_SIZE (1024u * 1024u - 1u)
+#define RNS_RESOURCE_MAX_TRANSFER (3u * RNS_RESOURCE_MAX_EFFICIENT_SIZE)
+#define RNS_RESOURCE_WINDOW 4u               /* initial receive window */
+#define RNS_RESOURCE_COLLISION_GUARD 224u    /* 2 x 75 + 74 parts */
+#define RNS_RESOURCE_REQ_MAX (1u + 4u + 32u + 75u * 4u) /* longest RESOURCE_REQ */
+
+/* Advertisement flags (f). */
+enum {
+    RNS_RESOURCE_F_ENCRYPTED = 0x01,
+    RNS_RESOURCE_F_COMPRESSED = 0x02,
+    RNS_RESOURCE_F_SPLIT = 0x04,
+    RNS_RESOURCE_F_REQUEST = 0x08,
+    RNS_RESOURCE_F_RESPONSE = 0x10,
+    RNS_RESOURCE_F_METADATA = 0x20,
+};
+
+enum rns_resource_status {
+    RNS_RESOURCE_ADVERTISED,      /* sender: ADV queued; receiver: first REQ queued */
+    RNS_RESOURCE_TRANSFERRING,
+    RNS_RESOURCE_AWAITING_PROOF,  /* sender: every part sent */
+    RNS_RESOURCE_COMPLETE,        /* receiver: data checked, PRF queued; sender: proved */
+    RNS_RESOURCE_FAILED,          /* a peer error; nothing more is accepted */
+    RNS_RESOURCE_CORRUPT,         /* receiver: data does not match the hash */
+};
+
+/* A decoded advertisement. Pointers borrow from the decoded plaintext. */
+typedef struct rns_resource_adv {
+    uint64_t t;            /* transfer size: encrypted stream bytes */
+    uint64_t d;            /* data size (metadata prefix included) */
+    uint32_t n;            /* number of parts */
+    uint8_t h[32];         /* resource hash */
+    uint8_t r[4];          /* random hash for map hashes */
+    uint8_t o[32];         /* original hash (first segment) */
+    uint32_t i, l;         /* segment index (1-based) and count */
+    const uint8_t *q;      /* request id, NULL when nil */
+    size_t q_len;
+    uint8_t f;             /* RNS_RESOURCE_F_* */
+    const uint8_t *m;      /* map hashes, 4 bytes each */
+    size_t m_len;
+} rns_resource_adv;
+
+/* Encodes an advertisement exactly as the reference does (keys in the order
+ * t d n h r o i l q f m, smallest integer forms). Appends to out.
+ * 0, ML_EINVAL (m_len not a multiple of 4 or above 74 hashes), ML_ENOMEM. */
+int rns_resource_adv_pack(ml_buf *out, const rns_resource_adv *a);
+/* Decodes and bounds-checks an advertisement plaintext for a link SDU: every
+ * key present once, types right, t <= RNS_RESOURCE_MAX_TRANSFER and a
+ * possible token length, n = ceil(t / sdu), m holding 1..74 hashes and no
+ * more than n, 1 <= i <= l, only known flags, encrypted set. Unknown keys are
+ * skipped. 0 or ML_EMALFORMED; the pointers in *a borrow from pt. */
+int rns_resource_adv_unpack(rns_resource_adv *a, const uint8_t *pt, size_t len, size_t sdu);
+
+/* SDU of resource parts on a link of this MTU (MTU - 36); 0 if too small. */
+size_t rns_resource_sdu(uint32_t link_mtu);
+
+typedef struct rns_resource rns_resource;
+
+/* What a sender needs. Randomness is passed in so transfers are reproducible. */
+typedef struct rns_resource_send_params {
+    const uint8_t *key;            /* 64-byte link derived key */
+    uint32_t link_mtu;
+    const uint8_t *data;           /* payload */
+    size_t len;
+    const uint8_t *metadata;       /* one msgpack-encoded value, or NULL */
+    size_t metadata_len;           /* below 2^24 */
+    int auto_compress;             /* bz2 when smaller */
+    const uint8_t *request_id;     /* q, or NULL; with is_request/is_response */
+    size_t request_id_len;         /* up to 32 */
+    int is_request, is_response;
+    uint8_t random_prefix[4];      /* stream prefix */
+    uint8_t random_hash[4];        /* r */
+    uint8_t iv[16];                /* token IV of the stream */
+} rns_resource_send_params;
+
+/* Builds the stream, parts and hashmap and queues the advertisement. This
+ * module keeps no retry timers: resending an unanswered advertisement or
+ * request is the caller's, so `now` only feeds the receiver's rate estimate.
+ * *out is caller-owned (rns_resource_free). ML_EINVAL, ML_ETOOBIG (data with
+ * metadata above RNS_RESOURCE_MAX_EFFICIENT_SIZE: the caller splits), ML_EEXIST
+ * (two parts share a map hash within the collision guard: call again with
+ * another random_hash), ML_ENOMEM. */
+int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, double now);
+
+/* Accepts an advertisement (decrypted payload of a RESOURCE_ADV) and queues
+ * the first RESOURCE_REQ. window is the link's last resource window (0: the
+ * default 4; the reference carries it from one resource to the next on a
+ * link, see rns_resource_window). *out is caller-owned. ML_EMALFORMED (see
+ * rns_resource_adv_unpack), ML_EINVAL, ML_ENOMEM. */
+int rns_resource_accept(rns_resource **out, const uint8_t key[64], uint32_t link_mtu,
+                        const uint8_t *adv, size_t adv_len, unsigned window, double now);
+
+/* Feeds a resource packet payload (decrypted where the link encrypts it):
+ * sender: RESOURCE_REQ, RESOURCE_PRF, RESOURCE_RCL; receiver: RESOURCE parts,
+ * RESOURCE_HMU, RESOURCE_ICL. 0 when taken (a part that matches no wanted map
+ * hash is ignored, as the reference does); ML_EINVAL (another resource's hash
+ * or a context this side does not take), ML_EMALFORMED, ML_ESTATE (finished
+ * or failed), ML_EBADID (wrong proof), ML_ECORRUPT (receiver: reassembled data
+ * fails the hash; status CORRUPT), ML_ETOOBIG (decompression limit), ML_ENOMEM. */
+int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, size_t len,
+                       double now);
+
+/* Moves the oldest queued payload to out (appended) and its context to *context.
+ * 1 when one was moved, 0 when none is queued, ML_ENOMEM. */
+int rns_resource_pop(rns_resource *r, uint8_t *context, ml_buf *out);
+
+/* Wipes the key and frees. NULL ok. */
+void rns_resource_free(rns_resource *r);
+
+enum rns_resource_status rns_resource_status(const rns_resource *r);
+const uint8_t *rns_resource_hash(const rns_resource *r);   /* 32 bytes, borrowed */
+uint8_t rns_resource_flags(const rns_resource *r);
+uint32_t rns_resource_parts(const rns_resource *r);
+/* The receive window now; the link hands it to the next rns_resource_accept. */
+unsigned rns_resource_window(const rns_resource *r);
+/* Receiver, once COMPLETE: payload and metadata (msgpack, len 0 when none),
+ * borrowed until rns_resource_free. ML_ESTATE before. */
+int rns_resource_data(const rns_resource *r, const uint8_t **data, size_t *len,
+                      const uint8_t **metadata, size_t *metadata_len);
+
+#endif
