@@ -95,6 +95,14 @@ static int cmp_author_seq(const void *x, const void *y)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+static int sorted(ml_event **v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (cmp_author_seq(&v[i - 1], &v[i]) > 0)
+            return 0;
+    return 1;
+}
+
 static int cmp_cand(const void *x, const void *y)
 {
     const cand *a = x, *b = y;
@@ -464,7 +472,11 @@ static int ingest_author(ingest_ctx *c, ml_event **grp, size_t n)
     if (a->pending > 0 && cn > 0 &&
         (rc = load_pending(s, a, &cv, &cn, &ccap, owned, &nowned)))
         goto out;
-    qsort(cv, cn, sizeof *cv, cmp_cand);
+    int in_order = 1;
+    for (size_t i = 1; i < cn && in_order; i++)
+        in_order = cv[i - 1].ev->seq <= cv[i].ev->seq;
+    if (!in_order)
+        qsort(cv, cn, sizeof *cv, cmp_cand);
     if ((rc = drain(c, a, cv, cn)))
         goto out;
     rc = settle(c, a, cv, cn);
@@ -516,7 +528,8 @@ int ml_store_ingest(ml_store *s, ml_event *evs, size_t n, unsigned flags, ml_ing
         else
             order[m++] = &evs[i];
     }
-    qsort(order, m, sizeof *order, cmp_author_seq);
+    if (!sorted(order, m))   /* batches usually arrive in feed order already */
+        qsort(order, m, sizeof *order, cmp_author_seq);
     for (size_t i = 0; i < m && !rc;) {
         size_t j = i + 1;
         while (j < m && strcmp(order[j]->author, order[i]->author) == 0)
