@@ -649,6 +649,105 @@ static void test_refusals(void **state)
     ml_buf_free(&b);
 }
 
+/* Runs a whole transfer between a sender and a receiver; returns the
+ * number of HMU payloads that went by. */
+static int transfer(const rns_resource_send_params *sp, rns_resource **snd, rns_resource **rcv)
+{
+    ml_buf b = ML_BUF_INIT;
+    uint8_t ctx;
+    double now = 0;
+    int hmus = 0, moved = 1;
+
+    assert_int_equal(rns_resource_send(snd, sp, now), 0);
+    assert_int_equal(rns_resource_pop(*snd, &ctx, &b), 1);
+    assert_int_equal(rns_resource_accept(rcv, sp->key, sp->link_mtu, b.p, b.len, 0, now), 0);
+    while (moved) {
+        moved = 0;
+        for (int side = 0; side < 2; side++) {
+            rns_resource *from = side ? *rcv : *snd, *to = side ? *snd : *rcv;
+            ml_buf_reset(&b);
+            while (rns_resource_pop(from, &ctx, &b) == 1) {
+                now += STEP_DT;
+                hmus += ctx == RNS_CTX_RESOURCE_HMU;
+                assert_int_equal(rns_resource_input(to, ctx, b.p, b.len, now), 0);
+                ml_buf_reset(&b);
+                moved = 1;
+            }
+        }
+    }
+    ml_buf_free(&b);
+    return hmus;
+}
+
+static void test_large_request_metadata(void **state)
+{
+    static uint8_t key[64], payload[80000], qid[16] = {9, 8, 7};
+    static const uint8_t meta[] = {0x81, 0xa1, 'k', 0x01}; /* {"k": 1} */
+    rns_resource_send_params sp;
+    rns_resource *s = NULL, *r = NULL;
+    const uint8_t *d, *m;
+    size_t dl, ml;
+    uint64_t st = 42;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)tu_rand(&st);
+    memset(&sp, 0, sizeof sp);
+    sp.key = key;
+    sp.link_mtu = 500;
+    sp.data = payload;
+    sp.len = sizeof payload;
+    sp.metadata = meta;
+    sp.metadata_len = sizeof meta;
+    sp.auto_compress = 1;
+    sp.request_id = qid;
+    sp.request_id_len = sizeof qid;
+    sp.is_response = 1;
+    /* 173 parts: the receiver needs two hashmap updates */
+    assert_int_equal(transfer(&sp, &s, &r), 2);
+    assert_int_equal(rns_resource_status(s), RNS_RESOURCE_COMPLETE);
+    assert_int_equal(rns_resource_flags(r), RNS_RESOURCE_F_ENCRYPTED | RNS_RESOURCE_F_RESPONSE |
+                                                RNS_RESOURCE_F_METADATA);
+    assert_int_equal(rns_resource_data(r, &d, &dl, &m, &ml), 0);
+    assert_int_equal(dl, sizeof payload);
+    assert_memory_equal(d, payload, dl);
+    assert_int_equal(ml, sizeof meta);
+    assert_memory_equal(m, meta, ml);
+    assert_int_equal(rns_resource_cancel(r), ML_ESTATE);
+    rns_resource_free(s), rns_resource_free(r);
+}
+
+static void test_cancel(void **state)
+{
+    rns_resource *s = NULL, *r = NULL;
+    ml_buf b = ML_BUF_INIT;
+    uint8_t ctx;
+    (void)state;
+
+    make_pair(&s, &r, 2000, NULL);
+    assert_int_equal(rns_resource_cancel(r), 0);
+    assert_int_equal(rns_resource_status(r), RNS_RESOURCE_FAILED);
+    while (rns_resource_pop(r, &ctx, &b) == 1 && ctx != RNS_CTX_RESOURCE_RCL)
+        ml_buf_reset(&b);
+    assert_int_equal(ctx, RNS_CTX_RESOURCE_RCL);
+    assert_int_equal(rns_resource_input(s, ctx, b.p, b.len, 0), 0);
+    assert_int_equal(rns_resource_status(s), RNS_RESOURCE_FAILED);
+    assert_int_equal(rns_resource_cancel(s), ML_ESTATE);
+    rns_resource_free(s), rns_resource_free(r);
+
+    s = r = NULL;
+    make_pair(&s, &r, 2000, NULL);
+    ml_buf_reset(&b);
+    assert_int_equal(rns_resource_cancel(s), 0);
+    assert_int_equal(rns_resource_pop(s, &ctx, &b), 1);
+    assert_int_equal(ctx, RNS_CTX_RESOURCE_ICL);
+    assert_int_equal(rns_resource_input(r, ctx, b.p, b.len, 0), 0);
+    assert_int_equal(rns_resource_status(r), RNS_RESOURCE_FAILED);
+    assert_int_equal(rns_resource_cancel(NULL), ML_EINVAL);
+    rns_resource_free(s), rns_resource_free(r);
+    ml_buf_free(&b);
+}
+
 static void test_send_limits(void **state)
 {
     static uint8_t key[64];
@@ -679,6 +778,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_and_corrupt),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_send_limits),
+        cmocka_unit_test(test_large_request_metadata),
+        cmocka_unit_test(test_cancel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,11 @@ int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, si
  * 1 when one was moved, 0 when none is queued, ML_ENOMEM. */
 int rns_resource_pop(rns_resource *r, uint8_t *context, ml_buf *out);
 
+/* Gives up on the transfer: queues RESOURCE_ICL (sender) or RESOURCE_RCL
+ * (receiver) naming the resource hash and sets status FAILED. 0, ML_ESTATE
+ * (already COMPLETE, FAILED or CORRUPT), ML_ENOMEM. */
+int rns_resource_cancel(rns_resource *r);
+
 /* Wipes the key and frees. NULL ok. */
 void rns_resource_free(rns_resource *r);
 

@@ -830,6 +830,23 @@ int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, si
                              : receiver_input(r, context, data, len, now);
 }
 
+int rns_resource_cancel(rns_resource *r)
+{
+    int ret = ML_EINVAL;
+    if (!r)
+        goto out;
+    ret = ML_ESTATE;
+    if (r->status == RNS_RESOURCE_FAILED || r->status == RNS_RESOURCE_CORRUPT ||
+        r->status == RNS_RESOURCE_COMPLETE)
+        goto out;
+    ret = queue(r, r->role == SENDER ? RNS_CTX_RESOURCE_ICL : RNS_CTX_RESOURCE_RCL, r->adv.h, 32,
+                NULL, 0);
+    if (ret == 0)
+        r->status = RNS_RESOURCE_FAILED;
+out:
+    return ret;
+}
+
 enum rns_resource_status rns_resource_status(const rns_resource *r)
 {
     return r->status;
