@@ -8,6 +8,7 @@
 //         op & 3 == 0: deliver one queued payload sender -> receiver
 //                   1: deliver one queued payload receiver -> sender
 //                   2: fuzzed payload to the receiver, 3: to the sender
+//         and with bit 2 set, time first jumps to each side's next timer.
 // So fuzzed bytes meet both fresh and half-finished transfers.
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,15 @@ static void deliver(rns_resource *from, rns_resource *to, double now)
     if (rns_resource_pop(from, &ctx, &b) == 1)
         (void)rns_resource_input(to, ctx, b.p, b.len, now);
     ml_buf_free(&b);
+}
+
+/* Lets time jump to the resource's next timer and runs it. */
+static void tick_at_deadline(rns_resource *r, double *now)
+{
+    double t = rns_resource_deadline(r);
+    if (t < 1e9 && t > *now)
+        *now = t;
+    (void)rns_resource_tick(r, *now);
 }
 
 static int make_pair(rns_resource **snd, rns_resource **rcv)
@@ -68,8 +78,12 @@ static void run_script(const uint8_t *p, size_t n)
     if (make_pair(&s, &r) != 0)
         goto out;
     while (off < n) {
-        uint8_t op = p[off++] & 3;
+        uint8_t raw = p[off++], op = raw & 3;
         now += 0.03125;
+        if (raw & 4) {
+            tick_at_deadline(s, &now);
+            tick_at_deadline(r, &now);
+        }
         if (op == 0)
             deliver(s, r, now);
         else if (op == 1)

@@ -748,6 +748,72 @@ static void test_cancel(void **state)
     ml_buf_free(&b);
 }
 
+static void test_timers(void **state)
+{
+    rns_resource *s = NULL, *r = NULL;
+    ml_buf b = ML_BUF_INIT, adv = ML_BUF_INIT;
+    uint8_t ctx;
+    double t;
+    (void)state;
+
+    /* a lost part is asked for again once the receiver's deadline passes */
+    make_pair(&s, &r, 2000, NULL);
+    assert_int_equal(pump(r, s), 0);
+    assert_int_equal(rns_resource_pop(s, &ctx, &b), 1); /* dropped */
+    assert_int_equal(ctx, RNS_CTX_RESOURCE);
+    assert_int_equal(pump(s, r), 0);
+    assert_int_equal(rns_resource_status(r), RNS_RESOURCE_TRANSFERRING);
+    t = rns_resource_deadline(r);
+    assert_true(t > 1 && t < 100);
+    assert_int_equal(rns_resource_tick(r, t - 0.01), 0);
+    assert_int_equal(rns_resource_pop(r, &ctx, &b), 0);
+    assert_int_equal(rns_resource_tick(r, t), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pump(r, s), 0);
+        assert_int_equal(pump(s, r), 0);
+    }
+    assert_int_equal(rns_resource_status(r), RNS_RESOURCE_COMPLETE);
+    assert_true(rns_resource_deadline(r) > 1e300);
+    rns_resource_free(s), rns_resource_free(r);
+
+    /* an unanswered advertisement is sent again 4 times, then cancelled */
+    s = r = NULL;
+    make_pair(&s, &r, 2000, NULL);
+    rns_resource_set_rtt(s, 2.0);
+    ml_buf_reset(&b);
+    for (int i = 0; i < 4; i++) {
+        t = rns_resource_deadline(s);
+        assert_true(t >= 10);
+        assert_int_equal(rns_resource_tick(s, t), 0);
+        assert_int_equal(rns_resource_pop(s, &ctx, &adv), 1);
+        assert_int_equal(ctx, RNS_CTX_RESOURCE_ADV);
+        if (i > 0)
+            assert_memory_equal(adv.p, b.p, b.len);
+        ml_buf_reset(&b);
+        assert_int_equal(ml_buf_append(&b, adv.p, adv.len), 0);
+        ml_buf_reset(&adv);
+    }
+    assert_int_equal(rns_resource_tick(s, rns_resource_deadline(s)), 0);
+    assert_int_equal(rns_resource_pop(s, &ctx, &b), 1);
+    assert_int_equal(ctx, RNS_CTX_RESOURCE_ICL);
+    assert_int_equal(rns_resource_status(s), RNS_RESOURCE_FAILED);
+
+    /* a receiver that hears nothing retries 16 times, then cancels */
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(rns_resource_tick(r, rns_resource_deadline(r)), 0);
+        assert_int_equal(rns_resource_status(r), RNS_RESOURCE_ADVERTISED);
+    }
+    assert_int_equal(rns_resource_tick(r, rns_resource_deadline(r)), 0);
+    assert_int_equal(rns_resource_status(r), RNS_RESOURCE_FAILED);
+    while (rns_resource_pop(r, &ctx, &b) == 1)
+        ;
+    assert_int_equal(ctx, RNS_CTX_RESOURCE_RCL);
+    assert_true(rns_resource_deadline(r) > 1e300);
+    assert_int_equal(rns_resource_tick(NULL, 0), 0);
+    rns_resource_free(s), rns_resource_free(r);
+    ml_buf_free(&b), ml_buf_free(&adv);
+}
+
 static void test_send_limits(void **state)
 {
     static uint8_t key[64];
@@ -780,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_send_limits),
         cmocka_unit_test(test_large_request_metadata),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_timers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,9 +103,7 @@ typedef struct rns_resource_send_params {
     uint8_t iv[16];                /* token IV of the stream */
 } rns_resource_send_params;
 
-/* Builds the stream, parts and hashmap and queues the advertisement. This
- * module keeps no retry timers: resending an unanswered advertisement or
- * request is the caller's, so `now` only feeds the receiver's rate estimate.
+/* Builds the stream, parts and hashmap and queues the advertisement.
  * *out is caller-owned (rns_resource_free). ML_EINVAL, ML_ETOOBIG (data with
  * metadata above RNS_RESOURCE_MAX_EFFICIENT_SIZE: the caller splits), ML_EEXIST
  * (two parts share a map hash within the collision guard: call again with
@@ -133,6 +131,19 @@ int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, si
 /* Moves the oldest queued payload to out (appended) and its context to *context.
  * 1 when one was moved, 0 when none is queued, ML_ENOMEM. */
 int rns_resource_pop(rns_resource *r, uint8_t *context, ml_buf *out);
+
+/* Timers. The link's RTT (default 0.5 s) scales them; the receiver also
+ * learns it from its first request. Call rns_resource_tick() at
+ * rns_resource_deadline() (HUGE_VAL when nothing is pending). On expiry the
+ * receiver shrinks its window and asks again for the parts (or hashmap
+ * update) it lacks, up to 16 times; the sender resends an unanswered
+ * advertisement up to 4 times, and gives up on a receiver silent for
+ * 10 s + 256 x RTT. Giving up cancels (see rns_resource_cancel). The
+ * schedule approximates the reference's; it is not its exact one. Any
+ * accepted input resets the retry count. tick returns 0 or ML_ENOMEM. */
+void rns_resource_set_rtt(rns_resource *r, double rtt);
+double rns_resource_deadline(const rns_resource *r);
+int rns_resource_tick(rns_resource *r, double now);
 
 /* Gives up on the transfer: queues RESOURCE_ICL (sender) or RESOURCE_RCL
  * (receiver) naming the resource hash and sets status FAILED. 0, ML_ESTATE

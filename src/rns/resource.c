@@ -6,6 +6,7 @@
 // time comes in as `now`, randomness in the send parameters.
 #include "meshlog/rns_resource.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,13 @@
 #define TOKEN_OVERHEAD 48u
 #define META_MAX 0xffffffu
 #define HDR_LEN 19u
+/* Timers: an approximation of the reference's schedule, not its exact one. */
+#define MAX_RETRIES 16u
+#define MAX_ADV_RETRIES 4u
+#define PART_TIMEOUT_FACTOR 4.0
+#define SENDER_GRACE 10.0      /* seconds the sender allows the receiver to act */
+#define RETRY_GRACE 1.0
+#define DEFAULT_RTT 0.5
 
 enum role { SENDER, RECEIVER };
 
@@ -57,6 +65,10 @@ struct rns_resource {
     int waiting_hmu, first_of_round;
     double req_sent;
     size_t req_sent_bytes;
+    /* timers (both roles) */
+    double rtt, last_activity;
+    unsigned retries;
+    ml_buf adv_pt;             /* sender: the advertisement, for resending */
     uint64_t rxd_bytes, rxd_at_req;
     ml_buf data;               /* receiver: metadata prefix || payload */
     size_t meta_off, meta_len;
@@ -163,6 +175,7 @@ void rns_resource_free(rns_resource *r)
     free(r->known);
     free(r->got);
     ml_buf_free(&r->stream);
+    ml_buf_free(&r->adv_pt);
     if (r->data.p)
         ml_wipe(r->data.p, r->data.cap);
     ml_buf_free(&r->data);
@@ -331,6 +344,7 @@ static rns_resource *res_new(enum role role, const uint8_t key[64], uint32_t mtu
     memcpy(r->key, key, 64);
     r->sdu = rns_resource_sdu(mtu);
     r->consec = -1;
+    r->rtt = DEFAULT_RTT;
     return r;
 }
 
@@ -403,9 +417,9 @@ static int send_adv(rns_resource *r, const rns_resource_send_params *sp)
     r->adv.q_len = sp->request_id ? sp->request_id_len : 0;
     r->adv.m = r->hashmap;
     r->adv.m_len = (size_t)(r->adv.n < HMAX ? r->adv.n : HMAX) * MAPLEN;
-    ret = rns_resource_adv_pack(&b, &r->adv);
+    ret = rns_resource_adv_pack(&r->adv_pt, &r->adv);
     if (ret == 0)
-        ret = queue(r, RNS_CTX_RESOURCE_ADV, b.p, b.len, NULL, 0);
+        ret = queue(r, RNS_CTX_RESOURCE_ADV, r->adv_pt.p, r->adv_pt.len, NULL, 0);
     r->adv.q = NULL;
     r->adv.m = NULL;
     ml_buf_free(&b);
@@ -429,7 +443,6 @@ int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, do
     ml_buf data = ML_BUF_INIT;
     int ret = send_check(sp);
 
-    (void)now; /* the sender keeps no timers yet: retries are the caller's */
     if (ret || !out)
         goto out;
     ret = ML_ENOMEM;
@@ -452,6 +465,7 @@ int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, do
     if ((ret = build_hashmap(r)) || (ret = send_adv(r, sp)))
         goto out;
     r->status = RNS_RESOURCE_ADVERTISED;
+    r->last_activity = now;
     *out = r;
     r = NULL;
 out:
@@ -652,6 +666,7 @@ int rns_resource_accept(rns_resource **out, const uint8_t key[64], uint32_t link
     r->adv.m = NULL;
     r->adv.q = NULL; /* borrowed from adv: gone after this call */
     r->status = RNS_RESOURCE_ADVERTISED;
+    r->last_activity = now;
     *out = r;
     r = NULL;
 out:
@@ -755,6 +770,7 @@ static int receive_part(rns_resource *r, const uint8_t *d, size_t len, double no
 
     if (r->first_of_round && now > r->req_sent) {
         r->first_of_round = 0;
+        r->rtt = now - r->req_sent > r->rtt ? now - r->req_sent : r->rtt;
         note_rate(r, (double)(HDR_LEN + 1 + len + r->req_sent_bytes) / (now - r->req_sent));
     }
     map_hash(mh, d, len, r->adv.r);
@@ -821,13 +837,91 @@ static int receiver_input(rns_resource *r, uint8_t context, const uint8_t *d, si
 int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, size_t len,
                        double now)
 {
+    int ret;
+
     if (!r || (!data && len))
         return ML_EINVAL;
     if (r->status == RNS_RESOURCE_FAILED || r->status == RNS_RESOURCE_CORRUPT ||
         (r->status == RNS_RESOURCE_COMPLETE))
         return ML_ESTATE;
-    return r->role == SENDER ? sender_input(r, context, data, len)
-                             : receiver_input(r, context, data, len, now);
+    ret = r->role == SENDER ? sender_input(r, context, data, len)
+                            : receiver_input(r, context, data, len, now);
+    if (ret == 0) {
+        r->last_activity = now;
+        r->retries = 0;
+    }
+    return ret;
+}
+
+void rns_resource_set_rtt(rns_resource *r, double rtt)
+{
+    if (r && rtt > 0 && isfinite(rtt))
+        r->rtt = rtt;
+}
+
+static int active(const rns_resource *r)
+{
+    return r->status == RNS_RESOURCE_ADVERTISED || r->status == RNS_RESOURCE_TRANSFERRING ||
+           r->status == RNS_RESOURCE_AWAITING_PROOF;
+}
+
+/* Seconds after the last activity at which the next timer runs. The
+ * receiver waits for its window of parts to arrive; the sender waits for a
+ * request (ADVERTISED) or, once parts are out, for the receiver's retries. */
+static double timeout(const rns_resource *r)
+{
+    double per_round = PART_TIMEOUT_FACTOR * r->rtt;
+    if (r->role == RECEIVER)
+        return RETRY_GRACE + per_round * (r->outstanding > 1 ? r->outstanding : 1);
+    if (r->status == RNS_RESOURCE_ADVERTISED)
+        return SENDER_GRACE + per_round;
+    return SENDER_GRACE + per_round * MAX_RETRIES * RNS_RESOURCE_WINDOW;
+}
+
+double rns_resource_deadline(const rns_resource *r)
+{
+    return r && active(r) ? r->last_activity + timeout(r) : HUGE_VAL;
+}
+
+/* Receiver: the window shrinks and the missing parts are asked for again
+ * (the hashmap update too, if that was what got lost). */
+static int receiver_retry(rns_resource *r, double now)
+{
+    if (r->window > r->window_min)
+        r->window--;
+    if (r->window_max > r->window_min)
+        r->window_max--;
+    r->waiting_hmu = 0;
+    return request_next(r, now);
+}
+
+/* How many expiries are retried before giving up. A sender whose parts are
+ * out has nothing to resend: the receiver drives retries, so its timer
+ * already covers them. */
+static unsigned retry_limit(const rns_resource *r)
+{
+    if (r->role == RECEIVER)
+        return MAX_RETRIES;
+    return r->status == RNS_RESOURCE_ADVERTISED ? MAX_ADV_RETRIES : 0;
+}
+
+int rns_resource_tick(rns_resource *r, double now)
+{
+    int ret = 0;
+
+    if (!r || !active(r) || now < rns_resource_deadline(r))
+        goto out;
+    r->last_activity = now;
+    if (++r->retries > retry_limit(r)) {
+        ret = rns_resource_cancel(r);
+        goto out;
+    }
+    if (r->role == RECEIVER)
+        ret = receiver_retry(r, now);
+    else if (r->status == RNS_RESOURCE_ADVERTISED)
+        ret = queue(r, RNS_CTX_RESOURCE_ADV, r->adv_pt.p, r->adv_pt.len, NULL, 0);
+out:
+    return ret;
 }
 
 int rns_resource_cancel(rns_resource *r)
