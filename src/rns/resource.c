@@ -59,7 +59,7 @@ struct rns_resource {
     /* receiver */
     uint8_t *known;            /* per part: its map hash is known */
     uint8_t *got;              /* per part: received */
-    uint32_t hashmap_height, received, outstanding;
+    uint32_t received, outstanding;
     int64_t consec;            /* highest index with all parts up to it received */
     unsigned window, window_max, window_min, fast_rounds, very_slow_rounds;
     int waiting_hmu, first_of_round;
@@ -583,16 +583,16 @@ static int request_next(rns_resource *r, double now)
 {
     uint8_t req[RNS_RESOURCE_REQ_MAX], hashes[WINDOW_MAX_FAST * MAPLEN];
     size_t hdr, len;
-    uint32_t start = (uint32_t)(r->consec + 1), asked = 0;
+    uint32_t start = (uint32_t)(r->consec + 1), asked = 0, pn;
     int exhausted = 0;
 
     if (r->waiting_hmu)
         return 0;
-    for (uint32_t pn = start; pn < r->adv.n && pn < start + r->window; pn++) {
+    for (pn = start; pn < r->adv.n && pn < start + r->window; pn++) {
         if (r->got[pn])
             continue;
         if (!r->known[pn]) {
-            exhausted = 1;
+            exhausted = pn > 0; /* index 0 is always known: never false */
             break;
         }
         memcpy(hashes + (size_t)asked * MAPLEN, r->hashmap + (size_t)pn * MAPLEN, MAPLEN);
@@ -602,8 +602,11 @@ static int request_next(rns_resource *r, double now)
     hdr = exhausted ? 1 + MAPLEN : 1;
     req[0] = exhausted ? 0xff : 0x00;
     if (exhausted) {
-        /* the sender finds the next hashmap segment from our last known hash */
-        memcpy(req + 1, r->hashmap + (size_t)(r->hashmap_height - 1) * MAPLEN, MAPLEN);
+        /* the sender finds the next hashmap segment from our last known
+         * hash. The reference names hashmap[height - 1]; with segments
+         * arriving in order that is pn - 1, which is also known (index 0
+         * always is) when a peer sends them out of order. */
+        memcpy(req + 1, r->hashmap + (size_t)(pn - 1) * MAPLEN, MAPLEN);
         r->waiting_hmu = 1;
     }
     memcpy(req + hdr, r->adv.h, 32);
@@ -617,7 +620,7 @@ static int request_next(rns_resource *r, double now)
     return queue(r, RNS_CTX_RESOURCE_REQ, req, len, NULL, 0);
 }
 
-/* Takes map hashes for segment seg. Counts newly known ones. */
+/* Takes map hashes for segment seg. */
 static int hashmap_update(rns_resource *r, uint64_t seg, const uint8_t *m, size_t mlen)
 {
     uint64_t base = seg * HMAX;
@@ -626,8 +629,6 @@ static int hashmap_update(rns_resource *r, uint64_t seg, const uint8_t *m, size_
         return ML_EMALFORMED;
     for (size_t k = 0; k < mlen / MAPLEN; k++) {
         size_t i = (size_t)base + k;
-        if (!r->known[i])
-            r->hashmap_height++;
         r->known[i] = 1;
         memcpy(r->hashmap + i * MAPLEN, m + k * MAPLEN, MAPLEN);
     }
@@ -649,7 +650,7 @@ int rns_resource_accept(rns_resource **out, const uint8_t key[64], uint32_t link
     if ((ret = rns_resource_adv_unpack(&r->adv, adv, adv_len, r->sdu)))
         goto out;
     ret = ML_ENOMEM;
-    r->hashmap = malloc((size_t)r->adv.n * MAPLEN);
+    r->hashmap = calloc(r->adv.n, MAPLEN);
     r->known = calloc(r->adv.n, 1);
     r->got = calloc(r->adv.n, 1);
     if (!r->hashmap || !r->known || !r->got || ml_buf_reserve(&r->stream, (size_t)r->adv.t))
