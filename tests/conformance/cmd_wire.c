@@ -312,8 +312,8 @@ static void answer_request(peer *pr, const wlink *l, const rns_link_event *lev)
         json_object_set_new(entry, "requested_at", json_real(lev->timestamp));
         json_array_append_new(h->log, entry);
     }
-    if (!(h->response_none ? rns_mp_put_nil(&resp)
-                           : rns_mp_put_bin(&resp, h->response.p, h->response.len)) &&
+    /* a handler that returns nothing sends no RESPONSE at all */
+    if (!h->response_none && !rns_mp_put_bin(&resp, h->response.p, h->response.len) &&
         rns_link_respond(live, lev->id, resp.p, resp.len, rns_node_now()) == 0)
         rns_transport_flush(rns_node_transport(pr->node), rns_node_now());
     ml_buf_free(&resp);
