@@ -47,8 +47,6 @@ struct ml_sync_peer {
     int hello_due, frontier_due, refuse_due, know_peer, told_once;
     int64_t next_hello, ack_due, last_send;
     int64_t gossip;          /* current HELLO interval: backs off while we agree */
-    int64_t first_unacked;   /* when the oldest unacknowledged EVENTS went out */
-    int64_t srtt;            /* smoothed send-to-acknowledgement time */
     size_t inflight, rr;
     ml_wire_run held[HELD_MAX];  /* runs that arrived ahead of a gap (reordering) */
     size_t nheld;
@@ -234,15 +232,6 @@ int64_t ml_sync_peer_behind(const ml_sync_peer *p)
     return behind;
 }
 
-/* Resend after the configured time, or three smoothed round trips if the
- * link is slower than that (a LoRa link with a duty cycle can take longer
- * than any fixed timer to acknowledge a full window). */
-static int64_t resend_after(const ml_sync_peer *p)
-{
-    int64_t r = p->s->o.resend_ms;
-    return 3 * p->srtt > r ? 3 * p->srtt : r;
-}
-
 /* Sent but not acknowledged: what a lost last message leaves behind. */
 static int unacked(const ml_sync_peer *p)
 {
@@ -257,8 +246,8 @@ int64_t ml_sync_peer_deadline(const ml_sync_peer *p)
     int64_t d = p->next_hello;
     if (p->ack_due && p->ack_due < d)
         d = p->ack_due;
-    if (unacked(p) && p->last_send + resend_after(p) < d)
-        d = p->last_send + resend_after(p);
+    if (unacked(p) && p->last_send + p->s->o.resend_ms < d)
+        d = p->last_send + p->s->o.resend_ms;
     return d;
 }
 
@@ -267,7 +256,6 @@ static void rewind_all(ml_sync_peer *p)
     for (size_t i = 0; i < p->na; i++)
         p->a[i].sent = p->a[i].peer_has;
     p->inflight = 0;
-    p->first_unacked = 0;
 }
 
 int ml_sync_peer_tick(ml_sync_peer *p, int64_t now)
@@ -276,9 +264,9 @@ int ml_sync_peer_tick(ml_sync_peer *p, int64_t now)
         p->hello_due = 1;
         p->next_hello = now + p->gossip;
     }
-    if (unacked(p) && now >= p->last_send + resend_after(p)) {
+    if (unacked(p) && now >= p->last_send + p->s->o.resend_ms) {
         plog(p, ML_LOG_INFO, "no acknowledgement for %lld ms: resending",
-             (long long)resend_after(p));
+             (long long)p->s->o.resend_ms);
         rewind_all(p);
     }
     return 0;
@@ -286,14 +274,17 @@ int ml_sync_peer_tick(ml_sync_peer *p, int64_t now)
 
 /* ---- input ------------------------------------------------------------------------------ */
 
-static int on_hello(ml_sync_peer *p, const ml_wire_msg *m)
+static int on_hello(ml_sync_peer *p, const ml_wire_msg *m, int64_t now)
 {
     uint8_t mine[ML_SYNC_DIGEST_LEN];
     int rc = ml_sync_digest(p->s, mine);
     if (rc)
         return rc;
     if (memcmp(mine, m->digest, sizeof mine) != 0) {
-        p->gossip = p->s->o.gossip_ms;   /* something differs: talk at the normal pace */
+        /* something differs: back to the normal pace, starting now */
+        p->gossip = p->s->o.gossip_ms;
+        if (p->next_hello > now + p->gossip)
+            p->next_hello = now + p->gossip;
         p->frontier_due = 1;
         if (!(m->flags & ML_WIRE_F_KNOWS_YOU)) {
             /* our frontier never arrived (lost): tell it all again */
@@ -337,11 +328,6 @@ static int on_frontier(ml_sync_peer *p, const ml_wire_msg *m, int64_t now)
                  a->author, (long long)seq);
         } else if (seq > a->peer_has) {
             a->peer_has = seq;
-            if (p->first_unacked) {   /* an acknowledgement of data: sample the round trip */
-                int64_t sample = now - p->first_unacked;
-                p->srtt = p->srtt ? (7 * p->srtt + sample) / 8 : sample;
-                p->first_unacked = 0;
-            }
         }
         if (a->sent < a->peer_has)
             a->sent = a->peer_has;
@@ -490,7 +476,7 @@ int ml_sync_peer_input(ml_sync_peer *p, const uint8_t *msg, size_t len, int64_t 
         return rc == ML_ENOMEM ? rc : ML_EMALFORMED;
     }
     switch (m.type) {
-    case ML_WIRE_HELLO: rc = on_hello(p, &m); break;
+    case ML_WIRE_HELLO: rc = on_hello(p, &m, now); break;
     case ML_WIRE_FRONTIER: rc = on_frontier(p, &m, now); break;
     case ML_WIRE_EVENTS: rc = on_events(p, &m, now); break;
     case ML_WIRE_VERSION_REFUSED:
@@ -709,9 +695,9 @@ int ml_sync_peer_output(ml_sync_peer *p, int64_t now, ml_buf *out, int *flags)
         r = out_events(p, out, flags);
         if (r == 1) {
             p->inflight++;
-            if (!p->first_unacked)
-                p->first_unacked = now;
             p->gossip = p->s->o.gossip_ms;
+            if (p->next_hello > now + p->gossip)
+                p->next_hello = now + p->gossip;
         }
     }
     if (r == 1)

@@ -550,7 +550,7 @@ static int dec_run(rd *r, ml_wire_run *run, const char (*authors)[33], size_t n_
 
 static int dec_events(ml_wire_msg *m, rd *r)
 {
-    size_t n_auth, n_runs;
+    size_t n_auth = 0, n_runs = 0;
     char (*authors)[33] = NULL;
     ml_buf tmp = ML_BUF_INIT;
     int rc = dec_strtab(r);
