@@ -11,6 +11,7 @@
 #include "bridge.h"
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
+#include "meshlog/rns_autoif.h"
 #include "meshlog/rns_bz2.h"
 #include "meshlog/rns_envelope.h"
 #include "meshlog/rns_framing.h"
@@ -156,20 +157,18 @@ static int cmd_interface_default_ifac_size(br_ctx *c)
     return br_set(c, "default_ifac_size", m) || br_set_int(c, "ifac_min_size", RNS_IFAC_MIN_SIZE);
 }
 
-/* AutoInterface peer token: SHA-256(group id || link-local address text). */
+/* AutoInterface peer token (rns_autoif.h); the group id arrives as hex. */
 static int cmd_auto_discovery_token(br_ctx *c)
 {
-    ml_buf in = ML_BUF_INIT;
+    ml_buf group = ML_BUF_INIT;
     const char *addr;
-    uint8_t token[32];
-    int ret = br_hex(c, "group_id", &in) || br_str(c, "link_local_addr", &addr) ||
-              br_check(c, ml_buf_puts(&in, addr), "token");
+    uint8_t token[RNS_AUTOIF_TOKEN_LEN];
+    int ret = br_hex(c, "group_id", &group) || br_str(c, "link_local_addr", &addr) ||
+              br_check(c, rns_autoif_token(token, (const char *)group.p, group.len, addr,
+                                           strlen(addr)), "token") ||
+              br_set_hex(c, "token", token, sizeof token);
 
-    if (!ret) {
-        ml_sha256(token, in.p, in.len);
-        ret = br_set_hex(c, "token", token, sizeof token);
-    }
-    ml_buf_free(&in);
+    ml_buf_free(&group);
     return ret;
 }
 
