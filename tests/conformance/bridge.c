@@ -279,7 +279,7 @@ static json_t *answer(json_t *req)
         json_decref(c.result);
     }
     json_object_set_new(ans, "success", json_false());
-    json_object_set_new(ans, "error", json_string(c.err));
+    json_object_set_new(ans, "error", json_string(c.err[0] ? c.err : "command failed"));
     return ans;
 }
 
