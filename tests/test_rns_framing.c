@@ -265,12 +265,7 @@ static void check_ifac(json_t *v)
     free(masked);
 }
 
-typedef struct kind_check {
-    const char *kind;
-    void (*check)(json_t *v);
-} kind_check;
-
-static const kind_check kinds[] = {
+static const tu_checker kinds[] = {
     {"hdlc", check_hdlc},
     {"kiss", check_kiss},
     {"hdlc_stream", check_hdlc_stream},
@@ -283,24 +278,7 @@ static void test_vectors(void **state)
 {
     (void)state;
     json_t *file = tu_load_vectors("vectors/rns/framing.json");
-    json_t *vs = json_object_get(file, "vectors"), *v;
-    size_t i, handled = 0;
-    assert_true(json_array_size(vs) > 0);
-    json_array_foreach(vs, i, v) {
-        const char *kind = json_string_value(json_object_get(v, "kind"));
-        const char *name = json_string_value(json_object_get(v, "name"));
-        bool done = false;
-        for (size_t k = 0; kind && k < sizeof kinds / sizeof kinds[0]; k++) {
-            if (strcmp(kinds[k].kind, kind) == 0) {
-                kinds[k].check(v);
-                done = true;
-                handled++;
-            }
-        }
-        if (!done)
-            fprintf(stderr, "unhandled vector %s (kind %s)\n", name, kind ? kind : "?");
-    }
-    assert_int_equal(handled, json_array_size(vs));
+    tu_check_vectors(file, kinds, sizeof kinds / sizeof kinds[0]);
     json_decref(file);
 }
 

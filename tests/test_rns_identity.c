@@ -209,10 +209,7 @@ static void check_sign(json_t *v)
     rns_identity_free(id);
 }
 
-static const struct {
-    const char *kind;
-    void (*check)(json_t *v);
-} checkers[] = {
+static const tu_checker checkers[] = {
     {"identity", check_identity},
     {"identity_file", check_identity_file},
     {"destination_hash", check_destination},
@@ -226,19 +223,7 @@ static const struct {
 static void test_every_vector(void **state)
 {
     (void)state;
-    json_t *vs = json_object_get(g_file, "vectors"), *v;
-    size_t i, handled = 0;
-
-    json_array_foreach(vs, i, v) {
-        const char *kind = rt_str(v, "kind");
-        for (size_t k = 0; k < sizeof checkers / sizeof checkers[0]; k++) {
-            if (strcmp(kind, checkers[k].kind) == 0) {
-                checkers[k].check(v);
-                handled++;
-            }
-        }
-    }
-    assert_int_equal(handled, json_array_size(vs));
+    tu_check_vectors(g_file, checkers, sizeof checkers / sizeof checkers[0]);
 }
 
 static void test_file_errors(void **state)

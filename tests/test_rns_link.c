@@ -358,10 +358,7 @@ static void check_link_packets(json_t *v)
     pair_free(&pr);
 }
 
-static const struct {
-    const char *kind;
-    void (*check)(json_t *v);
-} checkers[] = {
+static const tu_checker checkers[] = {
     {"link_handshake", check_handshake},
     {"linkrequest_transport", check_linkrequest_transport},
     {"link_packets", check_link_packets},
@@ -370,19 +367,7 @@ static const struct {
 static void test_every_vector(void **state)
 {
     (void)state;
-    json_t *vs = json_object_get(g_file, "vectors"), *v;
-    size_t i, handled = 0;
-
-    json_array_foreach(vs, i, v) {
-        const char *kind = rt_str(v, "kind");
-        for (size_t k = 0; k < sizeof checkers / sizeof checkers[0]; k++) {
-            if (strcmp(kind, checkers[k].kind) == 0) {
-                checkers[k].check(v);
-                handled++;
-            }
-        }
-    }
-    assert_int_equal(handled, json_array_size(vs));
+    tu_check_vectors(g_file, checkers, sizeof checkers / sizeof checkers[0]);
 }
 
 /* ---- beyond the vectors ---------------------------------------------------------- */

@@ -261,50 +261,28 @@ static void check_pathreq_parse(json_t *v)
     free(raw);
 }
 
-struct checker {
-    const char *kind;
-    void (*check)(json_t *v);
-};
-
-static const struct checker packet_checkers[] = {
+static const tu_checker packet_checkers[] = {
     {"packet", check_packet},
     {"transport_forward", check_forward},
     {"hops", check_hops},
     {"proof", check_proof},
 };
 
-static const struct checker pathreq_checkers[] = {
+static const tu_checker pathreq_checkers[] = {
     {"path_request", check_pathreq},
     {"path_request_parse", check_pathreq_parse},
 };
 
-static void run_all(json_t *file, const struct checker *cs, size_t n_cs)
-{
-    json_t *vs = json_object_get(file, "vectors"), *v;
-    size_t i, handled = 0;
-
-    json_array_foreach(vs, i, v) {
-        const char *kind = rt_str(v, "kind");
-        for (size_t k = 0; k < n_cs; k++) {
-            if (strcmp(kind, cs[k].kind) == 0) {
-                cs[k].check(v);
-                handled++;
-            }
-        }
-    }
-    assert_int_equal(handled, json_array_size(vs));
-}
-
 static void test_packet_vectors(void **state)
 {
     (void)state;
-    run_all(g_packets, packet_checkers, sizeof packet_checkers / sizeof packet_checkers[0]);
+    tu_check_vectors(g_packets, packet_checkers, sizeof packet_checkers / sizeof packet_checkers[0]);
 }
 
 static void test_pathreq_vectors(void **state)
 {
     (void)state;
-    run_all(g_pathreqs, pathreq_checkers, sizeof pathreq_checkers / sizeof pathreq_checkers[0]);
+    tu_check_vectors(g_pathreqs, pathreq_checkers, sizeof pathreq_checkers / sizeof pathreq_checkers[0]);
 }
 
 /* The flag table and context names of packets.json. */

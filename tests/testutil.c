@@ -69,6 +69,39 @@ json_t *tu_vector(json_t *file, const char *name)
     return NULL;
 }
 
+size_t tu_check_vectors(json_t *file, const tu_checker *table, size_t n)
+{
+    json_t *vs = json_object_get(file, "vectors"), *v;
+    size_t i, handled = 0;
+    assert_true(json_array_size(vs) > 0);
+    json_array_foreach(vs, i, v) {
+        const char *kind = json_string_value(json_object_get(v, "kind"));
+        size_t k = 0;
+        while (kind && k < n && strcmp(table[k].kind, kind) != 0)
+            k++;
+        if (!kind || k == n) {
+            fprintf(stderr, "unhandled vector %s (kind %s)\n",
+                    json_string_value(json_object_get(v, "name")), kind ? kind : "?");
+            continue;
+        }
+        table[k].check(v);
+        handled++;
+    }
+    assert_int_equal(handled, json_array_size(vs));
+    return handled;
+}
+
+size_t tu_count_kind(json_t *file, const char *kind)
+{
+    json_t *v;
+    size_t i, n = 0;
+    json_array_foreach(json_object_get(file, "vectors"), i, v) {
+        const char *k = json_string_value(json_object_get(v, "kind"));
+        n += k && strcmp(k, kind) == 0;
+    }
+    return n;
+}
+
 uint8_t *tu_unhex(const char *hex, size_t *len)
 {
     size_t n = strlen(hex);

@@ -20,6 +20,17 @@ char *tu_read_file(const char *path, size_t *len);
 json_t *tu_load_vectors(const char *rel);
 /* Find vector by "name" in obj["vectors"]; fails the test if absent. */
 json_t *tu_vector(json_t *file, const char *name);
+/* A vector checker, chosen by the vector's "kind". */
+typedef struct tu_checker {
+    const char *kind;
+    void (*check)(json_t *v);
+} tu_checker;
+/* Run every vector of file["vectors"] through the checker of its kind. Fails
+ * the test if the file holds no vector or a vector has no checker (it is
+ * named on stderr): no vector is ever skipped. Returns how many ran. */
+size_t tu_check_vectors(json_t *file, const tu_checker *table, size_t n);
+/* How many vectors of file["vectors"] are of this kind. */
+size_t tu_count_kind(json_t *file, const char *kind);
 /* Hex string -> malloc'd bytes (fails the test on bad hex). *len set. */
 uint8_t *tu_unhex(const char *hex, size_t *len);
 /* Asserts that buf[0..len) equals the bytes of hex. */
