@@ -8,10 +8,7 @@ M=${MESHLOG_BIN:?}
 S=${MESHLOG_SHARED:?}
 T=$(mktemp -d /tmp/meshlog-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0 passes=0
-ok()   { passes=$((passes+1)); }
-bad()  { echo "FAIL: $*"; fails=$((fails+1)); }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh"
 
 cd "$T"
 # --- no store yet: a clear error that says what to do
@@ -84,5 +81,4 @@ check '$M --help | grep -q commands' "meshlog --help"
 out=$($M bogus 2>&1); rc=$?
 check '[ $rc -eq 2 ] && grep -q "unknown command" <<<"$out"' "unknown command is a usage error"
 
-echo "$passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish cli_basic

@@ -10,10 +10,7 @@ T=$(mktemp -d /tmp/meshlog-rns-XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
-fails=0 passes=0
-ok()   { passes=$((passes+1)); }
-bad()  { echo "FAIL: $*"; fails=$((fails+1)); }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh"
 cd "$T"
 
 # waits until file $1 matches regex $2 (up to 5 s)
@@ -87,5 +84,4 @@ check '[ $rc -eq 0 ] && grep -q "\"reply\":\"ifac\"" <<<"$out"' "link with IFAC 
 out=$($M rns link "$DI" --tcp 127.0.0.1:$PI --network-name testnet --passphrase wrong --send x --timeout 2 2>&1); rc=$?
 check '[ $rc -eq 1 ] && grep -q "no path" <<<"$out"' "wrong passphrase: no path (rc $rc)"
 
-echo "cli_rns: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish cli_rns

@@ -9,10 +9,7 @@ M=${MESHLOG_BIN:?}
 SRC=${MESHLOG_SRC:?}
 T=$(mktemp -d /tmp/meshlog-clisim-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0 passes=0
-ok()   { passes=$((passes+1)); }
-bad()  { echo "FAIL: $*"; fails=$((fails+1)); }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh"
 cd "$T"
 
 # --- basecamp as JSON, found by name next to the build directory
@@ -62,5 +59,4 @@ check '$M sim --help | grep -q -- "--json"' "sim --help"
 printf 'node a b\nduration 30m\nprofile p\nlink a b p every 1h for 1m at 40m\nwrite a every 1m\n' >never
 check '! $M sim ./never --quiet >/dev/null' "a scenario that cannot converge exits non-zero"
 
-echo "cli_sim: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish cli_sim
