@@ -34,8 +34,6 @@ typedef struct ingest_ctx {
     void *cb_ctx;
 } ingest_ctx;
 
-int mls_author_insert(ml_store *s, const char *author, int is_signed, ml_author_ent **out);
-
 static void report(ingest_ctx *c, const ml_event *ev, enum ml_outcome o, const char *why)
 {
     switch (o) {
@@ -121,7 +119,7 @@ static int looks_signed_author(const char *author)
     return 1;
 }
 
-static int author_for(ingest_ctx *c, ml_event **grp, size_t n, ml_author_ent **out)
+static int author_for(ingest_ctx *c, ml_event **grp, ml_author_ent **out)
 {
     ml_store *s = c->s;
     const char *author = grp[0]->author;
@@ -132,7 +130,6 @@ static int author_for(ingest_ctx *c, ml_event **grp, size_t n, ml_author_ent **o
     if (is_signed && (c->flags & ML_INGEST_LEGACY)) {
         /* a signed feed imported with --legacy stays signed if it opens like one */
         is_signed = grp[0]->seq != 1 || strcmp(grp[0]->kind, ML_KIND_FEED_OPEN) == 0;
-        (void)n;
     }
     if (!is_signed && !(c->flags & ML_INGEST_LEGACY))
         return 1;   /* caller refuses the group */
@@ -250,7 +247,7 @@ static int accept_run(ingest_ctx *c, ml_author_ent *a, cand **run, size_t k)
 /* Find the next linked run from the head in the sorted candidates; returns
  * its length (pointers into run[]). Candidates for the next slot that do not
  * link are refused as a broken chain. */
-static int next_run(ingest_ctx *c, ml_author_ent *a, cand *cv, size_t cn, size_t *pos,
+static int next_run(ingest_ctx *c, ml_author_ent *a, cand *cv, size_t cn,
                     cand **run, size_t *k)
 {
     int64_t want = a->head_seq + 1;
@@ -258,7 +255,7 @@ static int next_run(ingest_ctx *c, ml_author_ent *a, cand *cv, size_t cn, size_t
     ml_id prev = a->head_id;
     int rc = 0;
     *k = 0;
-    for (size_t i = *pos; i < cn && !rc; i++) {
+    for (size_t i = 0; i < cn && !rc; i++) {
         cand *cd = &cv[i];
         if (cd->state)
             continue;
@@ -375,11 +372,10 @@ static int drain(ingest_ctx *c, ml_author_ent *a, cand *cv, size_t cn)
     cand **run = malloc((cn + 1) * sizeof *run);
     if (!run)
         return ML_ENOMEM;
-    size_t pos = 0;
     for (;;) {
         size_t k = 0, ok = 0;
         int changed = 0;
-        if ((rc = next_run(c, a, cv, cn, &pos, run, &k)) || k == 0)
+        if ((rc = next_run(c, a, cv, cn, run, &k)) || k == 0)
             break;
         if ((rc = vouched_prefix(c, a, run, k, &ok, &changed)))
             break;
@@ -440,7 +436,7 @@ static int ingest_author(ingest_ctx *c, ml_event **grp, size_t n)
 {
     ml_store *s = c->s;
     ml_author_ent *a = NULL;
-    int rc = author_for(c, grp, n, &a);
+    int rc = author_for(c, grp, &a);
     if (rc == 1) {
         rc = 0;
         for (size_t i = 0; i < n && !rc; i++)
@@ -499,10 +495,8 @@ static const char *precheck(ml_store *s, ml_event *ev)
         return "bad_clock";
     if ((ev->seq == 1) == (ev->has_prev != 0))
         return "bad_chain";
-    ml_span p = {ev->payload, ev->payload_len};
     if (ev->payload_len < 2 || ev->payload[0] != '{')
         return "bad_payload";
-    (void)p;
     if (ml_event_compute_id(ev, &ev->id, &s->scratch))
         return "bad_text";
     if (ev->has_claimed && !ml_id_equal(&ev->id, &ev->claimed))

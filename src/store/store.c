@@ -257,7 +257,6 @@ int mls_author_add(ml_store *s, const char *author, int is_signed, ml_author_ent
     return 0;
 }
 
-int mls_author_insert(ml_store *s, const char *author, int is_signed, ml_author_ent **out);
 int mls_author_insert(ml_store *s, const char *author, int is_signed, ml_author_ent **out)
 {
     sqlite3_stmt *st = s->st[ST_AUTHOR_INSERT];

@@ -69,6 +69,8 @@ int mls_commit(ml_store *s);
 void mls_rollback(ml_store *s);
 ml_author_ent *mls_author_find(ml_store *s, const char *author);
 int mls_author_add(ml_store *s, const char *author, int is_signed, ml_author_ent **out);
+/* Adds the author's row and its cache entry. */
+int mls_author_insert(ml_store *s, const char *author, int is_signed, ml_author_ent **out);
 int mls_step_done(ml_store *s, sqlite3_stmt *st, const char *what);
 /* Store an accepted event and apply it to the view. sig_checked: its own
  * signature was verified (local, or the one that vouched for a run); other
