@@ -291,38 +291,34 @@ static int run_ok(const ml_wire_run *r)
     return 1;
 }
 
-/* Authors are few per message: found by looking back linearly. */
-static int author_index(const ml_wire_run *runs, size_t i, ml_buf *authors, size_t *n_auth,
+/* Index of the run's author in the message's author table, adding it on
+ * first use. Authors are few per message: a linear look-up. */
+static int author_index(const char **seen, ml_buf *authors, size_t *n_auth, const char *author,
                         uint64_t *idx)
 {
-    size_t k = 0;
-    for (size_t j = 0; j < i; j++) {
-        int first = 1;
-        for (size_t q = 0; q < j && first; q++)
-            first = strcmp(runs[q].evs[0].author, runs[j].evs[0].author) != 0;
-        if (!first)
-            continue;
-        if (strcmp(runs[j].evs[0].author, runs[i].evs[0].author) == 0) {
+    for (size_t k = 0; k < *n_auth; k++)
+        if (strcmp(seen[k], author) == 0) {
             *idx = k;
             return 0;
         }
-        k++;
-    }
-    *idx = *n_auth;
-    (*n_auth)++;
-    return put_author(authors, runs[i].evs[0].author);
+    seen[*n_auth] = author;
+    *idx = (*n_auth)++;
+    return put_author(authors, author);
 }
 
 static int enc_runs(ml_buf *body, strtab *t, ml_buf *authors, size_t *n_auth,
                     const ml_wire_run *runs, size_t n, ml_buf *tmp)
 {
-    int rc = ml_wire_put_varint(body, n);
+    const char **seen = calloc(n + 1, sizeof *seen);
+    int rc = seen ? ml_wire_put_varint(body, n) : ML_ENOMEM;
     for (size_t i = 0; i < n && !rc; i++) {
         const ml_wire_run *r = &runs[i];
         uint64_t idx;
-        if (!run_ok(r))
-            return ML_EINVAL;
-        rc = author_index(runs, i, authors, n_auth, &idx);
+        if (!run_ok(r)) {
+            rc = ML_EINVAL;
+            break;
+        }
+        rc = author_index(seen, authors, n_auth, r->evs[0].author, &idx);
         if (!rc) rc = ml_wire_put_varint(body, idx);
         if (!rc) rc = ml_wire_put_varint(body, (uint64_t)r->evs[0].seq);
         if (!rc) rc = ml_wire_put_varint(body, r->n);
@@ -331,6 +327,7 @@ static int enc_runs(ml_buf *body, strtab *t, ml_buf *authors, size_t *n_auth,
         if (!rc)
             rc = ml_buf_append(body, r->evs[r->n - 1].sig, ML_SIG_LEN);
     }
+    free(seen);
     return rc;
 }
 
