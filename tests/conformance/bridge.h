@@ -34,6 +34,12 @@ extern const br_cmd br_identity_cmds[];
 extern const br_cmd br_packet_cmds[];
 extern const br_cmd br_framing_cmds[];
 extern const br_cmd br_wire_cmds[];
+extern const br_cmd br_dest_cmds[];
+extern const br_cmd br_config_cmds[];
+extern const br_cmd br_transport_cmds[];
+extern const br_cmd br_link_cmds[];
+extern const br_cmd br_proof_cmds[];
+extern const br_cmd br_resource_cmds[];
 
 /* The live peers' shared libuv loop (cmd_wire.c): NULL until a wire_start_*
  * made one. br_wire_pump() waits up to max_ms for its sockets or timers and

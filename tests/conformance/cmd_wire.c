@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "wire.h"
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_destination.h"
@@ -25,106 +26,6 @@
 #include "meshlog/rns_proof.h"
 #include "meshlog/rns_transport.h"
 
-#define MAX_PEERS 8
-#define MAX_LISTENERS 32
-#define MAX_HEARD 256
-#define MAX_RECEIPTS 256
-#define MAX_LINKS 32
-#define HANDLE_LEN 16
-#define CLIENT_SETTLE_S 0.5
-#define MAX_HANDLERS 16
-#define MAX_GROUPS 16
-#define MAX_REQUESTS 32
-
-/* A local destination made by wire_listen or wire_announce. */
-typedef struct listener {
-    uint8_t dest[RNS_HASHLEN];
-    uint8_t identity_hash[RNS_HASHLEN];
-    uint8_t public_key[RNS_KEYSIZE];
-    json_t *opportunistic;   /* hex payloads of single packets received */
-    json_t *link_data;       /* hex payloads received over links to it */
-} listener;
-
-/* An announce the core reported: when, and whose identity. */
-typedef struct heard {
-    uint8_t dest[RNS_HASHLEN];
-    uint8_t identity_hash[RNS_HASHLEN];
-    double when;
-} heard;
-
-typedef struct receipt {
-    uint8_t packet_hash[RNS_FULL_HASHLEN];
-    uint8_t dest[RNS_HASHLEN];   /* single packets: the destination proving it */
-    int state; /* 0 waiting, 1 proved, 2 timed out */
-} receipt;
-
-/* A link seen on this peer, with the last snapshot of its state (the core
- * frees a link once its CLOSED event is handed out). */
-typedef struct wlink {
-    uint8_t id[RNS_HASHLEN];
-    uint8_t dest[RNS_HASHLEN];
-    int initiator;
-    int state;               /* enum rns_link_state */
-    int reason;              /* enum rns_link_close_reason */
-    uint32_t mtu;
-    size_t mdu;
-    double rtt, keepalive;
-    int identified;
-    uint8_t remote_hash[RNS_HASHLEN];
-} wlink;
-
-/* A request handler on a local destination (wire_register_request_handler). */
-typedef struct handler {
-    uint8_t dest[RNS_HASHLEN];
-    uint8_t path_hash[RNS_HASHLEN];
-    char *path;
-    int allow;               /* 0 all, 1 listed identities, 2 none */
-    json_t *allowed;         /* hex identity hashes */
-    int response_none;
-    ml_buf response;
-    json_t *log;             /* one object per request that reached it */
-} handler;
-
-/* A request sent over a link, waiting for its response. */
-typedef struct request {
-    uint8_t id[RNS_HASHLEN];
-    int state;               /* 0 waiting, 1 answered */
-    int has_response;        /* the response was bytes (not nil) */
-    ml_buf response;
-    double sent, answered;
-} request;
-
-/* A GROUP destination: named without an identity, keyed by a pre-shared
- * 64-byte token key. */
-typedef struct group {
-    uint8_t dest[RNS_HASHLEN];
-    uint8_t key[64];
-} group;
-
-typedef struct peer {
-    char handle[HANDLE_LEN + 1];
-    rns_node *node;
-    int iface_id;            /* the client interface, or -1 */
-    int iface_up;
-    int last_iface;          /* the interface that came up last (for injection) */
-    listener listeners[MAX_LISTENERS];
-    size_t n_listeners;
-    heard heard[MAX_HEARD];
-    size_t n_heard;
-    receipt receipts[MAX_RECEIPTS];
-    size_t n_receipts;
-    wlink links[MAX_LINKS];
-    size_t n_links;
-    group groups[MAX_GROUPS];
-    size_t n_groups;
-    handler handlers[MAX_HANDLERS];
-    size_t n_handlers;
-    request requests[MAX_REQUESTS];
-    size_t n_requests;
-    char *network_name;      /* IFAC credentials of its interface, or NULL */
-    char *passphrase;
-    size_t ifac_size;
-} peer;
 
 static uv_loop_t loop;
 static int loop_ready;
@@ -154,7 +55,7 @@ void br_wire_pump(int max_ms)
 }
 
 /* Pumps the loop until done(c, arg) says so or deadline_ms passes. */
-static void wait_until(int (*done)(peer *, const void *), peer *pr, const void *arg,
+void wait_until(int (*done)(peer *, const void *), peer *pr, const void *arg,
                        long long timeout_ms)
 {
     double deadline = rns_node_now() + (double)timeout_ms / 1000.0;
@@ -172,7 +73,7 @@ static void on_log(void *ctx, int level, const char *msg)
 
 /* ---- events ---------------------------------------------------------------------- */
 
-static listener *find_listener(peer *pr, const uint8_t dest[RNS_HASHLEN])
+listener *find_listener(peer *pr, const uint8_t dest[RNS_HASHLEN])
 {
     for (size_t i = 0; i < pr->n_listeners; i++)
         if (memcmp(pr->listeners[i].dest, dest, RNS_HASHLEN) == 0)
@@ -180,7 +81,7 @@ static listener *find_listener(peer *pr, const uint8_t dest[RNS_HASHLEN])
     return NULL;
 }
 
-static wlink *find_link(peer *pr, const uint8_t id[RNS_HASHLEN])
+wlink *find_link(peer *pr, const uint8_t id[RNS_HASHLEN])
 {
     for (size_t i = 0; i < pr->n_links; i++)
         if (memcmp(pr->links[i].id, id, RNS_HASHLEN) == 0)
@@ -188,7 +89,7 @@ static wlink *find_link(peer *pr, const uint8_t id[RNS_HASHLEN])
     return NULL;
 }
 
-static void append_hex(json_t *list, const ml_buf *b)
+void append_hex(json_t *list, const ml_buf *b)
 {
     char *hex = malloc(2 * b->len + 1);
     if (!hex)
@@ -214,7 +115,7 @@ static void note_heard(peer *pr, const rns_tev *ev)
     h->when = rns_node_now();
 }
 
-static void note_receipt(peer *pr, const uint8_t hash[RNS_FULL_HASHLEN], int state)
+void note_receipt(peer *pr, const uint8_t hash[RNS_FULL_HASHLEN], int state)
 {
     for (size_t i = 0; i < pr->n_receipts; i++)
         if (memcmp(pr->receipts[i].packet_hash, hash, RNS_FULL_HASHLEN) == 0)
@@ -222,7 +123,7 @@ static void note_receipt(peer *pr, const uint8_t hash[RNS_FULL_HASHLEN], int sta
 }
 
 /* Refreshes a link record from the live link, while the core still has it. */
-static void snapshot(peer *pr, wlink *l)
+void snapshot(peer *pr, wlink *l)
 {
     rns_link *live = rns_transport_link(rns_node_transport(pr->node), l->id);
     const rns_identity *remote;
@@ -468,7 +369,7 @@ static void peer_drop(peer *pr)
     peer_free(pr);
 }
 
-static int peer_param(br_ctx *c, peer **out)
+int peer_param(br_ctx *c, peer **out)
 {
     const char *h;
 
@@ -482,7 +383,7 @@ static int peer_param(br_ctx *c, peer **out)
     return br_fail(c, "Unknown handle: %s", h);
 }
 
-static rns_transport *core(peer *pr)
+rns_transport *core(peer *pr)
 {
     return rns_node_transport(pr->node);
 }
@@ -746,7 +647,7 @@ static int has_path(peer *pr, const void *dest)
     return rns_transport_has_path(core(pr), dest, rns_node_now(), NULL);
 }
 
-static int dest_param(br_ctx *c, uint8_t dest[RNS_HASHLEN])
+int dest_param(br_ctx *c, uint8_t dest[RNS_HASHLEN])
 {
     return br_hex_fixed(c, "destination_hash", dest, RNS_HASHLEN);
 }
@@ -1028,7 +929,7 @@ static int cmd_wire_link_open(br_ctx *c)
     return br_set_hex(c, "link_id", id, RNS_HASHLEN) || br_set_str(c, "status", "active");
 }
 
-static int link_param(br_ctx *c, peer **pr, rns_link **l, uint8_t id[RNS_HASHLEN])
+int link_param(br_ctx *c, peer **pr, rns_link **l, uint8_t id[RNS_HASHLEN])
 {
     if (peer_param(c, pr) || br_hex_fixed(c, "link_id", id, RNS_HASHLEN))
         return -1;
@@ -1130,7 +1031,7 @@ static int set_link_status(br_ctx *c, peer *pr, wlink *l)
            br_set_bool(c, "remote_identified", l->identified && !l->initiator);
 }
 
-static int wlink_param(br_ctx *c, peer **pr, wlink **l)
+int wlink_param(br_ctx *c, peer **pr, wlink **l)
 {
     uint8_t id[RNS_HASHLEN];
 

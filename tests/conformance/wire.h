@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// The live peers of the bridge (cmd_wire.c), shared with the other files of
+// wire_* commands (cmd_*.c): a peer is an rns_node plus what its event
+// callback has recorded for the poll commands to read.
+#ifndef ML_BRIDGE_WIRE_H
+#define ML_BRIDGE_WIRE_H
+
+#include <jansson.h>
+
+#include "bridge.h"
+#include "meshlog/buf.h"
+#include "meshlog/rns_link.h"
+#include "meshlog/rns_node.h"
+#include "meshlog/rns_transport.h"
+
+#define MAX_PEERS 8
+#define MAX_LISTENERS 32
+#define MAX_HEARD 256
+#define MAX_RECEIPTS 256
+#define MAX_LINKS 32
+#define HANDLE_LEN 16
+#define CLIENT_SETTLE_S 0.5
+#define MAX_HANDLERS 16
+#define MAX_GROUPS 16
+#define MAX_REQUESTS 32
+
+/* A local destination made by wire_listen or wire_announce. */
+typedef struct listener {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t identity_hash[RNS_HASHLEN];
+    uint8_t public_key[RNS_KEYSIZE];
+    json_t *opportunistic;   /* hex payloads of single packets received */
+    json_t *link_data;       /* hex payloads received over links to it */
+} listener;
+
+/* An announce the core reported: when, and whose identity. */
+typedef struct heard {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t identity_hash[RNS_HASHLEN];
+    double when;
+} heard;
+
+typedef struct receipt {
+    uint8_t packet_hash[RNS_FULL_HASHLEN];
+    uint8_t dest[RNS_HASHLEN];   /* single packets: the destination proving it */
+    int state; /* 0 waiting, 1 proved, 2 timed out */
+} receipt;
+
+/* A link seen on this peer, with the last snapshot of its state (the core
+ * frees a link once its CLOSED event is handed out). */
+typedef struct wlink {
+    uint8_t id[RNS_HASHLEN];
+    uint8_t dest[RNS_HASHLEN];
+    int initiator;
+    int state;               /* enum rns_link_state */
+    int reason;              /* enum rns_link_close_reason */
+    uint32_t mtu;
+    size_t mdu;
+    double rtt, keepalive;
+    int identified;
+    uint8_t remote_hash[RNS_HASHLEN];
+} wlink;
+
+/* A request handler on a local destination (wire_register_request_handler). */
+typedef struct handler {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t path_hash[RNS_HASHLEN];
+    char *path;
+    int allow;               /* 0 all, 1 listed identities, 2 none */
+    json_t *allowed;         /* hex identity hashes */
+    int response_none;
+    ml_buf response;
+    json_t *log;             /* one object per request that reached it */
+} handler;
+
+/* A request sent over a link, waiting for its response. */
+typedef struct request {
+    uint8_t id[RNS_HASHLEN];
+    int state;               /* 0 waiting, 1 answered */
+    int has_response;        /* the response was bytes (not nil) */
+    ml_buf response;
+    double sent, answered;
+} request;
+
+/* A GROUP destination: named without an identity, keyed by a pre-shared
+ * 64-byte token key. */
+typedef struct group {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t key[64];
+} group;
+
+typedef struct peer {
+    char handle[HANDLE_LEN + 1];
+    rns_node *node;
+    int iface_id;            /* the client interface, or -1 */
+    int iface_up;
+    int last_iface;          /* the interface that came up last (for injection) */
+    listener listeners[MAX_LISTENERS];
+    size_t n_listeners;
+    heard heard[MAX_HEARD];
+    size_t n_heard;
+    receipt receipts[MAX_RECEIPTS];
+    size_t n_receipts;
+    wlink links[MAX_LINKS];
+    size_t n_links;
+    group groups[MAX_GROUPS];
+    size_t n_groups;
+    handler handlers[MAX_HANDLERS];
+    size_t n_handlers;
+    request requests[MAX_REQUESTS];
+    size_t n_requests;
+    char *network_name;      /* IFAC credentials of its interface, or NULL */
+    char *passphrase;
+    size_t ifac_size;
+} peer;
+
+void wait_until(int (*done)(peer *, const void *), peer *pr, const void *arg, long long timeout_ms);
+listener *find_listener(peer *pr, const uint8_t dest[RNS_HASHLEN]);
+wlink *find_link(peer *pr, const uint8_t id[RNS_HASHLEN]);
+void append_hex(json_t *list, const ml_buf *b);
+void note_receipt(peer *pr, const uint8_t hash[RNS_FULL_HASHLEN], int state);
+void snapshot(peer *pr, wlink *l);
+int peer_param(br_ctx *c, peer **out);
+rns_transport *core(peer *pr);
+int link_param(br_ctx *c, peer **pr, rns_link **l, uint8_t id[RNS_HASHLEN]);
+int wlink_param(br_ctx *c, peer **pr, wlink **l);
+int dest_param(br_ctx *c, uint8_t dest[RNS_HASHLEN]);
+
+#endif
