@@ -82,6 +82,22 @@ int rns_node_iface_up(rns_node *n, int iface_id);
  * reconnects by itself after reconnect_s. For tests and operators. 0 or ML_ENOTFOUND. */
 int rns_node_disconnect(rns_node *n, int iface_id);
 
+/* Test hooks. rns_node_inject feeds raw to the core as if it had arrived on
+ * iface_id (as deframed: IFAC still on), then sends the core's answers and
+ * hands out its events; rns_node_send_raw sends raw as is (IFAC applied,
+ * framed as the interface frames) on iface_id, or on every interface that is
+ * up when iface_id < 0. Frames in both directions can be watched with
+ * rns_transport_set_frame_tap. 0, ML_EINVAL, ML_ENOTFOUND, ML_ENOMEM. */
+int rns_node_inject(rns_node *n, int iface_id, const uint8_t *raw, size_t len);
+int rns_node_send_raw(rns_node *n, int iface_id, const uint8_t *raw, size_t len);
+/* The ids of the node's current interfaces (a TCP server's clients
+ * included), oldest first, up to max; returns how many there are. */
+size_t rns_node_ifaces(rns_node *n, int *ids, size_t max);
+/* Bytes received and written by the node's interfaces on the wire (framing
+ * included; datagrams for UDP), summed over every interface it ever had.
+ * Either pointer may be NULL. */
+void rns_node_byte_counts(const rns_node *n, uint64_t *rx_bytes, uint64_t *tx_bytes);
+
 /* Runs the node's loop for up to `seconds` (< 0: until rns_node_stop). */
 int rns_node_run(rns_node *n, double seconds);
 /* Makes rns_node_run return soon (safe from callbacks). */

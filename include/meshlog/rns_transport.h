@@ -196,6 +196,23 @@ typedef struct rns_transport_stats {
 } rns_transport_stats;
 rns_transport_stats rns_transport_get_stats(const rns_transport *t);
 
+/* ---- frame tap and raw frames (tests, diagnostics) ------------------------------------ */
+
+/* Sees every frame the core handles: inbound (outbound = 0) as handed to
+ * rns_transport_inbound (IFAC still on, before any check, even when it is
+ * then dropped), outbound (outbound = 1) as queued for the driver (IFAC
+ * applied). raw is borrowed for the call; the tap must not call into the core. */
+typedef void (*rns_frame_tap_fn)(void *ctx, int iface_id, int outbound, const uint8_t *raw,
+                                 size_t len);
+/* Installs (fn NULL: removes) the one frame tap. */
+void rns_transport_set_frame_tap(rns_transport *t, rns_frame_tap_fn fn, void *ctx);
+/* Queues raw as it is (only the interface's IFAC is applied) on one
+ * interface, or on every interface that is up when iface_id < 0: for tests
+ * and tools that put crafted packets on the wire. No routing, receipt or
+ * filter is involved. (To feed bytes in as if received, call
+ * rns_transport_inbound.) 0, ML_EINVAL (len < 2), ML_ENOTFOUND, ML_ENOMEM. */
+int rns_transport_send_raw(rns_transport *t, int iface_id, const uint8_t *raw, size_t len);
+
 /* This core's ephemeral transport id (random per instance, as in a reference
  * node with transport disabled). Borrowed, 16 bytes. */
 const uint8_t *rns_transport_id(const rns_transport *t);

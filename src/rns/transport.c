@@ -119,6 +119,8 @@ struct rns_transport {
     size_t n_out;
     struct enode *ev_head, *ev_tail;
     rns_transport_stats stats;
+    rns_frame_tap_fn tap;
+    void *tap_ctx;
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -217,6 +219,8 @@ static int queue_on(rns_transport *t, struct iface *ifc, const uint8_t *raw, siz
         return ret == ML_ENOMEM ? ret : 0;
     }
     n->iface = ifc->id;
+    if (t->tap)
+        t->tap(t->tap_ctx, ifc->id, 1, n->pkt.p, n->pkt.len);
     if (t->out_tail)
         t->out_tail->next = n;
     else
@@ -1181,6 +1185,8 @@ int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, si
 
     if (!ifc)
         return ML_ENOTFOUND;
+    if (t->tap)
+        t->tap(t->tap_ctx, iface_id, 0, raw, len);
     reap_links(t);
     t->stats.rx_packets++;
     if (rns_ifac_inbound(ifc->ifac, &b, raw, len)) {
@@ -1256,4 +1262,21 @@ rns_transport_stats rns_transport_get_stats(const rns_transport *t)
 const uint8_t *rns_transport_id(const rns_transport *t)
 {
     return t->transport_id;
+}
+
+void rns_transport_set_frame_tap(rns_transport *t, rns_frame_tap_fn fn, void *ctx)
+{
+    t->tap = fn;
+    t->tap_ctx = ctx;
+}
+
+int rns_transport_send_raw(rns_transport *t, int iface_id, const uint8_t *raw, size_t len)
+{
+    if (!raw || len < 2)
+        return ML_EINVAL;
+    if (iface_id < 0)
+        return queue_broadcast(t, raw, len);
+    if (!iface_get(t, iface_id))
+        return ML_ENOTFOUND;
+    return queue_iface(t, iface_id, raw, len);
 }

@@ -75,6 +75,7 @@ struct rns_node {
     size_t n_servers;
     size_t open_handles;
     int in_service, again;
+    uint64_t rx_bytes, tx_bytes;
     uint8_t rbuf[READ_BUF];
 };
 
@@ -219,7 +220,9 @@ static void send_stream(struct niface *nif, const ml_buf *pkt)
     if (uv_write(&w->req, &nif->conn->u.stream, &w->buf, 1, on_written)) {
         ml_buf_free(&w->data);
         free(w);
+        return;
     }
+    nif->node->tx_bytes += w->buf.len;
 }
 
 static void send_udp(struct niface *nif, const ml_buf *pkt)
@@ -237,7 +240,9 @@ static void send_udp(struct niface *nif, const ml_buf *pkt)
                     on_udp_sent)) {
         ml_buf_free(&u->data);
         free(u);
+        return;
     }
+    nif->node->tx_bytes += u->buf.len;
 }
 
 static void send_outputs(rns_node *n)
@@ -389,6 +394,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         nlog(n, RNS_LOG_INFO, "interface %d: %s", nif->id, uv_strerror((int)nread));
         conn_lost(nif);
     } else if (nread > 0) {
+        n->rx_bytes += (uint64_t)nread;
         deframe(nif, (const uint8_t *)buf->base, (size_t)nread);
     }
     service(n);
@@ -704,6 +710,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     (void)flags;
     if (!b->nif || nread <= 0)
         return;
+    b->node->rx_bytes += (uint64_t)nread;
     rns_transport_inbound(b->node->t, b->nif->id, (const uint8_t *)buf->base, (size_t)nread,
                           rns_node_now());
     service(b->node);
@@ -760,6 +767,55 @@ int rns_node_disconnect(rns_node *n, int iface_id)
     conn_lost(nif);
     service(n);
     return 0;
+}
+
+/* ---- test hooks ---------------------------------------------------------------------------- */
+
+int rns_node_inject(rns_node *n, int iface_id, const uint8_t *raw, size_t len)
+{
+    int ret;
+
+    if (!raw && len)
+        return ML_EINVAL;
+    ret = rns_transport_inbound(n->t, iface_id, raw ? raw : (const uint8_t *)"", len,
+                                rns_node_now());
+    service(n);
+    return ret;
+}
+
+int rns_node_send_raw(rns_node *n, int iface_id, const uint8_t *raw, size_t len)
+{
+    int ret = rns_transport_send_raw(n->t, iface_id, raw, len);
+
+    service(n);
+    return ret;
+}
+
+size_t rns_node_ifaces(rns_node *n, int *ids, size_t max)
+{
+    int tmp[MAX_NIFS];
+    size_t k = n->n_nifs;
+
+    /* nifs[] is unordered (removal swaps in the last one); ids only grow */
+    for (size_t i = 0; i < k; i++)
+        tmp[i] = n->nifs[i]->id;
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && tmp[j - 1] > tmp[j]; j--) {
+            int x = tmp[j];
+            tmp[j] = tmp[j - 1];
+            tmp[j - 1] = x;
+        }
+    for (size_t i = 0; i < k && i < max; i++)
+        ids[i] = tmp[i];
+    return k;
+}
+
+void rns_node_byte_counts(const rns_node *n, uint64_t *rx_bytes, uint64_t *tx_bytes)
+{
+    if (rx_bytes)
+        *rx_bytes = n->rx_bytes;
+    if (tx_bytes)
+        *tx_bytes = n->tx_bytes;
 }
 
 /* ---- node ---------------------------------------------------------------------------------- */
