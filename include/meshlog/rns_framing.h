@@ -92,6 +92,12 @@ void rns_deframer_reset(rns_deframer *d);
 int rns_deframer_feed(rns_deframer *d, const uint8_t *data, size_t len, size_t *used,
                       const uint8_t **pkt, size_t *pkt_len);
 
+/* The reference's KISS receive loops (TCP with kiss_framing, KISS, RNode)
+ * append a byte only while the frame is shorter than HW_MTU, so an over-long
+ * frame arrives cut to its first HW_MTU bytes instead of being dropped. on=1
+ * gives this deframer that behaviour (max_len is the cut); 0, the default,
+ * drops over-long frames. NULL ok. */
+void rns_deframer_set_truncate(rns_deframer *d, int on);
 /* Counters since creation. */
 rns_deframer_stats rns_deframer_get_stats(const rns_deframer *d);
 

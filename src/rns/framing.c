@@ -101,6 +101,7 @@ struct rns_deframer {
     bool overflow;      /* current frame passed max_len: discard to the flag */
     bool not_data;      /* current KISS frame carries another command */
     bool ready;         /* buf holds a packet handed out; clear on next feed */
+    bool truncate;      /* over-long frames keep their first max_len bytes */
     rns_deframer_stats stats;
 };
 
@@ -150,6 +151,12 @@ void rns_deframer_reset(rns_deframer *d)
     d->ready = false;
 }
 
+void rns_deframer_set_truncate(rns_deframer *d, int on)
+{
+    if (d)
+        d->truncate = on != 0;
+}
+
 rns_deframer_stats rns_deframer_get_stats(const rns_deframer *d)
 {
     rns_deframer_stats none = {0, 0, 0, 0};
@@ -168,7 +175,7 @@ static void push(rns_deframer *d, uint8_t c)
     if (d->overflow)
         return;
     if (d->len == d->max_len) {
-        d->overflow = true;
+        d->overflow = !d->truncate;
         return;
     }
     d->buf[d->len++] = c;

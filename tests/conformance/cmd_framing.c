@@ -49,6 +49,11 @@ static int deframe(br_ctx *c, rns_framing_mode mode, const ml_buf *stream, size_
     size_t off = 0;
     int ret = br_check(c, rns_deframer_new(&d, mode, min_len, max_len), "deframer");
 
+    /* The reference's TCP receive loop in KISS mode cuts over-long frames to
+     * HW_MTU and has no runt check (min_len 1 below); HDLC drops both. */
+    if (!ret && mode == RNS_FRAMING_KISS && !first_only)
+        rns_deframer_set_truncate(d, 1);
+
     while (!ret && off < stream->len) {
         const uint8_t *pkt;
         size_t plen, used;
@@ -105,7 +110,8 @@ static int deframe_stream(br_ctx *c, rns_framing_mode mode)
     if (!ret && (hw_mtu < RNS_FRAME_MIN_DEFAULT || hw_mtu > (long long)RNS_FRAME_MAX_LIMIT))
         ret = br_fail(c, "hw_mtu must be %d..%u", RNS_FRAME_MIN_DEFAULT, RNS_FRAME_MAX_LIMIT);
     if (!ret)
-        ret = deframe(c, mode, &in, RNS_FRAME_MIN_DEFAULT, (size_t)hw_mtu, frames, 0);
+        ret = deframe(c, mode, &in, mode == RNS_FRAMING_KISS ? 1 : RNS_FRAME_MIN_DEFAULT,
+                      (size_t)hw_mtu, frames, 0);
     if (!ret)
         ret = br_set(c, "frames", json_incref(frames));
     json_decref(frames);
