@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Bridge commands: Reticulum configuration files, interface options and discovery.
+#include <stdlib.h>
 #include <string.h>
 
 #include "bridge.h"
 #include "meshlog/error.h"
+#include "meshlog/crypto.h"
 #include "meshlog/rns_config.h"
+#include "meshlog/rns_discovery.h"
+#include "meshlog/rns_identity.h"
 #include "meshlog/rns_ifac.h"
 #include "wire.h"
 
@@ -118,7 +122,148 @@ static int cmd_announce_queue_constants(br_ctx *c)
            br_set_int(c, "queued_announce_life", RNS_QUEUED_ANNOUNCE_LIFE);
 }
 
+/* ---- interface discovery ------------------------------------------------------------ */
+
+static int stamp_rng(void *ctx, void *out, size_t len)
+{
+    (void)ctx;
+    return ml_random(out, len);
+}
+
+static int stamp_rounds(br_ctx *c, unsigned *rounds)
+{
+    long long r;
+    if (br_int(c, "expand_rounds", RNS_DISCOVERY_EXPAND_ROUNDS, &r))
+        return -1;
+    if (r < 1 || r > 100000)
+        return br_fail(c, "expand_rounds must be 1..100000");
+    *rounds = (unsigned)r;
+    return 0;
+}
+
+static int stamp_cost(br_ctx *c, long long max, unsigned *cost)
+{
+    long long v;
+    if (br_int(c, "cost", -1, &v))
+        return -1;
+    if (v < 0 || v > max)
+        return br_fail(c, "cost must be 0..%lld", max);
+    *cost = (unsigned)v;
+    return 0;
+}
+
+/* The LXMF-style proof-of-work of discovery announces: op = workblock,
+ * value, valid, generate or default_cost. */
+static int cmd_discovery_stamp(br_ctx *c)
+{
+    ml_buf a = ML_BUF_INIT, b = ML_BUF_INIT;
+    const char *op;
+    unsigned rounds = 0, cost = 0;
+    uint8_t stamp[RNS_STAMP_SIZE];
+    int ret;
+
+    if (br_str(c, "op", &op))
+        return -1;
+    if (!strcmp(op, "default_cost"))
+        return br_set_int(c, "default_stamp_value", RNS_DISCOVERY_STAMP_VALUE) ||
+               br_set_int(c, "handler_default_required_value", RNS_DISCOVERY_STAMP_VALUE);
+    if (!strcmp(op, "workblock")) {
+        ret = br_hex(c, "material", &a) || stamp_rounds(c, &rounds) ||
+              br_check(c, rns_stamp_workblock(&b, a.p, a.len, rounds), "workblock") ||
+              br_set_buf(c, "workblock", &b) || br_set_int(c, "length", (long long)b.len);
+    } else if (!strcmp(op, "value")) {
+        ret = br_hex(c, "workblock", &a) || br_hex(c, "stamp", &b) ||
+              br_set_int(c, "value", rns_stamp_value(a.p, a.len, b.p, b.len));
+    } else if (!strcmp(op, "valid")) {
+        ret = br_hex(c, "workblock", &a) || br_hex(c, "stamp", &b) || stamp_cost(c, 256, &cost) ||
+              br_set_bool(c, "valid", rns_stamp_valid(a.p, a.len, b.p, b.len, cost));
+    } else if (!strcmp(op, "generate")) {
+        ret = br_hex(c, "material", &a) || stamp_rounds(c, &rounds) || stamp_cost(c, 24, &cost) ||
+              br_check(c, rns_stamp_workblock(&b, a.p, a.len, rounds), "workblock") ||
+              br_check(c, rns_stamp_generate(stamp, b.p, b.len, cost, stamp_rng, NULL,
+                                             (uint64_t)1 << 30),
+                       "stamp") ||
+              br_set_hex(c, "stamp", stamp, sizeof stamp) ||
+              br_set_int(c, "value", rns_stamp_value(b.p, b.len, stamp, sizeof stamp)) ||
+              br_set_int(c, "stamp_size", RNS_STAMP_SIZE);
+    } else {
+        ret = br_fail(c, "unknown discovery_stamp op: %s", op);
+    }
+    ml_buf_free(&a);
+    ml_buf_free(&b);
+    return ret;
+}
+
+static int cmd_discovery_validate_address(br_ctx *c)
+{
+    const char *addr;
+    if (br_str(c, "address", &addr))
+        return -1;
+    return br_set_bool(c, "is_ip_address", rns_discovery_is_ip_address(addr)) ||
+           br_set_bool(c, "is_ygg_ipv6", rns_discovery_is_ygg_ipv6(addr)) ||
+           br_set_bool(c, "is_hostname", rns_discovery_is_hostname(addr));
+}
+
+static int cmd_discovery_sanitize_name(br_ctx *c)
+{
+    const char *name;
+    char *out;
+    int ret;
+
+    if (br_str(c, "name", &name))
+        return -1;
+    if (!(out = malloc(strlen(name) + 1)))
+        return br_fail(c, "out of memory");
+    rns_discovery_sanitize_name(out, name);
+    /* The reference gives None for an empty name, else the cleaned text. */
+    ret = *name ? br_set_str(c, "sanitize_name", out) : br_set_null(c, "sanitize_name");
+    rns_discovery_sanitize(out, name);
+    ret = ret || br_set_str(c, "sanitize", out);
+    free(out);
+    return ret;
+}
+
+static int identity_param(br_ctx *c, const char *key, rns_identity **out)
+{
+    uint8_t priv[RNS_KEYSIZE];
+    *out = NULL;
+    if (!br_param(c, key))
+        return 0;
+    if (br_hex_fixed(c, key, priv, sizeof priv))
+        return -1;
+    return br_check(c, rns_identity_from_private(out, priv), key);
+}
+
+static int cmd_discovery_announce_identity(br_ctx *c)
+{
+    rns_identity *net = NULL, *tx = NULL;
+    const rns_identity *chosen;
+    uint8_t dest[RNS_HASHLEN];
+    int has_net, ret;
+
+    ret = br_bool(c, "has_network_identity", 0, &has_net) ||
+          identity_param(c, "network_identity_priv", &net) ||
+          identity_param(c, "identity_priv", &tx) ||
+          br_check(c, rns_discovery_destination(dest, has_net ? net : NULL, tx, &chosen),
+                   "discovery destination");
+    if (!ret)
+        ret = br_set_hex(c, "discovery_destination_hash", dest, sizeof dest) ||
+              br_set_hex(c, "chosen_identity_hash", rns_identity_hash(chosen), RNS_HASHLEN) ||
+              (net ? br_set_hex(c, "network_identity_hash", rns_identity_hash(net), RNS_HASHLEN)
+                   : br_set_null(c, "network_identity_hash")) ||
+              (tx ? br_set_hex(c, "identity_hash", rns_identity_hash(tx), RNS_HASHLEN)
+                  : br_set_null(c, "identity_hash")) ||
+              br_set_str(c, "app_name", RNS_DISCOVERY_APP_NAME);
+    rns_identity_free(net);
+    rns_identity_free(tx);
+    return ret;
+}
+
 const br_cmd br_config_cmds[] = {
+    {"discovery_stamp", cmd_discovery_stamp},
+    {"discovery_validate_address", cmd_discovery_validate_address},
+    {"discovery_sanitize_name", cmd_discovery_sanitize_name},
+    {"discovery_announce_identity", cmd_discovery_announce_identity},
     {"config_parse_interface", cmd_config_parse_interface},
     {"interface_hw_mtu", cmd_interface_hw_mtu},
     {"announce_queue_constants", cmd_announce_queue_constants},
