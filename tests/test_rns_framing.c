@@ -538,6 +538,33 @@ static void test_mtu_edges(void **state)
         assert_int_equal(rns_framing_autoconf_mtu(t[i].rate), t[i].mtu);
 }
 
+/* The reference's KISS receive loop cuts an over-long frame to HW_MTU. */
+static void test_truncate(void **state)
+{
+    (void)state;
+    rns_deframer *d;
+    uint8_t pkt[40], stream[48];
+    ml_buf f = ML_BUF_INIT;
+    const uint8_t *out;
+    size_t used, len;
+
+    memset(pkt, 'A', sizeof pkt);
+    assert_int_equal(rns_framing_encode(&f, RNS_FRAMING_KISS, pkt, sizeof pkt), 0);
+    assert_true(f.len <= sizeof stream);
+    memcpy(stream, f.p, f.len);
+    assert_int_equal(rns_deframer_new(&d, RNS_FRAMING_KISS, 1, 20), 0);
+    /* default: dropped */
+    assert_int_equal(rns_deframer_feed(d, stream, f.len, &used, &out, &len), 0);
+    assert_int_equal(rns_deframer_get_stats(d).too_long, 1);
+    rns_deframer_set_truncate(d, 1);
+    assert_int_equal(rns_deframer_feed(d, stream, f.len, &used, &out, &len), 1);
+    assert_int_equal(len, 20);
+    assert_memory_equal(out, pkt, 20);
+    rns_deframer_set_truncate(NULL, 1);
+    rns_deframer_free(d);
+    ml_buf_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_random_streams),
         cmocka_unit_test(test_mtu_edges),
+        cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_ifac_large_packets),
         cmocka_unit_test(test_ifac_bad_args),
     };

@@ -67,9 +67,6 @@ const rns_iface_class *rns_iface_class_find(const char *type);
 /* What an interface of a type we do not know (an external interface) gets:
  * the base Interface's bitrate, a 16-byte IFAC, no MTU autoconfiguration. */
 const rns_iface_class *rns_iface_class_external(void);
-/* Interface.optimise_mtu: the HW_MTU for a bitrate on an autoconfiguring
- * interface, 0 for "none" (bitrates of 62500 and less). */
-uint32_t rns_iface_optimise_mtu(uint64_t bitrate);
 
 /* ---- config file ------------------------------------------------------------ */
 
@@ -111,7 +108,8 @@ typedef struct rns_iface_config {
     int mode;                  /* enum rns_iface_mode */
     long long configured_bitrate;  /* 0: none configured (or below the minimum) */
     uint64_t bitrate;          /* effective: configured, else the class guess */
-    uint32_t hw_mtu;           /* effective: optimise_mtu when the class autoconfigures,
+    uint32_t hw_mtu;           /* effective: rns_framing_autoconf_mtu(bitrate) when the
+                                  class autoconfigures,
                                   else the class HW_MTU; 0 when none */
     size_t ifac_size;          /* bytes, effective (configured bits / 8, else class default) */
     char *ifac_netname;        /* NULL: unset (an empty value is unset too) */

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "meshlog/error.h"
+#include "meshlog/rns_framing.h"
 #include "meshlog/rns_ifac.h"
 
 /* ---- interface classes ----------------------------------------------------- */
@@ -49,23 +50,6 @@ const rns_iface_class *rns_iface_class_find(const char *type)
 }
 
 const rns_iface_class *rns_iface_class_external(void) { return &external_class; }
-
-/* Bitrate thresholds (strictly above, except the top tier) and the HW_MTU. */
-uint32_t rns_iface_optimise_mtu(uint64_t bitrate)
-{
-    static const struct {
-        uint64_t above;
-        uint32_t mtu;
-    } tiers[] = {
-        {999999999u, 524288}, {750000000u, 262144}, {400000000u, 131072}, {200000000u, 65536},
-        {100000000u, 32768},  {10000000u, 16384},   {5000000u, 8192},     {2000000u, 4096},
-        {1000000u, 2048},     {62500u, 1024},
-    };
-    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++)
-        if (bitrate > tiers[i].above)
-            return tiers[i].mtu;
-    return 0;
-}
 
 /* ---- the parsed tree ----------------------------------------------------------- */
 
@@ -656,7 +640,7 @@ static int resolve_rates(resolver *r, rns_iface_config *c)
     if (rc && v >= RNS_MINIMUM_BITRATE)
         c->configured_bitrate = v;
     c->bitrate = c->configured_bitrate ? (uint64_t)c->configured_bitrate : c->cls->bitrate_guess;
-    c->hw_mtu = c->cls->autoconfigure_mtu ? rns_iface_optimise_mtu(c->bitrate)
+    c->hw_mtu = c->cls->autoconfigure_mtu ? (uint32_t)rns_framing_autoconf_mtu(c->bitrate)
                                           : c->cls->class_hw_mtu;
 
     c->announce_rate_target = c->announce_rate_grace = c->announce_rate_penalty = -1;

@@ -13,6 +13,7 @@
 #include "meshlog/error.h"
 #include "meshlog/rns_autoif.h"
 #include "meshlog/rns_bz2.h"
+#include "meshlog/rns_config.h"
 #include "meshlog/rns_envelope.h"
 #include "meshlog/rns_framing.h"
 #include "meshlog/rns_ifac.h"
@@ -146,20 +147,16 @@ static int cmd_interface_optimise_mtu(br_ctx *c)
 /* Default IFAC sizes: 8 bytes on serial-class media, 16 on packet media. */
 static int cmd_interface_default_ifac_size(br_ctx *c)
 {
-    static const struct {
-        const char *cls;
-        int size;
-    } defaults[] = {
-        {"SerialInterface", RNS_IFAC_SIZE_SERIAL},   {"KISSInterface", RNS_IFAC_SIZE_SERIAL},
-        {"AX25KISSInterface", RNS_IFAC_SIZE_SERIAL}, {"RNodeInterface", RNS_IFAC_SIZE_SERIAL},
-        {"PipeInterface", RNS_IFAC_SIZE_SERIAL},     {"TCPServerInterface", RNS_IFAC_SIZE_DEFAULT},
-        {"TCPClientInterface", RNS_IFAC_SIZE_DEFAULT}, {"UDPInterface", RNS_IFAC_SIZE_DEFAULT},
-        {"AutoInterface", RNS_IFAC_SIZE_DEFAULT},    {"BackboneInterface", RNS_IFAC_SIZE_DEFAULT},
+    static const char *const types[] = {
+        "SerialInterface",    "KISSInterface",      "AX25KISSInterface", "RNodeInterface",
+        "PipeInterface",      "TCPServerInterface", "TCPClientInterface", "UDPInterface",
+        "AutoInterface",      "BackboneInterface",
     };
     json_t *m = json_object();
 
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        json_object_set_new(m, defaults[i].cls, json_integer(defaults[i].size));
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        json_object_set_new(m, types[i],
+                            json_integer((json_int_t)rns_iface_class_find(types[i])->default_ifac_size));
     return br_set(c, "default_ifac_size", m) || br_set_int(c, "ifac_min_size", RNS_IFAC_MIN_SIZE);
 }
 
