@@ -29,6 +29,12 @@ typedef struct rns_identity rns_identity;
 int rns_identity_from_private(rns_identity **out, const uint8_t priv[RNS_KEYSIZE]);
 /* From a peer's 64-byte public key: can verify and encrypt-to, not sign. */
 int rns_identity_from_public(rns_identity **out, const uint8_t pub[RNS_KEYSIZE]);
+/* An identity with no key loaded (the reference's Identity(create_keys=False)
+ * before a key is loaded): sign, decrypt, encrypt and verify all refuse it
+ * with ML_ESTATE; its public key and hash read as zeros. 0 or ML_ENOMEM. */
+int rns_identity_new_keyless(rns_identity **out);
+/* 0 for a keyless identity, else 1. */
+int rns_identity_has_public(const rns_identity *id);
 /* Wipes the private keys and frees. NULL ok. */
 void rns_identity_free(rns_identity *id);
 

@@ -92,6 +92,16 @@ int rns_packet_unpack(rns_packet *p, const uint8_t *raw, size_t len);
  * interface (500 by default, up to a link's negotiated MTU). */
 int rns_packet_pack(ml_buf *out, const rns_packet *p);
 
+/* Packet.pack's refusals for a packet this node originates, then
+ * rns_packet_pack: a HEADER_2 packet needs a transport id (has_transport_id
+ * says whether p->transport_id was set; the struct always has room for one),
+ * and only announces may leave their origin as HEADER_2, since other packets
+ * are rewritten to HEADER_2 by the transport core on their way out. ML_EINVAL
+ * with *why (may be NULL) set to the reason ("Packet with header type 2 must
+ * have a transport ID", as the reference words it), else as rns_packet_pack. */
+int rns_packet_pack_origin(ml_buf *out, const rns_packet *p, int has_transport_id,
+                           const char **why);
+
 /* The part covered by the packet hash: (flags & 0x0F) || destination ||
  * context || data. It leaves out hops, the transport id and the IFAC,
  * header-type, context-flag and transport-type bits, so it does not change

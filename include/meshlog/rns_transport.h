@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "meshlog/buf.h"
+#include "meshlog/rns_dest.h"
 #include "meshlog/rns_identity.h"
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_link.h"
@@ -99,6 +100,12 @@ int rns_transport_register(rns_transport *t, const rns_dest_params *dp, uint8_t 
 /* Replaces a local destination's announce app data. 0, ML_ENOTFOUND, ML_ENOMEM. */
 int rns_transport_set_app_data(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
                                const uint8_t *app_data, size_t len);
+/* The destination object of a registered destination (rns_dest.h), borrowed
+ * until rns_transport_free(), or NULL. Through it the application enables
+ * and steers ratchets (the next announce rotates and carries the newest;
+ * single packets are decrypted with the retained ones, and only with them
+ * when enforced), sets default app data, and reads its name. */
+rns_dest *rns_transport_dest(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN]);
 /* Queues an announce of a local destination on every interface that is up.
  * 0, ML_ENOTFOUND, ML_ENOMEM, or the rng's error. */
 int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN], double now);
@@ -113,9 +120,17 @@ int rns_transport_has_path(const rns_transport *t, const uint8_t dest[RNS_HASHLE
 int rns_transport_request_path(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now);
 /* Identity.recall: the 64-byte public key announced for dest (copied to pub,
  * may be NULL) and a borrowed pointer to its app data (valid until the next
- * call into the core; NULL when none). 0 or ML_ENOTFOUND. */
+ * call into the core; NULL when none, non-NULL with length 0 when present but
+ * empty: an announce with a ratchet and nothing after it, as the reference
+ * records it). 0 or ML_ENOTFOUND. */
 int rns_transport_recall(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], uint8_t *pub,
                          const uint8_t **app_data, size_t *app_data_len);
+
+/* The ratchet public key (32) last announced by a known destination (as
+ * Identity.get_ratchet): 0, or ML_ENOTFOUND when none was heard. Packets sent
+ * with rns_transport_send() are encrypted to it. */
+int rns_transport_recall_ratchet(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                 uint8_t ratchet_pub[32]);
 
 /* ---- sending ------------------------------------------------------------------------ */
 

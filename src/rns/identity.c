@@ -20,6 +20,7 @@
 
 struct rns_identity {
     int has_private;
+    int keyless;                  /* neither key loaded (rns_identity_new_keyless) */
     uint8_t x_priv[X25519_LEN];
     uint8_t ed_seed[32];
     uint8_t pub[RNS_KEYSIZE];     /* X25519 public || Ed25519 public */
@@ -86,6 +87,22 @@ int rns_identity_from_public(rns_identity **out, const uint8_t pub[RNS_KEYSIZE])
     return 0;
 }
 
+int rns_identity_new_keyless(rns_identity **out)
+{
+    rns_identity *id = calloc(1, sizeof *id);
+
+    *out = id;
+    if (!id)
+        return ML_ENOMEM;
+    id->keyless = 1;
+    return 0;
+}
+
+int rns_identity_has_public(const rns_identity *id)
+{
+    return !id->keyless;
+}
+
 void rns_identity_free(rns_identity *id)
 {
     if (!id)
@@ -129,6 +146,8 @@ int rns_identity_sign(const rns_identity *id, uint8_t sig[RNS_SIGLEN], const voi
 int rns_identity_verify(const rns_identity *id, const uint8_t sig[RNS_SIGLEN],
                         const void *msg, size_t len)
 {
+    if (id->keyless)
+        return ML_ESTATE;
     return ml_ed25519_verify(sig, id->pub + X25519_LEN, msg, len) ? ML_EBADSIG : 0;
 }
 
@@ -155,6 +174,9 @@ int rns_identity_encrypt(const rns_identity *id, ml_buf *out, const uint8_t *pt,
     const uint8_t *target = ratchet_pub ? ratchet_pub : id->pub;
     size_t start = out->len;
     int ret;
+
+    if (id->keyless)
+        return ML_ESTATE;
 
     if ((ret = ml_x25519_public(eph_pub, eph_priv)))
         goto out;

@@ -84,6 +84,28 @@ int rns_packet_pack(ml_buf *out, const rns_packet *p)
     return ret;
 }
 
+int rns_packet_pack_origin(ml_buf *out, const rns_packet *p, int has_transport_id,
+                           const char **why)
+{
+    static const char *const no_tid = "Packet with header type 2 must have a transport ID";
+    static const char *const not_announce =
+        "Only announces can be originated with header type 2 (others are made HEADER_2 in transit)";
+
+    if (why)
+        *why = NULL;
+    if (p->header_type == RNS_HEADER_2 && !has_transport_id) {
+        if (why)
+            *why = no_tid;
+        return ML_EINVAL;
+    }
+    if (p->header_type == RNS_HEADER_2 && p->packet_type != RNS_PACKET_ANNOUNCE) {
+        if (why)
+            *why = not_announce;
+        return ML_EINVAL;
+    }
+    return rns_packet_pack(out, p);
+}
+
 /* The fixed-size start of the hashable part: low flag bits, destination, context. */
 static size_t hashable_head(uint8_t head[1 + RNS_HASHLEN + 1], const rns_packet *p)
 {

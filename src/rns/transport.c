@@ -14,6 +14,7 @@
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_announce.h"
+#include "meshlog/rns_dest.h"
 #include "meshlog/rns_destination.h"
 #include "meshlog/rns_packet.h"
 #include "meshlog/rns_pathreq.h"
@@ -47,6 +48,7 @@ struct ldest {
     enum rns_proof_strategy proof;
     int accept_links;
     ml_buf app_data;
+    rns_dest *obj;                /* announces, ratchets, decryption */
 };
 
 /* A destination heard of: its key and, while not expired, a path to it. */
@@ -62,6 +64,8 @@ struct known {
     int iface;
     double expires, last_seen;
     uint64_t emitted;
+    int has_ratchet;              /* the last ratchet it announced (adopted) */
+    uint8_t ratchet[RNS_RATCHETLEN];
     uint8_t blobs[MAX_BLOBS][RNS_RANDOM_HASHLEN];
     unsigned n_blobs, blob_next;
 };
@@ -409,6 +413,7 @@ void rns_transport_free(rns_transport *t)
     for (size_t i = 0; i < t->n_dests; i++) {
         rns_identity_free(t->dests[i].id);
         ml_buf_free(&t->dests[i].app_data);
+        rns_dest_free(t->dests[i].obj);
     }
     for (size_t i = 0; i < t->n_known; i++)
         ml_buf_free(&t->known[i].app_data);
@@ -508,6 +513,23 @@ static int copy_identity(rns_identity **out, const rns_identity *id)
     return ret;
 }
 
+static int rng_thunk(void *ctx, void *out, size_t len);
+
+/* The destination object behind a registered destination (rns_dest.h). */
+static int make_obj(rns_transport *t, struct ldest *d, const rns_dest_params *dp)
+{
+    rns_dest_config dc = {.identity = dp->identity, .direction = RNS_DEST_IN,
+                          .type = RNS_DEST_SINGLE, .app_name = dp->app_name,
+                          .aspects = dp->aspects, .n_aspects = dp->n_aspects,
+                          .rng = rng_thunk, .rng_ctx = t};
+    int ret = rns_dest_new(&d->obj, &dc);
+
+    if (ret == 0)
+        ret = rns_dest_set_proof_strategy(d->obj, dp->proof == RNS_PROVE_ALL ? RNS_DEST_PROVE_ALL
+                                                                           : RNS_DEST_PROVE_NONE);
+    return ret;
+}
+
 int rns_transport_register(rns_transport *t, const rns_dest_params *dp, uint8_t *dest_hash)
 {
     struct ldest d;
@@ -525,8 +547,11 @@ int rns_transport_register(rns_transport *t, const rns_dest_params *dp, uint8_t 
         return ML_EEXIST;
     if ((ret = copy_identity(&d.id, dp->identity)))
         return ret;
-    if (dp->app_data_len && (ret = ml_buf_append(&d.app_data, dp->app_data, dp->app_data_len))) {
+    if ((dp->app_data_len && (ret = ml_buf_append(&d.app_data, dp->app_data, dp->app_data_len))) ||
+        (ret = make_obj(t, &d, dp))) {
         rns_identity_free(d.id);
+        ml_buf_free(&d.app_data);
+        rns_dest_free(d.obj);
         return ret;
     }
     d.proof = dp->proof;
@@ -549,24 +574,28 @@ int rns_transport_set_app_data(rns_transport *t, const uint8_t dest_hash[RNS_HAS
     return len ? ml_buf_append(&d->app_data, app_data, len) : 0;
 }
 
-/* Builds an announce of d (context NONE or PATH_RESPONSE) into out. */
-static int make_announce(rns_transport *t, const struct ldest *d, uint8_t context, double now,
-                         ml_buf *out)
+rns_dest *rns_transport_dest(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN])
 {
-    uint8_t r16[16];
-    rns_announce_params ap;
-    int ret;
+    struct ldest *d = ldest_get(t, dest_hash);
+    return d ? d->obj : NULL;
+}
 
-    if ((ret = t->cfg.rng(t->cfg.rng_ctx, r16, sizeof r16)))
-        return ret;
-    memset(&ap, 0, sizeof ap);
-    ap.name_hash = d->name_hash;
-    ap.random16 = r16;
-    ap.now = now > 0 ? (uint64_t)now : 0;
-    ap.app_data = d->app_data.len ? d->app_data.p : NULL;
-    ap.app_data_len = d->app_data.len;
-    ap.context = context;
-    return rns_announce_make(out, d->id, &ap);
+/* Builds an announce of d (context NONE or PATH_RESPONSE answering tag) into
+ * out, through the destination object: it rotates and carries the ratchet. */
+static int make_announce(rns_transport *t, const struct ldest *d, uint8_t context,
+                         const uint8_t *tag, size_t tag_len, double now, ml_buf *out)
+{
+    rns_dest_announce_opts o;
+
+    (void)t;
+    memset(&o, 0, sizeof o);
+    o.app_data = d->app_data.len ? d->app_data.p : NULL;
+    o.app_data_len = d->app_data.len;
+    o.path_response = context == RNS_CTX_PATH_RESPONSE;
+    o.tag = tag;
+    o.tag_len = tag_len;
+    o.now = now;
+    return rns_dest_announce(d->obj, out, &o);
 }
 
 int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN], double now)
@@ -577,7 +606,7 @@ int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN
 
     if (!d)
         return ML_ENOTFOUND;
-    if ((ret = make_announce(t, d, RNS_CTX_NONE, now, &b)) == 0)
+    if ((ret = make_announce(t, d, RNS_CTX_NONE, NULL, 0, now, &b)) == 0)
         ret = queue_broadcast(t, b.p, b.len);
     ml_buf_free(&b);
     return ret;
@@ -624,9 +653,20 @@ int rns_transport_recall(const rns_transport *t, const uint8_t dest[RNS_HASHLEN]
     if (pub)
         memcpy(pub, k->pub, RNS_KEYSIZE);
     if (app_data)
-        *app_data = k->has_app_data ? k->app_data.p : NULL;
+        *app_data = !k->has_app_data ? NULL : k->app_data.p ? k->app_data.p : (const uint8_t *)"";
     if (app_data_len)
         *app_data_len = k->has_app_data ? k->app_data.len : 0;
+    return 0;
+}
+
+int rns_transport_recall_ratchet(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                 uint8_t ratchet_pub[32])
+{
+    const struct known *k = known_get(t, dest);
+
+    if (!k || !k->has_ratchet)
+        return ML_ENOTFOUND;
+    memcpy(ratchet_pub, k->ratchet, RNS_RATCHETLEN);
     return 0;
 }
 
@@ -725,7 +765,8 @@ int rns_transport_send(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const 
     if ((ret = rns_identity_from_public(&id, k->pub)) ||
         (ret = t->cfg.rng(t->cfg.rng_ctx, eph, sizeof eph)) ||
         (ret = t->cfg.rng(t->cfg.rng_ctx, iv, sizeof iv)) ||
-        (ret = rns_identity_encrypt(id, &ct, data, len, NULL, eph, iv)))
+        (ret = rns_identity_encrypt(id, &ct, data, len, k->has_ratchet ? k->ratchet : NULL,
+                                    eph, iv)))
         goto out;
     memset(&p, 0, sizeof p);
     p.packet_type = RNS_PACKET_DATA;
@@ -963,6 +1004,14 @@ static int should_update(const struct known *k, const rns_announce *a, unsigned 
     return a->emitted > k->emitted;
 }
 
+/* The reference's rule (Identity.validate_announce): app data is present, if
+ * possibly empty, whenever the payload is longer than a ratchetless announce
+ * without app data; so an announce carrying a ratchet always has some. */
+static int announce_has_app_data(const rns_announce *a)
+{
+    return a->app_data != NULL || a->ratchet != NULL;
+}
+
 static int announce_event(rns_transport *t, const rns_packet *p, const rns_announce *a)
 {
     rns_tev *ev = push_event(t, RNS_TEV_ANNOUNCE);
@@ -975,7 +1024,7 @@ static int announce_event(rns_transport *t, const rns_packet *p, const rns_annou
     memcpy(ev->name_hash, a->name_hash, RNS_NAME_HASHLEN);
     ev->hops = p->hops;
     ev->path_response = p->context == RNS_CTX_PATH_RESPONSE;
-    ev->has_app_data = a->app_data != NULL;
+    ev->has_app_data = announce_has_app_data(a);
     return a->app_data ? ml_buf_append(&ev->data, a->app_data, a->app_data_len) : 0;
 }
 
@@ -984,7 +1033,7 @@ static int record_announce(struct known *k, const rns_packet *p, const rns_annou
 {
     memcpy(k->pub, a->public_key, RNS_KEYSIZE);
     ml_buf_reset(&k->app_data);
-    k->has_app_data = a->app_data != NULL;
+    k->has_app_data = announce_has_app_data(a);
     if (a->app_data && ml_buf_append(&k->app_data, a->app_data, a->app_data_len))
         return ML_ENOMEM;
     k->has_path = 1;
@@ -1014,6 +1063,10 @@ static int handle_announce(rns_transport *t, const rns_packet *p, int iface, dou
              rns_announce_reason_str(why));
         return 0;
     }
+    if (k && a.ratchet) {              /* adopted even when the path stays */
+        memcpy(k->ratchet, a.ratchet, RNS_RATCHETLEN);
+        k->has_ratchet = 1;
+    }
     if (k && !should_update(k, &a, p->hops, now)) {
         t->stats.dropped_announce++;
         return 0;
@@ -1022,6 +1075,10 @@ static int handle_announce(rns_transport *t, const rns_packet *p, int iface, dou
         return ML_ENOMEM;
     if ((ret = record_announce(k, p, &a, iface, now)))
         return ret;
+    if (a.ratchet) {
+        memcpy(k->ratchet, a.ratchet, RNS_RATCHETLEN);
+        k->has_ratchet = 1;
+    }
     tlog(t, RNS_LOG_DEBUG, "path to %s: %u hops", hx(p->dest_hash, 0), p->hops);
     return announce_event(t, p, &a);
 }
@@ -1039,7 +1096,7 @@ static int answer_path_request(rns_transport *t, const rns_packet *p, int iface,
         return 0;
     if (!(d = ldest_get(t, r.dest_hash)))
         return 0;                      /* not ours; an endpoint does not forward */
-    if ((ret = make_announce(t, d, RNS_CTX_PATH_RESPONSE, now, &b)) == 0)
+    if ((ret = make_announce(t, d, RNS_CTX_PATH_RESPONSE, r.tag, r.tag_len, now, &b)) == 0)
         ret = queue_iface(t, iface, b.p, b.len);
     ml_buf_free(&b);
     tlog(t, RNS_LOG_DEBUG, "answered path request for %s", hx(r.dest_hash, 0));
@@ -1068,7 +1125,7 @@ static int deliver_single(rns_transport *t, const rns_packet *p, const uint8_t *
         t->stats.dropped_unroutable++;
         return 0;
     }
-    if (rns_identity_decrypt(d->id, &pt, p->data, p->data_len, NULL, 0, 0, NULL)) {
+    if (rns_dest_decrypt(d->obj, &pt, p->data, p->data_len)) {
         t->stats.dropped_malformed++;
         goto out;
     }
