@@ -556,6 +556,7 @@ static int make_destination(br_ctx *c, peer *pr, enum rns_proof_strategy proof,
         dp.app_data = has_app_data ? (app_data->p ? app_data->p : (const uint8_t *)"") : NULL;
         dp.app_data_len = app_data->len;
         ret = br_check(c, rns_transport_register(core(pr), &dp, ls->dest), "register") ||
+              dest_enable_ratchets_param(c, pr, ls->dest) ||
               br_check(c, rns_transport_announce(core(pr), ls->dest, rns_node_now()), "announce");
     }
     if (!ret) {
@@ -567,21 +568,13 @@ static int make_destination(br_ctx *c, peer *pr, enum rns_proof_strategy proof,
         rns_node_kick(pr->node);
         ret = br_set_hex(c, "destination_hash", ls->dest, RNS_HASHLEN) ||
               br_set_hex(c, "identity_hash", ls->identity_hash, RNS_HASHLEN) ||
-              br_set_hex(c, "public_key", ls->public_key, RNS_KEYSIZE);
+              br_set_hex(c, "public_key", ls->public_key, RNS_KEYSIZE) ||
+              dest_ratchet_result(c, pr, ls->dest);
     }
     ml_wipe(priv, sizeof priv);
     rns_identity_free(id);
     ml_buf_free(&scratch);
     return ret;
-}
-
-static int refuse_ratchets(br_ctx *c)
-{
-    int on;
-
-    if (br_bool(c, "enable_ratchets", 0, &on))
-        return -1;
-    return on ? br_fail(c, "enable_ratchets: the transport core has no ratchets yet") : 0;
 }
 
 static int cmd_wire_listen(br_ctx *c)
@@ -590,7 +583,7 @@ static int cmd_wire_listen(br_ctx *c)
     ml_buf none = ML_BUF_INIT;
     peer *pr;
 
-    if (peer_param(c, &pr) || refuse_ratchets(c))
+    if (peer_param(c, &pr))
         return -1;
     if (br_param(c, "proof_strategy") && br_str(c, "proof_strategy", &proof))
         return -1;
@@ -608,7 +601,7 @@ static int cmd_wire_announce(br_ctx *c)
     int has, empty, ret;
     peer *pr;
 
-    if (peer_param(c, &pr) || refuse_ratchets(c))
+    if (peer_param(c, &pr))
         return -1;
     ret = br_hex_opt(c, "app_data", &app, &has) || br_bool(c, "app_data_empty", 0, &empty) ||
           make_destination(c, pr, RNS_PROVE_NONE, &app, app.len > 0 || empty);
@@ -629,12 +622,13 @@ static int cmd_wire_reannounce(br_ctx *c)
     if (!ret && !find_listener(pr, dest))
         ret = br_fail(c, "No registered destination with this hash on this handle");
     if (!ret)
-        ret = br_check(c, rns_transport_set_app_data(core(pr), dest, app.len ? app.p : NULL,
+        ret = dest_backdate_rotation(c, pr, dest) ||
+              br_check(c, rns_transport_set_app_data(core(pr), dest, app.len ? app.p : NULL,
                                                      app.len), "app data") ||
               br_check(c, rns_transport_announce(core(pr), dest, rns_node_now()), "announce");
     if (!ret) {
         rns_node_kick(pr->node);
-        ret = br_set_bool(c, "announced", 1) || br_set_null(c, "current_ratchet_id");
+        ret = br_set_bool(c, "announced", 1) || dest_current_ratchet(c, pr, dest);
     }
     ml_buf_free(&app);
     return ret;

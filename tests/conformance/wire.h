@@ -125,5 +125,12 @@ rns_transport *core(peer *pr);
 int link_param(br_ctx *c, peer **pr, rns_link **l, uint8_t id[RNS_HASHLEN]);
 int wlink_param(br_ctx *c, peer **pr, wlink **l);
 int dest_param(br_ctx *c, uint8_t dest[RNS_HASHLEN]);
+/* Ratchets of a peer's local destinations (cmd_dest.c), for wire_listen,
+ * wire_announce and wire_reannounce: enable_ratchets between register and
+ * announce; the announce's ratchet fields; rotate_ago_s; current_ratchet_id. */
+int dest_enable_ratchets_param(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
+int dest_ratchet_result(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
+int dest_backdate_rotation(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
+int dest_current_ratchet(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
 
 #endif
