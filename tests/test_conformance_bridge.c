@@ -1037,6 +1037,172 @@ static void test_wire_ifac(void **state)
     session_end(&s);   /* end of input stops every peer */
 }
 
+/* ---- destination objects, key-less identities, HEADER_2 origination ------------------ */
+
+/* Destinations named from the golden identities: the constructed hash is the
+ * announced one; the guards refuse; the cache and default app data act. */
+static void test_destinations(void **state)
+{
+    json_t *file = tu_load_vectors("vectors/rns/announces.json"), *v, *id, *answers;
+    const char *alice = NULL, *dest = NULL;
+    size_t i;
+    script s;
+    (void)state;
+
+    json_array_foreach(json_object_get(file, "identities"), i, id)
+        if (strcmp(S(id, "label"), "alice") == 0)
+            alice = S(id, "private_key");
+    json_array_foreach(json_object_get(file, "vectors"), i, v)
+        if (json_object_get(v, "identity") && strcmp(S(v, "identity"), "alice") == 0)
+            dest = S(v, "destination_hash");
+    assert_non_null(alice);
+    assert_non_null(dest);
+    sc_init(&s);
+    add(&s, "destination_construct",
+        json_pack("{s:s,s:s,s:s,s:[s],s:s}", "direction", "in", "type", "single", "app_name",
+                  "meshlog", "aspects", "sync", "identity_private_key", alice),
+        json_pack("{s:s,s:i,s:i,s:i}", "destination_hash", dest, "proof_strategy", 0x21, "type", 0,
+                  "direction", 0x11));
+    add(&s, "destination_construct", json_pack("{s:s,s:s,s:s}", "direction", "out", "type",
+                                               "single", "app_name", "meshlog"), NULL);
+    add(&s, "destination_construct",
+        json_pack("{s:s,s:s,s:s,s:s}", "direction", "in", "type", "plain", "app_name", "meshlog",
+                  "identity_private_key", alice), NULL);
+    add(&s, "destination_construct",
+        json_pack("{s:s,s:i,s:s}", "direction", "in", "type", 0x99, "app_name", "meshlog"), NULL);
+    add(&s, "destination_construct",
+        json_pack("{s:i,s:s,s:s}", "direction", 0x99, "type", "single", "app_name", "meshlog"), NULL);
+    add(&s, "destination_construct", json_pack("{s:s,s:s,s:s}", "direction", "in", "type",
+                                               "plain", "app_name", "meshlog"),
+        json_pack("{s:s,s:i}", "name", "meshlog", "type", 2));
+    add(&s, "destination_announce_attempt", json_pack("{s:s,s:s,s:s}", "direction", "in", "type",
+                                                      "group", "app_name", "meshlog"), NULL);
+    add(&s, "destination_announce_attempt", json_pack("{s:s,s:s,s:s}", "direction", "in", "type",
+                                                      "single", "app_name", "meshlog"),
+        json_pack("{s:b}", "ok", 1));
+    add(&s, "destination_set_proof_strategy_raw",
+        json_pack("{s:s,s:i}", "app_name", "meshlog", "strategy_value", 0x22),
+        json_pack("{s:i}", "proof_strategy", 0x22));
+    add(&s, "destination_set_proof_strategy_raw",
+        json_pack("{s:s,s:i}", "app_name", "meshlog", "strategy_value", 0x99), NULL);
+    add(&s, "destination_rotate_ratchets", json_pack("{s:s}", "app_name", "meshlog"), NULL);
+    add(&s, "destination_rotate_ratchets", json_pack("{s:s,s:b}", "app_name", "meshlog", "enable", 1),
+        json_pack("{s:b,s:b,s:i}", "rotated", 1, "has_ratchets", 1, "ratchet_count", 1));
+    add(&s, "destination_default_app_data",
+        json_pack("{s:s,s:s,s:s}", "app_name", "meshlog", "default_kind", "callable",
+                  "default_value", "6466"),
+        json_pack("{s:s,s:b}", "app_data", "6466", "default_app_data_set", 1));
+    add(&s, "destination_default_app_data",
+        json_pack("{s:s,s:s,s:s,s:s}", "app_name", "meshlog", "default_kind", "bytes",
+                  "default_value", "6466", "override_app_data", "6f76"),
+        json_pack("{s:s}", "app_data", "6f76"));
+    add(&s, "destination_register_request_handler_validate",
+        json_pack("{s:s,s:s}", "app_name", "meshlog", "path", "/echo"),
+        json_pack("{s:b,s:i}", "registered", 1, "handler_count", 1));
+    add(&s, "destination_register_request_handler_validate",
+        json_pack("{s:s,s:i}", "app_name", "meshlog", "allow", 0x99), NULL);
+    add(&s, "destination_path_response_cache",
+        json_pack("{s:s,s:s,s:i}", "app_name", "meshlog", "tag", "0102030405060708",
+                  "advance_seconds", 0),
+        json_pack("{s:b,s:i,s:b}", "reused", 1, "pr_tag_window", 30, "first_is_path_response", 1));
+    add(&s, "destination_path_response_cache",
+        json_pack("{s:s,s:s,s:i}", "app_name", "meshlog", "tag", "0102030405060708",
+                  "advance_seconds", 31),
+        json_pack("{s:b}", "reused", 0));
+    for (const char *const *op = (const char *const[]){"sign", "decrypt", "encrypt", NULL}; *op; op++)
+        add(&s, "identity_keyless_op", json_pack("{s:s,s:s}", "op", *op, "data", "00112233"),
+            json_pack("{s:s}", "raised", "KeyError"));
+    add(&s, "packet_build_raw_header2", json_pack("{s:i}", "packet_type", 1),
+        json_pack("{s:s}", "error", "Packet with header type 2 must have a transport ID"));
+    add(&s, "packet_build_raw_header2",
+        json_pack("{s:i,s:s}", "packet_type", 1, "transport_id", "00112233445566778899aabbccddeeff"),
+        json_pack("{s:i}", "raw_len", 36));
+    add(&s, "packet_build_raw_header2",
+        json_pack("{s:i,s:s,s:s}", "packet_type", 0, "transport_id",
+                  "00112233445566778899aabbccddeeff", "data", "abcdef"),
+        json_object());
+    answers = check(&s);
+    /* the refused DATA packet has an error and no raw bytes */
+    {
+        json_t *res = json_object_get(json_array_get(answers, json_array_size(answers) - 1),
+                                      "result");
+        assert_non_null(json_object_get(res, "error"));
+        assert_null(json_object_get(res, "raw"));
+    }
+    json_decref(answers);
+    sc_free(&s);
+    json_decref(file);
+}
+
+/* Ratchets over loopback: the announce carries one, the client adopts it,
+ * encrypts to it, the destination opens it with it; a rotation and a
+ * re-announce replace it. */
+static void test_wire_ratchets(void **state)
+{
+    session s;
+    char *srv, *cli, *dest, *cur, *ct, *next;
+    json_t *r;
+    (void)state;
+
+    session_start(&s);
+    start_pair(&s, "", "", "", &srv, &cli);
+    r = call(&s, "wire_announce", json_pack("{s:s,s:s,s:[s],s:b}", "handle", srv, "app_name",
+                                            "meshlog", "aspects", "ratchet", "enable_ratchets", 1), 1);
+    expect(r, "ratchets_enabled", json_true());
+    expect(r, "ratchet_count", json_integer(1));
+    assert_non_null(cur = strdup(json_string_value(json_object_get(r, "current_ratchet_id"))));
+    dest = take_str(r, "destination_hash");
+    r = call(&s, "wire_identity_recall", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                   "destination_hash", dest, "timeout_ms", 5000), 1);
+    expect(r, "app_data", json_string(""));     /* a ratchet and no app data: present, empty */
+    json_decref(r);
+    r = call(&s, "wire_get_adopted_ratchet", json_pack("{s:s,s:s}", "handle", cli,
+                                                       "destination_hash", dest), 1);
+    expect(r, "ratchet_id", json_string(cur));
+    json_decref(r);
+    r = call(&s, "wire_encrypt_to_remote", json_pack("{s:s,s:s,s:s}", "handle", cli,
+                                                     "destination_hash", dest, "plaintext", "6869"), 1);
+    expect(r, "used_ratchet", json_true());
+    ct = take_str(r, "ciphertext");
+    r = call(&s, "wire_destination_decrypt", json_pack("{s:s,s:s,s:s}", "handle", srv,
+                                                       "destination_hash", dest, "ciphertext", ct), 1);
+    expect(r, "plaintext", json_string("6869"));
+    expect(r, "latest_ratchet_id", json_string(cur));
+    json_decref(r);
+    r = call(&s, "wire_set_ratchet_interval", json_pack("{s:s,s:s,s:i}", "handle", srv,
+                                                        "destination_hash", dest, "seconds", 100), 1);
+    expect(r, "ratchet_interval", json_integer(100));
+    json_decref(r);
+    r = call(&s, "wire_rotate_ratchet", json_pack("{s:s,s:s,s:i}", "handle", srv, "destination_hash",
+                                                  dest, "last_rotation_ago_s", 50), 1);
+    expect(r, "rotated", json_false());
+    json_decref(r);
+    r = call(&s, "wire_reannounce", json_pack("{s:s,s:s,s:i}", "handle", srv, "destination_hash",
+                                              dest, "rotate_ago_s", 99999), 1);
+    next = take_str(r, "current_ratchet_id");
+    assert_string_not_equal(next, cur);
+    for (int i = 0; i < 50; i++) {
+        r = call(&s, "wire_get_adopted_ratchet", json_pack("{s:s,s:s}", "handle", cli,
+                                                           "destination_hash", dest), 1);
+        const char *got = json_string_value(json_object_get(r, "ratchet_id"));
+        if ((got && strcmp(got, next) == 0) || i == 49)
+            break;
+        json_decref(r);
+        usleep(100000);
+    }
+    expect(r, "ratchet_id", json_string(next));
+    json_decref(r);
+    r = call(&s, "wire_ratchet_file_roundtrip", json_pack("{s:s,s:s}", "handle", srv,
+                                                          "destination_hash", dest), 1);
+    expect(r, "roundtrip_match", json_true());
+    expect(r, "ratchet_count_after", json_integer(2));
+    json_decref(r);
+    json_decref(call(&s, "wire_read_ratchets", json_pack("{s:s,s:s}", "handle", cli,
+                                                         "destination_hash", dest), 0));
+    free(srv), free(cli), free(dest), free(cur), free(ct), free(next);
+    session_end(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1044,7 +1210,8 @@ int main(void)
         cmocka_unit_test(test_packets),    cmocka_unit_test(test_announces),
         cmocka_unit_test(test_framing),    cmocka_unit_test(test_bz2),
         cmocka_unit_test(test_channel),    cmocka_unit_test(test_wire_loopback),
-        cmocka_unit_test(test_wire_ifac),
+        cmocka_unit_test(test_wire_ifac),  cmocka_unit_test(test_destinations),
+        cmocka_unit_test(test_wire_ratchets),
         cmocka_unit_test(test_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
