@@ -1203,6 +1203,120 @@ static void test_wire_ratchets(void **state)
     session_end(&s);
 }
 
+/* Proof strategies, the proof packet handed back, receipts and their gate,
+ * and frames injected through an interface's receive path. */
+static void test_wire_proofs(void **state)
+{
+    session s;
+    char *srv, *cli, *dest, *lone;
+    json_t *r, *params;
+    (void)state;
+
+    session_start(&s);
+    start_pair(&s, "", "", "", &srv, &cli);
+    dest = take_str(call(&s, "wire_listen", json_pack("{s:s,s:s,s:[s]}", "handle", srv, "app_name",
+                                                      "meshlog", "aspects", "proofs"), 1),
+                    "destination_hash");
+    json_decref(call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                     "destination_hash", dest, "timeout_ms", 5000), 1));
+    params = json_pack("{s:s,s:s,s:s,s:[s],s:s,s:i}", "handle", cli, "destination_hash", dest,
+                       "app_name", "meshlog", "aspects", "proofs", "data", "6869", "timeout_ms", 500);
+    /* PROVE_NONE by default: nothing comes back */
+    r = call(&s, "wire_send_packet_with_proof_request", json_deep_copy(params), 1);
+    expect(r, "delivered", json_false());
+    expect(r, "proof_raw", json_null());
+    json_decref(r);
+    r = call(&s, "wire_set_proof_strategy", json_pack("{s:s,s:s,s:s}", "handle", srv,
+                                                      "destination_hash", dest, "strategy", "all"), 1);
+    expect(r, "proof_strategy", json_integer(0x23));
+    json_decref(r);
+    json_object_set_new(params, "timeout_ms", json_integer(5000));
+    r = call(&s, "wire_send_packet_with_proof_request", json_deep_copy(params), 1);
+    expect(r, "delivered", json_true());
+    expect(r, "proof_len", json_integer(64));
+    /* the proof as received: PROOF, HEADER_1, hops 0, to the packet's truncated hash */
+    assert_int_equal(strncmp(S(r, "proof_raw"), "0300", 4), 0);
+    assert_int_equal(strncmp(S(r, "proof_raw") + 4, S(r, "proved_packet_hash"), 32), 0);
+    json_decref(r);
+    json_decref(call(&s, "wire_set_proof_implicit", json_pack("{s:s,s:b}", "handle", srv,
+                                                              "enabled", 0), 1));
+    r = call(&s, "wire_send_packet_with_proof_request", json_deep_copy(params), 1);
+    expect(r, "proof_len", json_integer(96));
+    json_decref(r);
+    json_decref(params);
+    r = call(&s, "wire_tx_bytes", json_pack("{s:s}", "handle", cli), 1);
+    assert_true(json_integer_value(json_object_get(r, "tx_bytes")) > 0);
+    json_decref(r);
+    /* the receipt gate and timeouts */
+    r = call(&s, "wire_packet_receipt_generation", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                             "dest_type", "single", "context", 0), 1);
+    expect(r, "has_receipt", json_true());
+    expect(r, "sent", json_true());
+    json_decref(r);
+    r = call(&s, "wire_packet_receipt_generation", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                             "dest_type", "plain", "context", 0), 1);
+    expect(r, "has_receipt", json_false());
+    json_decref(r);
+    r = call(&s, "wire_packet_receipt_timeout", json_pack("{s:s,s:f}", "handle", cli,
+                                                          "force_timeout", -1.0), 1);
+    expect(r, "timeout", json_real(774.0));
+    expect(r, "forced_status", json_integer(0xFF));
+    json_decref(r);
+    r = call(&s, "wire_inject_single_proof_format",
+             json_pack("{s:s,s:s}", "handle", cli, "variant", "valid_explicit"), 1);
+    expect(r, "status_name", json_string("DELIVERED"));
+    json_decref(r);
+    r = call(&s, "wire_inject_single_proof_format",
+             json_pack("{s:s,s:s}", "handle", cli, "variant", "forged_explicit"), 1);
+    expect(r, "status_name", json_string("SENT"));
+    expect(r, "validated", json_false());
+    json_decref(r);
+    r = call(&s, "wire_inject_crafted_link_proof",
+             json_pack("{s:s,s:s}", "handle", cli, "variant", "implicit_valid_sig"), 1);
+    expect(r, "validated", json_false());
+    json_decref(r);
+    r = call(&s, "wire_capture_lrproof_frame", json_pack("{s:s}", "handle", cli), 1);
+    assert_int_equal(strncmp(S(r, "raw"), "0f", 2), 0);   /* PROOF to a LINK */
+    json_decref(r);
+    /* raw frames through the receive path: a whole announce teaches a path,
+     * a cut one does not; the tap saw them */
+    r = call(&s, "wire_inject_raw_frame", json_pack("{s:s,s:s}", "handle", srv, "variant",
+                                                    "plain_on_open"), 1);
+    expect(r, "learned", json_true());
+    json_decref(r);
+    r = call(&s, "wire_inject_raw_frame", json_pack("{s:s,s:s,s:i}", "handle", srv, "variant",
+                                                    "min_short", "trim_to", 2), 1);
+    expect(r, "learned", json_false());
+    expect(r, "frame_len", json_integer(2));
+    json_decref(r);
+    r = call(&s, "wire_get_received_packets", json_pack("{s:s,s:i}", "handle", srv, "since_seq", 0), 1);
+    assert_true(json_array_size(json_object_get(r, "packets")) > 2);
+    json_decref(r);
+    /* a lone IFAC server: frames go in on its listener */
+    lone = take_str(call(&s, "wire_start_tcp_server", json_pack("{s:s,s:s}", "network_name", "ci",
+                                                                "passphrase", "pw"), 1),
+                    "handle");
+    r = call(&s, "wire_inject_raw_frame", json_pack("{s:s,s:s}", "handle", lone, "variant",
+                                                    "masked_full"), 1);
+    expect(r, "learned", json_true());
+    expect(r, "ifac_size", json_integer(16));
+    json_decref(r);
+    r = call(&s, "wire_inject_raw_frame", json_pack("{s:s,s:s}", "handle", lone, "variant",
+                                                    "masked_short"), 1);
+    expect(r, "learned", json_false());
+    expect(r, "frame_len", json_integer(18));
+    json_decref(r);
+    r = call(&s, "wire_inject_raw_frame", json_pack("{s:s,s:s}", "handle", lone, "variant",
+                                                    "plain_on_ifac"), 1);
+    expect(r, "learned", json_false());
+    json_decref(r);
+    json_decref(call(&s, "wire_set_proof_strategy", json_pack("{s:s,s:s,s:s}", "handle", srv,
+                                                              "destination_hash", dest,
+                                                              "strategy", "sometimes"), 0));
+    free(srv), free(cli), free(dest), free(lone);
+    session_end(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1212,6 +1326,7 @@ int main(void)
         cmocka_unit_test(test_channel),    cmocka_unit_test(test_wire_loopback),
         cmocka_unit_test(test_wire_ifac),  cmocka_unit_test(test_destinations),
         cmocka_unit_test(test_wire_ratchets),
+        cmocka_unit_test(test_wire_proofs),
         cmocka_unit_test(test_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

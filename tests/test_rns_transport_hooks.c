@@ -65,6 +65,47 @@ static void node_free(node *n)
     rns_identity_free(n->id);
 }
 
+/* Moves packets both ways until both queues are empty. */
+static void pump(node *a, node *b, double now)
+{
+    ml_buf pkt = ML_BUF_INIT;
+    int ifc, moved = 1;
+
+    for (int guard = 0; moved && guard < 1000; guard++) {
+        moved = 0;
+        while (rns_transport_pop_output(a->t, &ifc, &pkt) == 1) {
+            assert_int_equal(rns_transport_inbound(b->t, b->ifc, pkt.p, pkt.len, now), 0);
+            ml_buf_reset(&pkt);
+            moved = 1;
+        }
+        while (rns_transport_pop_output(b->t, &ifc, &pkt) == 1) {
+            assert_int_equal(rns_transport_inbound(a->t, a->ifc, pkt.p, pkt.len, now), 0);
+            ml_buf_reset(&pkt);
+            moved = 1;
+        }
+    }
+    ml_buf_free(&pkt);
+}
+
+/* The first event of a type (a link event of link_type when >= 0), moved
+ * out; the others are dropped. 1 if found. */
+static int take_event(node *n, enum rns_tev_type type, int link_type, rns_tev *out)
+{
+    rns_tev ev;
+    int found = 0;
+
+    while (rns_transport_pop_event(n->t, &ev) == 1) {
+        if (!found && ev.type == type &&
+            (link_type < 0 || (int)ev.link_ev.type == link_type)) {
+            *out = ev;
+            found = 1;
+            continue;
+        }
+        rns_tev_clear(&ev);
+    }
+    return found;
+}
+
 /* ---- frame tap --------------------------------------------------------------------- */
 
 typedef struct tapped {
@@ -175,11 +216,293 @@ static void test_send_raw(void **state)
     node_free(&b);
 }
 
+/* ---- proof strategies ------------------------------------------------------------------- */
+
+static int g_app_calls;
+
+/* PROVE_APP decision of the tests: prove what starts with 0x01. */
+static int approve(void *ctx, const uint8_t dest[RNS_HASHLEN], const uint8_t *data, size_t len)
+{
+    const uint8_t *want = ctx;
+    g_app_calls++;
+    assert_memory_equal(dest, want, RNS_HASHLEN);
+    return len > 0 && data[0] == 0x01;
+}
+
+/* Sends one single packet b -> a; returns 1 when a proved it (and checks
+ * the proof packet the event carries), 0 when not. */
+static int single_proved(node *a, node *b, const char *payload, double now, size_t *proof_len)
+{
+    uint8_t hash[RNS_FULL_HASHLEN];
+    rns_tev ev;
+    rns_packet p;
+    int proved;
+
+    assert_int_equal(rns_transport_send(b->t, a->dest, (const uint8_t *)payload,
+                                        strlen(payload), now, hash), 0);
+    pump(a, b, now + 0.25);
+    drain_events(a);
+    if (!(proved = take_event(b, RNS_TEV_PROOF, -1, &ev)))
+        return 0;
+    assert_memory_equal(ev.packet_hash, hash, RNS_FULL_HASHLEN);
+    assert_int_equal(rns_packet_unpack(&p, ev.data.p, ev.data.len), 0);
+    assert_int_equal(p.packet_type, RNS_PACKET_PROOF);
+    assert_int_equal(p.header_type, RNS_HEADER_1);
+    assert_int_equal(p.context, RNS_CTX_NONE);
+    assert_int_equal(p.hops, 0);                  /* as received, before counting */
+    assert_memory_equal(p.dest_hash, hash, RNS_HASHLEN);
+    assert_int_equal(rns_proof_validate(p.data, p.data_len, hash, a->id), 0);
+    *proof_len = p.data_len;
+    rns_tev_clear(&ev);
+    return proved;
+}
+
+static void test_proof_strategy_single(void **state)
+{
+    node a, b;
+    size_t len = 0;
+    uint8_t nowhere[RNS_HASHLEN] = {0};
+    (void)state;
+
+    node_init(&a, g_seed + 5, NULL);
+    node_init(&b, g_seed + 6, NULL);
+    node_register(&a, RNS_PROVE_NONE);
+    assert_int_equal(rns_transport_proof_strategy(a.t, a.dest), RNS_PROVE_NONE);
+    assert_int_equal(rns_transport_proof_strategy(a.t, nowhere), -1);
+    rns_transport_announce(a.t, a.dest, 1.0);
+    pump(&a, &b, 1.0);
+    drain_events(&b);
+    assert_false(single_proved(&a, &b, "none", 2.0, &len));
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_ALL, NULL, NULL), 0);
+    assert_int_equal(rns_transport_proof_strategy(a.t, a.dest), RNS_PROVE_ALL);
+    assert_true(single_proved(&a, &b, "all", 3.0, &len));
+    assert_int_equal(len, RNS_PROOF_IMPLICIT_LEN);
+    rns_transport_set_implicit_proofs(a.t, 0);
+    assert_false(rns_transport_implicit_proofs(a.t));
+    assert_true(single_proved(&a, &b, "all, explicit", 4.0, &len));
+    assert_int_equal(len, RNS_PROOF_EXPLICIT_LEN);
+    rns_transport_set_implicit_proofs(a.t, 1);
+    /* PROVE_APP: the application decides per packet */
+    g_app_calls = 0;
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_APP, approve, a.dest),
+                     0);
+    assert_true(single_proved(&a, &b, "\x01yes", 5.0, &len));
+    assert_false(single_proved(&a, &b, "\x02no", 6.0, &len));
+    assert_int_equal(g_app_calls, 2);
+    /* PROVE_APP without a callback proves nothing */
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_APP, NULL, NULL), 0);
+    assert_false(single_proved(&a, &b, "\x01", 7.0, &len));
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, nowhere, RNS_PROVE_ALL, NULL, NULL),
+                     ML_ENOTFOUND);
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, (enum rns_proof_strategy)7,
+                                                      NULL, NULL), ML_EINVAL);
+    node_free(&a);
+    node_free(&b);
+}
+
+/* Link data sent b -> a over link id; 1 when a proved it. */
+static int link_proved(node *a, node *b, const uint8_t id[RNS_HASHLEN], const char *payload,
+                       double now)
+{
+    uint8_t hash[RNS_FULL_HASHLEN];
+    rns_link *l = rns_transport_link(b->t, id);
+    rns_tev ev;
+    int proved;
+
+    assert_non_null(l);
+    assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)payload, strlen(payload),
+                                   now, hash), 0);
+    assert_int_equal(rns_transport_flush(b->t, now), 0);
+    pump(a, b, now);
+    drain_events(a);
+    if ((proved = take_event(b, RNS_TEV_LINK, RNS_LINK_EV_PROOF, &ev))) {
+        assert_memory_equal(ev.link_ev.id, hash, RNS_FULL_HASHLEN);
+        rns_tev_clear(&ev);
+    }
+    return proved;
+}
+
+/* A change of strategy reaches links that are already open. */
+static void test_proof_strategy_links(void **state)
+{
+    node a, b;
+    uint8_t id[RNS_HASHLEN];
+    (void)state;
+
+    node_init(&a, g_seed + 7, NULL);
+    node_init(&b, g_seed + 8, NULL);
+    node_register(&a, RNS_PROVE_NONE);
+    rns_transport_announce(a.t, a.dest, 1.0);
+    pump(&a, &b, 1.0);
+    assert_int_equal(rns_transport_link_open(b.t, a.dest, 2.0, id), 0);
+    pump(&a, &b, 2.0);
+    drain_events(&a);
+    drain_events(&b);
+    assert_int_equal(rns_link_state(rns_transport_link(b.t, id)), RNS_LINK_ACTIVE);
+    assert_false(link_proved(&a, &b, id, "none", 3.0));
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_ALL, NULL, NULL), 0);
+    assert_true(link_proved(&a, &b, id, "all", 4.0));
+    g_app_calls = 0;
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_APP, approve, a.dest),
+                     0);
+    assert_true(link_proved(&a, &b, id, "\x01yes", 5.0));
+    assert_false(link_proved(&a, &b, id, "\x02no", 6.0));
+    assert_int_equal(g_app_calls, 2);
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_NONE, NULL, NULL), 0);
+    assert_false(link_proved(&a, &b, id, "\x01", 7.0));
+    /* a link opened under PROVE_APP asks too */
+    assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_APP, approve, a.dest),
+                     0);
+    assert_int_equal(rns_transport_link_open(b.t, a.dest, 8.0, id), 0);
+    pump(&a, &b, 8.0);
+    drain_events(&a);
+    drain_events(&b);
+    assert_true(link_proved(&a, &b, id, "\x01" "again", 9.0));
+    node_free(&a);
+    node_free(&b);
+}
+
+/* ---- receipts ------------------------------------------------------------------------------ */
+
+static int send_kind(node *b, const uint8_t *dest, const uint8_t *pub, uint8_t type,
+                     uint8_t dest_type, uint8_t context, double now)
+{
+    rns_packet p;
+    int receipt = -1;
+    uint8_t hash[RNS_FULL_HASHLEN];
+
+    memset(&p, 0, sizeof p);
+    p.packet_type = type;
+    p.dest_type = dest_type;
+    p.context = context;
+    memcpy(p.dest_hash, dest, RNS_HASHLEN);
+    p.data = (const uint8_t *)"twelve bytes";
+    p.data_len = 12;
+    assert_int_equal(rns_transport_send_packet(b->t, &p, pub, 1, now, hash, &receipt), 0);
+    assert_int_equal(receipt == 1, rns_transport_receipt(b->t, hash, NULL) == 0);
+    return receipt;
+}
+
+/* The reference's receipt gate: only DATA, not PLAIN, not link-control or
+ * resource contexts, and only when the destination's key is known. */
+static void test_receipt_gate(void **state)
+{
+    node a, b;
+    ml_buf out = ML_BUF_INIT;
+    const uint8_t *pub;
+    uint8_t stranger[RNS_HASHLEN];
+    int ifc;
+    (void)state;
+
+    node_init(&a, g_seed + 9, NULL);
+    node_init(&b, g_seed + 10, NULL);
+    node_register(&a, RNS_PROVE_NONE);
+    rns_transport_announce(a.t, a.dest, 1.0);
+    pump(&a, &b, 1.0);
+    drain_events(&b);
+    pub = rns_identity_public_key(a.id);
+    assert_int_equal(send_kind(&b, a.dest, NULL, RNS_PACKET_DATA, RNS_DEST_SINGLE,
+                               RNS_CTX_NONE, 2.0), 1);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_DATA, RNS_DEST_PLAIN,
+                               RNS_CTX_NONE, 2.0), 0);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_DATA, RNS_DEST_SINGLE,
+                               RNS_CTX_KEEPALIVE, 2.0), 0);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_DATA, RNS_DEST_SINGLE,
+                               RNS_CTX_LRRTT, 2.0), 0);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_DATA, RNS_DEST_SINGLE,
+                               RNS_CTX_RESOURCE, 2.0), 0);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_DATA, RNS_DEST_SINGLE,
+                               RNS_CTX_RESOURCE_RCL, 2.0), 0);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_DATA, RNS_DEST_SINGLE,
+                               RNS_CTX_REQUEST, 2.0), 1);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_ANNOUNCE, RNS_DEST_SINGLE,
+                               RNS_CTX_NONE, 2.0), 0);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_LINKREQUEST, RNS_DEST_SINGLE,
+                               RNS_CTX_NONE, 2.0), 0);
+    assert_int_equal(send_kind(&b, a.dest, pub, RNS_PACKET_PROOF, RNS_DEST_SINGLE,
+                               RNS_CTX_NONE, 2.0), 0);
+    /* no key known and none given: no receipt, but the packet still goes */
+    memset(stranger, 0x5a, sizeof stranger);
+    assert_int_equal(send_kind(&b, stranger, NULL, RNS_PACKET_DATA, RNS_DEST_SINGLE,
+                               RNS_CTX_NONE, 2.0), 0);
+    for (int i = 0; i < 11; i++)
+        assert_int_equal(rns_transport_pop_output(b.t, &ifc, &out), 1);
+    assert_int_equal(rns_transport_pop_output(b.t, &ifc, &out), 0);
+    ml_buf_free(&out);
+    node_free(&a);
+    node_free(&b);
+}
+
+/* Receipt timeouts as the reference computes them, and FAILED vs CULLED. */
+static void test_receipt_timeouts(void **state)
+{
+    node a, b;
+    uint8_t h1[RNS_FULL_HASHLEN], h2[RNS_FULL_HASHLEN], h3[RNS_FULL_HASHLEN];
+    uint8_t stranger[RNS_HASHLEN];
+    rns_receipt_info ri;
+    rns_packet p;
+    rns_tev ev;
+    (void)state;
+
+    node_init(&a, g_seed + 11, NULL);
+    node_init(&b, g_seed + 12, NULL);
+    node_register(&a, RNS_PROVE_NONE);
+    rns_transport_announce(a.t, a.dest, 1.0);
+    pump(&a, &b, 1.0);
+    drain_events(&b);
+    /* one hop known: first hop + one hop */
+    assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"x", 1, 10.0, h1), 0);
+    assert_int_equal(rns_transport_receipt(b.t, h1, &ri), 0);
+    assert_memory_equal(ri.dest, a.dest, RNS_HASHLEN);
+    assert_int_equal(ri.hops, 1);
+    assert_true(ri.sent == 10.0 && ri.timeout == 12.0 && ri.first_hop_timeout == 6.0);
+    /* no path: RNS_PATHFINDER_M hops */
+    memset(stranger, 0x33, sizeof stranger);
+    memset(&p, 0, sizeof p);
+    memcpy(p.dest_hash, stranger, RNS_HASHLEN);
+    p.data = (const uint8_t *)"y";
+    p.data_len = 1;
+    assert_int_equal(rns_transport_send_packet(b.t, &p, rns_identity_public_key(a.id), 1, 10.0,
+                                               h2, NULL), 0);
+    assert_int_equal(rns_transport_receipt(b.t, h2, &ri), 0);
+    assert_int_equal(ri.hops, RNS_PATHFINDER_M);
+    assert_true(ri.timeout == 6.0 + 6.0 * 128);
+    assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"z", 1, 10.0, h3), 0);
+    /* forced: 0 fails at once, < 0 culls; the third waits its 12 s */
+    assert_int_equal(rns_transport_receipt_set_timeout(b.t, h1, 0), 0);
+    assert_int_equal(rns_transport_receipt_set_timeout(b.t, h2, -1), 0);
+    assert_true(rns_transport_deadline(b.t) <= 10.0);
+    assert_int_equal(rns_transport_tick(b.t, 10.5), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rns_transport_pop_event(b.t, &ev), 1);
+        assert_int_equal(ev.type, RNS_TEV_RECEIPT_TIMEOUT);
+        if (!memcmp(ev.packet_hash, h1, sizeof h1))
+            assert_false(ev.culled);
+        else
+            assert_true(!memcmp(ev.packet_hash, h2, sizeof h2) && ev.culled);
+        rns_tev_clear(&ev);
+    }
+    assert_int_equal(rns_transport_pop_event(b.t, &ev), 0);
+    assert_int_equal(rns_transport_receipt(b.t, h1, NULL), ML_ENOTFOUND);
+    assert_int_equal(rns_transport_receipt_set_timeout(b.t, h1, 5), ML_ENOTFOUND);
+    assert_true(rns_transport_deadline(b.t) == 22.0);
+    assert_int_equal(rns_transport_tick(b.t, 22.0), 0);
+    assert_int_equal(rns_transport_pop_event(b.t, &ev), 1);
+    assert_memory_equal(ev.packet_hash, h3, sizeof h3);
+    rns_tev_clear(&ev);
+    node_free(&a);
+    node_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_tap),
         cmocka_unit_test(test_send_raw),
+        cmocka_unit_test(test_proof_strategy_single),
+        cmocka_unit_test(test_proof_strategy_links),
+        cmocka_unit_test(test_receipt_gate),
+        cmocka_unit_test(test_receipt_timeouts),
     };
     g_seed = tu_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,12 @@ int rns_link_send(rns_link *l, uint8_t context, const uint8_t *data, size_t len,
                   uint8_t *packet_hash);
 /* Queues an explicit proof (packet hash | signature) for a received packet. */
 int rns_link_prove(rns_link *l, const rns_packet *p, double now);
+/* Who decides whether received application data (context NONE) is proved,
+ * as a destination's proof strategy does: mode 0 never, 1 always, 2 ask
+ * fn with the decrypted data (PROVE_APP; nonzero: prove). fn may be NULL
+ * (mode 2 then proves nothing); it must not call into the link. */
+typedef int (*rns_link_prove_fn)(void *ctx, const rns_link *l, const uint8_t *data, size_t len);
+void rns_link_set_proving(rns_link *l, int mode, rns_link_prove_fn fn, void *ctx);
 /* Initiator only: reveals id to the responder (LINKIDENTIFY). */
 int rns_link_identify(rns_link *l, const rns_identity *id, double now);
 /* Queues a REQUEST: msgpack [now, SHA-256(path)[:16], data], where data is

@@ -93,6 +93,16 @@ int rns_node_send_raw(rns_node *n, int iface_id, const uint8_t *raw, size_t len)
 /* The ids of the node's current interfaces (a TCP server's clients
  * included), oldest first, up to max; returns how many there are. */
 size_t rns_node_ifaces(rns_node *n, int *ids, size_t max);
+/* What the node knows of one of its interfaces. kind: "tcp-client",
+ * "tcp-server" (a listener: it carries nothing, its clients are interfaces of
+ * their own), "tcp-server-client", "udp" or "shared". 0 or ML_ENOTFOUND. */
+typedef struct rns_node_iface_info {
+    const char *kind;          /* static string */
+    int connected;
+    size_t ifac_size;          /* bytes of access code; 0: no IFAC */
+    uint32_t hw_mtu;
+} rns_node_iface_info;
+int rns_node_get_iface_info(rns_node *n, int iface_id, rns_node_iface_info *info);
 /* Bytes received and written by the node's interfaces on the wire (framing
  * included; datagrams for UDP), summed over every interface it ever had.
  * Either pointer may be NULL. */

@@ -81,7 +81,9 @@ int rns_transport_iface_set_up(rns_transport *t, int iface_id, int up);
 
 /* ---- local destinations ---------------------------------------------------------- */
 
-enum rns_proof_strategy { RNS_PROVE_NONE = 0, RNS_PROVE_ALL = 1 };
+/* Which received packets a local destination proves: none, all, or those the
+ * application approves (PROVE_APP, see rns_transport_set_proof_strategy). */
+enum rns_proof_strategy { RNS_PROVE_NONE = 0, RNS_PROVE_ALL = 1, RNS_PROVE_APP = 2 };
 
 typedef struct rns_dest_params {
     const rns_identity *identity;  /* with private keys; copied */
@@ -106,6 +108,24 @@ int rns_transport_set_app_data(rns_transport *t, const uint8_t dest_hash[RNS_HAS
  * single packets are decrypted with the retained ones, and only with them
  * when enforced), sets default app data, and reads its name. */
 rns_dest *rns_transport_dest(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN]);
+/* PROVE_APP: asked, for each single packet and link data packet that
+ * reached dest, whether to prove it; data is the decrypted payload. Nonzero
+ * proves. It must not call into the core. */
+typedef int (*rns_proof_requested_fn)(void *ctx, const uint8_t dest[RNS_HASHLEN],
+                                      const uint8_t *data, size_t len);
+/* Changes a local destination's proof strategy, for its links as well (open
+ * ones included). fn/ctx decide for PROVE_APP (NULL: nothing is proved).
+ * 0, ML_ENOTFOUND, ML_EINVAL (unknown strategy). */
+int rns_transport_set_proof_strategy(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                                     enum rns_proof_strategy strategy,
+                                     rns_proof_requested_fn fn, void *ctx);
+/* A local destination's proof strategy, or -1 when dest is not one. */
+int rns_transport_proof_strategy(const rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN]);
+/* The form of the proofs this core sends for single packets: implicit (the
+ * 64-byte signature, the reference's default) or explicit (packet hash and
+ * signature, 96 bytes). Receivers accept both. */
+void rns_transport_set_implicit_proofs(rns_transport *t, int implicit_proofs);
+int rns_transport_implicit_proofs(const rns_transport *t);
 /* Queues an announce of a local destination on every interface that is up.
  * 0, ML_ENOTFOUND, ML_ENOMEM, or the rng's error. */
 int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN], double now);
@@ -142,6 +162,38 @@ int rns_transport_recall_ratchet(const rns_transport *t, const uint8_t dest[RNS_
 int rns_transport_send(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const uint8_t *data,
                        size_t len, double now, uint8_t *packet_hash);
 
+/* Transport.outbound for a packet the caller built (any type, context and
+ * destination type), routed as rns_transport_send routes (HEADER_2 when the
+ * path asks for it, else on every interface). With create_receipt a receipt
+ * is opened only where the reference opens one: DATA packets, not to PLAIN
+ * destinations, not in the link-control (KEEPALIVE..LRPROOF) or resource
+ * (RESOURCE..RESOURCE_RCL) contexts. Its proofs are checked against pub (64
+ * bytes), or when pub is NULL the key announced for the destination (no
+ * receipt when none is known). *receipt (may be NULL) is 1 when one was
+ * opened; packet_hash (32, may be NULL) receives the packet's hash.
+ * 0, ML_EINVAL (does not pack), ML_ENOMEM. */
+int rns_transport_send_packet(rns_transport *t, const rns_packet *p, const uint8_t *pub,
+                              int create_receipt, double now, uint8_t *packet_hash, int *receipt);
+
+/* A receipt still waiting for its proof. Its timeout is the reference's:
+ * first_hop_timeout + RNS_DEFAULT_PER_HOP_TIMEOUT (rns_config.h) * hops, with
+ * hops the path length when sent (RNS_PATHFINDER_M, rns_packet.h, when no
+ * path was known). */
+typedef struct rns_receipt_info {
+    uint8_t dest[RNS_HASHLEN];
+    double sent;              /* `now` when it was sent */
+    double timeout;           /* seconds after sent; < 0: culled at the next tick */
+    unsigned hops;
+    double first_hop_timeout;
+} rns_receipt_info;
+/* 0, or ML_ENOTFOUND (no such receipt, or it was proved or has timed out). */
+int rns_transport_receipt(const rns_transport *t, const uint8_t packet_hash[RNS_FULL_HASHLEN],
+                          rns_receipt_info *info);
+/* Replaces a waiting receipt's timeout (seconds after it was sent; < 0 culls
+ * it: its RNS_TEV_RECEIPT_TIMEOUT says culled). 0 or ML_ENOTFOUND. */
+int rns_transport_receipt_set_timeout(rns_transport *t,
+                                      const uint8_t packet_hash[RNS_FULL_HASHLEN], double timeout);
+
 /* Opens a link to a known destination. link_id (16) receives its id; the link
  * is reachable with rns_transport_link(). 0, ML_ENOTFOUND (identity unknown),
  * ML_ENOMEM, or the link's error. */
@@ -177,8 +229,10 @@ enum rns_tev_type {
     RNS_TEV_ANNOUNCE,        /* dest, identity_hash, public_key, name_hash, hops,
                                 data = app data (has_app_data), path_response */
     RNS_TEV_DATA,            /* dest (local), data = decrypted single packet */
-    RNS_TEV_PROOF,           /* packet_hash proved by dest; rtt */
-    RNS_TEV_RECEIPT_TIMEOUT, /* packet_hash was not proved in time */
+    RNS_TEV_PROOF,           /* packet_hash proved by dest; rtt, hops, data = the
+                                proof packet as received (IFAC removed) */
+    RNS_TEV_RECEIPT_TIMEOUT, /* packet_hash was not proved in time (culled: its
+                                timeout was set < 0) */
     RNS_TEV_LINK,            /* link_id, dest (the link's destination), link_ev */
 };
 
@@ -197,6 +251,7 @@ typedef struct rns_tev {
     double rtt;              /* seconds */
     ml_buf data;             /* owned by the event */
     rns_link_event link_ev;  /* RNS_TEV_LINK; owned by the event */
+    int culled;              /* RNS_TEV_RECEIPT_TIMEOUT */
 } rns_tev;
 
 /* Moves the oldest event into *ev; the caller calls rns_tev_clear(). 1 or 0. */

@@ -52,7 +52,9 @@ struct rns_link {
     int has_key;
     uint32_t mtu;
     unsigned mode;
-    int prove_all;
+    int prove_all;                   /* 0 none, 1 all, 2 ask prove_fn */
+    rns_link_prove_fn prove_fn;
+    void *prove_ctx;
     double rtt, keepalive, stale_time;
     double request_time, deadline_establish;
     double last_inbound, last_outbound, last_keepalive, stale_since;
@@ -186,7 +188,7 @@ static rns_link *link_new(rns_rng_fn rng, void *rng_ctx, int prove_all)
         return NULL;
     l->rng = rng;
     l->rng_ctx = rng_ctx;
-    l->prove_all = prove_all;
+    l->prove_all = prove_all ? 1 : 0;
     l->mode = RNS_LINK_MODE_AES256_CBC;
     l->mtu = RNS_LINK_DEFAULT_MTU;
     set_rtt(l, KEEPALIVE_MAX / KEEPALIVE_RTT_FACTOR);
@@ -295,6 +297,13 @@ int rns_link_send(rns_link *l, uint8_t context, const uint8_t *data, size_t len,
     if (!usable(l))
         return ML_ESTATE;
     return send_data(l, context, data, len, now, packet_hash);
+}
+
+void rns_link_set_proving(rns_link *l, int mode, rns_link_prove_fn fn, void *ctx)
+{
+    l->prove_all = mode == 1 || mode == 2 ? mode : 0;
+    l->prove_fn = fn;
+    l->prove_ctx = ctx;
 }
 
 int rns_link_prove(rns_link *l, const rns_packet *p, double now)
@@ -716,7 +725,9 @@ static int handle_keepalive(rns_link *l, const rns_packet *p, double now)
 static int deliver(rns_link *l, const rns_packet *p, ml_buf *pt, double now)
 {
     int auto_prove = p->context == RNS_CTX_CHANNEL ||
-                     (p->context == RNS_CTX_NONE && l->prove_all);
+                     (p->context == RNS_CTX_NONE && l->prove_all == 1) ||
+                     (p->context == RNS_CTX_NONE && l->prove_all == 2 && l->prove_fn &&
+                      l->prove_fn(l->prove_ctx, l, pt->p, pt->len));
     rns_link_event *ev = push_event(l, p->context == RNS_CTX_NONE ? RNS_LINK_EV_DATA
                                                                    : RNS_LINK_EV_PACKET);
 

@@ -14,6 +14,7 @@
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_announce.h"
+#include "meshlog/rns_config.h"
 #include "meshlog/rns_dest.h"
 #include "meshlog/rns_destination.h"
 #include "meshlog/rns_packet.h"
@@ -46,6 +47,8 @@ struct ldest {
     uint8_t name_hash[RNS_NAME_HASHLEN];
     rns_identity *id;
     enum rns_proof_strategy proof;
+    rns_proof_requested_fn proof_fn;   /* PROVE_APP */
+    void *proof_ctx;
     int accept_links;
     ml_buf app_data;
     rns_dest *obj;                /* announces, ratchets, decryption */
@@ -83,7 +86,8 @@ struct receipt {
     uint8_t hash[RNS_FULL_HASHLEN];
     uint8_t dest[RNS_HASHLEN];
     uint8_t pub[RNS_KEYSIZE];
-    double sent, expires;
+    double sent, timeout;         /* timeout < 0: culled */
+    unsigned hops;
 };
 
 struct dupgen {
@@ -125,6 +129,9 @@ struct rns_transport {
     rns_transport_stats stats;
     rns_frame_tap_fn tap;
     void *tap_ctx;
+    int explicit_proofs;
+    const uint8_t *in_raw;        /* the packet being handled (IFAC off), during inbound */
+    size_t in_len;
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -515,6 +522,13 @@ static int copy_identity(rns_identity **out, const rns_identity *id)
 
 static int rng_thunk(void *ctx, void *out, size_t len);
 
+/* The destination object's numbering of a proof strategy. */
+static int dest_proof_of(enum rns_proof_strategy s)
+{
+    return s == RNS_PROVE_ALL ? RNS_DEST_PROVE_ALL
+           : s == RNS_PROVE_APP ? RNS_DEST_PROVE_APP : RNS_DEST_PROVE_NONE;
+}
+
 /* The destination object behind a registered destination (rns_dest.h). */
 static int make_obj(rns_transport *t, struct ldest *d, const rns_dest_params *dp)
 {
@@ -525,8 +539,7 @@ static int make_obj(rns_transport *t, struct ldest *d, const rns_dest_params *dp
     int ret = rns_dest_new(&d->obj, &dc);
 
     if (ret == 0)
-        ret = rns_dest_set_proof_strategy(d->obj, dp->proof == RNS_PROVE_ALL ? RNS_DEST_PROVE_ALL
-                                                                           : RNS_DEST_PROVE_NONE);
+        ret = rns_dest_set_proof_strategy(d->obj, dest_proof_of(dp->proof));
     return ret;
 }
 
@@ -561,6 +574,45 @@ int rns_transport_register(rns_transport *t, const rns_dest_params *dp, uint8_t 
         memcpy(dest_hash, d.hash, RNS_HASHLEN);
     tlog(t, RNS_LOG_INFO, "registered destination %s", hx(d.hash, 0));
     return 0;
+}
+
+static int link_prove_thunk(void *ctx, const rns_link *l, const uint8_t *data, size_t len);
+
+int rns_transport_set_proof_strategy(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                                     enum rns_proof_strategy strategy,
+                                     rns_proof_requested_fn fn, void *ctx)
+{
+    struct ldest *d = ldest_get(t, dest_hash);
+
+    if (!d)
+        return ML_ENOTFOUND;
+    if (strategy != RNS_PROVE_NONE && strategy != RNS_PROVE_ALL && strategy != RNS_PROVE_APP)
+        return ML_EINVAL;
+    d->proof = strategy;
+    d->proof_fn = fn;
+    d->proof_ctx = ctx;
+    rns_dest_set_proof_strategy(d->obj, dest_proof_of(strategy));   /* kept in step */
+    /* as in the reference, open links follow their destination's strategy */
+    for (size_t i = 0; i < t->n_links; i++)
+        if (!t->links[i].initiator && !memcmp(t->links[i].dest, dest_hash, RNS_HASHLEN))
+            rns_link_set_proving(t->links[i].l, (int)strategy, link_prove_thunk, t);
+    return 0;
+}
+
+int rns_transport_proof_strategy(const rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN])
+{
+    const struct ldest *d = ldest_get((rns_transport *)t, dest_hash);
+    return d ? (int)d->proof : -1;
+}
+
+void rns_transport_set_implicit_proofs(rns_transport *t, int implicit_proofs)
+{
+    t->explicit_proofs = !implicit_proofs;
+}
+
+int rns_transport_implicit_proofs(const rns_transport *t)
+{
+    return !t->explicit_proofs;
 }
 
 int rns_transport_set_app_data(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
@@ -730,21 +782,96 @@ static int route_single(rns_transport *t, rns_packet *p, double now)
 
 /* ---- sending ------------------------------------------------------------------------------- */
 
+/* A receipt for a packet to dest, proved with pub. Its timeout is the
+ * reference's PacketReceipt one: first hop plus a per-hop allowance for the
+ * path's hops, or for RNS_PATHFINDER_M hops when no path is known. */
 static int add_receipt(rns_transport *t, const uint8_t hash[RNS_FULL_HASHLEN],
-                       const struct known *k, double now)
+                       const uint8_t dest[RNS_HASHLEN], const uint8_t pub[RNS_KEYSIZE],
+                       double now)
 {
+    const struct known *k = known_get(t, dest);
     struct receipt *r;
-    unsigned hops = path_valid(k, now) ? k->hops : 1;
+    unsigned hops = k && path_valid(k, now) ? k->hops : RNS_PATHFINDER_M;
 
     if (t->n_receipts >= MAX_RECEIPTS)
         memmove(&t->receipts[0], &t->receipts[1], --t->n_receipts * sizeof *r);
     r = &t->receipts[t->n_receipts++];
     memcpy(r->hash, hash, RNS_FULL_HASHLEN);
-    memcpy(r->dest, k->dest, RNS_HASHLEN);
-    memcpy(r->pub, k->pub, RNS_KEYSIZE);
+    memcpy(r->dest, dest, RNS_HASHLEN);
+    memcpy(r->pub, pub, RNS_KEYSIZE);
     r->sent = now;
-    r->expires = now + RNS_LINK_PER_HOP_TIMEOUT * (double)(hops > 1 ? hops : 1) +
-                 RNS_LINK_PER_HOP_TIMEOUT;
+    r->hops = hops;
+    r->timeout = (double)RNS_DEFAULT_PER_HOP_TIMEOUT * (1.0 + (double)hops);
+    return 0;
+}
+
+static struct receipt *receipt_get(const rns_transport *t, const uint8_t hash[RNS_FULL_HASHLEN])
+{
+    for (size_t i = 0; i < t->n_receipts; i++)
+        if (memcmp(t->receipts[i].hash, hash, RNS_FULL_HASHLEN) == 0)
+            return (struct receipt *)&t->receipts[i];
+    return NULL;
+}
+
+int rns_transport_receipt(const rns_transport *t, const uint8_t packet_hash[RNS_FULL_HASHLEN],
+                          rns_receipt_info *info)
+{
+    const struct receipt *r = receipt_get(t, packet_hash);
+
+    if (!r)
+        return ML_ENOTFOUND;
+    if (info) {
+        memcpy(info->dest, r->dest, RNS_HASHLEN);
+        info->sent = r->sent;
+        info->timeout = r->timeout;
+        info->hops = r->hops;
+        info->first_hop_timeout = (double)RNS_DEFAULT_PER_HOP_TIMEOUT;
+    }
+    return 0;
+}
+
+int rns_transport_receipt_set_timeout(rns_transport *t,
+                                      const uint8_t packet_hash[RNS_FULL_HASHLEN], double timeout)
+{
+    struct receipt *r = receipt_get(t, packet_hash);
+
+    if (!r)
+        return ML_ENOTFOUND;
+    r->timeout = timeout;
+    return 0;
+}
+
+/* Transport.outbound's receipt gate. */
+static int receipt_eligible(const rns_packet *p)
+{
+    return p->packet_type == RNS_PACKET_DATA && p->dest_type != RNS_DEST_PLAIN &&
+           p->context < RNS_CTX_KEEPALIVE && /* KEEPALIVE..LRPROOF (0xFF) are link control */
+           !(p->context >= RNS_CTX_RESOURCE && p->context <= RNS_CTX_RESOURCE_RCL);
+}
+
+int rns_transport_send_packet(rns_transport *t, const rns_packet *p, const uint8_t *pub,
+                              int create_receipt, double now, uint8_t *packet_hash, int *receipt)
+{
+    const struct known *k = known_get(t, p->dest_hash);
+    uint8_t hash[RNS_FULL_HASHLEN];
+    rns_packet q = *p;
+    int ret, make = 0;
+
+    if (receipt)
+        *receipt = 0;
+    if (!pub && k)
+        pub = k->pub;
+    if ((ret = rns_packet_hash(hash, &q)))
+        return ret;
+    make = create_receipt && pub && receipt_eligible(&q);
+    if (make && (ret = add_receipt(t, hash, q.dest_hash, pub, now)))
+        return ret;
+    if ((ret = route_single(t, &q, now)))
+        return ret;
+    if (packet_hash)
+        memcpy(packet_hash, hash, RNS_FULL_HASHLEN);
+    if (receipt)
+        *receipt = make;
     return 0;
 }
 
@@ -774,7 +901,7 @@ int rns_transport_send(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const 
     memcpy(p.dest_hash, dest, RNS_HASHLEN);
     p.data = ct.p;
     p.data_len = ct.len;
-    if ((ret = rns_packet_hash(hash, &p)) || (ret = add_receipt(t, hash, k, now)) ||
+    if ((ret = rns_packet_hash(hash, &p)) || (ret = add_receipt(t, hash, k->dest, k->pub, now)) ||
         (ret = route_single(t, &p, now)))
         goto out;
     if (packet_hash)
@@ -944,12 +1071,27 @@ static int accept_link(rns_transport *t, struct ldest *d, const rns_packet *p, i
         tlog(t, RNS_LOG_DEBUG, "link request refused: %s", ml_strerror(ret));
         return ret == ML_ENOMEM ? ret : 0;
     }
+    if (d->proof == RNS_PROVE_APP)
+        rns_link_set_proving(l, RNS_PROVE_APP, link_prove_thunk, t);
     if (!(tl = add_link(t, l, d->hash, iface, 0))) {
         rns_link_free(l);
         return 0;
     }
     tlog(t, RNS_LOG_INFO, "link %s to %s accepted", hx(tl->id, 0), hx(d->hash, 1));
     return drain_link(t, tl);
+}
+
+/* PROVE_APP on a link: the destination's callback decides. */
+static int link_prove_thunk(void *ctx, const rns_link *l, const uint8_t *data, size_t len)
+{
+    rns_transport *t = ctx;
+    const struct ldest *d = NULL;
+
+    for (size_t i = 0; i < t->n_links && !d; i++)
+        if (t->links[i].l == l)
+            d = ldest_get(t, t->links[i].dest);
+    return d && d->proof == RNS_PROVE_APP && d->proof_fn &&
+           d->proof_fn(d->proof_ctx, d->hash, data, len);
 }
 
 static int link_inbound(rns_transport *t, const rns_packet *p, int iface, double now)
@@ -1106,7 +1248,7 @@ static int answer_path_request(rns_transport *t, const rns_packet *p, int iface,
 static int prove_packet(rns_transport *t, const struct ldest *d, const uint8_t *hash, int iface)
 {
     ml_buf b = ML_BUF_INIT;
-    int ret = rns_proof_make(&b, d->id, hash, 0);
+    int ret = rns_proof_make(&b, d->id, hash, t->explicit_proofs);
 
     if (ret == 0)
         ret = queue_iface(t, iface, b.p, b.len);
@@ -1138,7 +1280,10 @@ static int deliver_single(rns_transport *t, const rns_packet *p, const uint8_t *
     ev->hops = p->hops;
     ev->data = pt;
     memset(&pt, 0, sizeof pt);
-    if (d->proof == RNS_PROVE_ALL)
+    /* proved only once decrypted, as the reference gates prove() on receive() */
+    if (d->proof == RNS_PROVE_ALL ||
+        (d->proof == RNS_PROVE_APP && d->proof_fn &&
+         d->proof_fn(d->proof_ctx, d->hash, ev->data.p, ev->data.len)))
         ret = prove_packet(t, d, hash, iface);
 out:
     ml_buf_free(&pt);
@@ -1166,8 +1311,9 @@ static int handle_proof(rns_transport *t, const rns_packet *p, double now)
         memcpy(ev->packet_hash, r->hash, RNS_FULL_HASHLEN);
         memcpy(ev->dest, r->dest, RNS_HASHLEN);
         ev->rtt = now - r->sent;
+        ev->hops = p->hops;
         *r = t->receipts[--t->n_receipts];
-        return 0;
+        return t->in_raw ? ml_buf_append(&ev->data, t->in_raw, t->in_len) : 0;
     }
     t->stats.dropped_unroutable++;
     return 0;
@@ -1255,8 +1401,12 @@ int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, si
         t->stats.dropped_malformed++;
         goto out;
     }
-    if (admit(t, &p, hash))
+    if (admit(t, &p, hash)) {
+        t->in_raw = b.p;
+        t->in_len = b.len;
         ret = dispatch(t, &p, hash, iface_id, now);
+        t->in_raw = NULL;
+    }
 out:
     ml_buf_free(&b);
     return ret;
@@ -1270,7 +1420,7 @@ static int tick_receipts(rns_transport *t, double now)
 
     for (size_t i = 0; i < t->n_receipts;) {
         struct receipt *r = &t->receipts[i];
-        if (now < r->expires) {
+        if (r->timeout >= 0 && now < r->sent + r->timeout) {
             i++;
             continue;
         }
@@ -1278,6 +1428,7 @@ static int tick_receipts(rns_transport *t, double now)
             return ML_ENOMEM;
         memcpy(ev->packet_hash, r->hash, RNS_FULL_HASHLEN);
         memcpy(ev->dest, r->dest, RNS_HASHLEN);
+        ev->culled = r->timeout < 0;
         *r = t->receipts[--t->n_receipts];
     }
     return 0;
@@ -1305,9 +1456,12 @@ double rns_transport_deadline(const rns_transport *t)
     for (size_t i = 0; i < t->n_links; i++)
         if (!t->links[i].dead && (x = rns_link_deadline(t->links[i].l)) < d)
             d = x;
-    for (size_t i = 0; i < t->n_receipts; i++)
-        if (t->receipts[i].expires < d)
-            d = t->receipts[i].expires;
+    for (size_t i = 0; i < t->n_receipts; i++) {
+        const struct receipt *r = &t->receipts[i];
+        x = r->timeout < 0 ? r->sent : r->sent + r->timeout;
+        if (x < d)
+            d = x;
+    }
     return d;
 }
 

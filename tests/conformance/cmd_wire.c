@@ -122,6 +122,21 @@ void note_receipt(peer *pr, const uint8_t hash[RNS_FULL_HASHLEN], int state)
             pr->receipts[i].state = state;
 }
 
+/* A single packet's proof: the receipt is proved, and keeps the proof packet. */
+void note_proof(peer *pr, const rns_tev *ev)
+{
+    for (size_t i = 0; i < pr->n_receipts; i++) {
+        receipt *r = &pr->receipts[i];
+        if (memcmp(r->packet_hash, ev->packet_hash, RNS_FULL_HASHLEN))
+            continue;
+        r->state = 1;
+        r->proof_hops = ev->hops;
+        r->proof_raw_len = ev->data.len <= PROOF_RAW_MAX ? ev->data.len : 0;
+        if (r->proof_raw_len)
+            memcpy(r->proof_raw, ev->data.p, r->proof_raw_len);
+    }
+}
+
 /* Refreshes a link record from the live link, while the core still has it. */
 void snapshot(peer *pr, wlink *l)
 {
@@ -285,10 +300,10 @@ static void on_event(void *ctx, rns_node *n, const rns_tev *ev)
             append_hex(ls->opportunistic, &ev->data);
         break;
     case RNS_TEV_PROOF:
-        note_receipt(pr, ev->packet_hash, 1);
+        note_proof(pr, ev);
         break;
     case RNS_TEV_RECEIPT_TIMEOUT:
-        note_receipt(pr, ev->packet_hash, 2);
+        note_receipt(pr, ev->packet_hash, ev->culled ? 3 : 2);
         break;
     case RNS_TEV_LINK:
         note_link(pr, ev);
@@ -313,6 +328,7 @@ static void peer_free(peer *pr)
     if (!pr)
         return;
     rns_node_free(pr->node);
+    wire_tap_forget(pr);
     ml_wipe(pr->groups, sizeof pr->groups);
     free(pr->network_name);
     free(pr->passphrase);
@@ -356,6 +372,7 @@ static int peer_new(br_ctx *c, peer **out)
         return -1;
     }
     ml_hex(pr->handle, r, sizeof r);
+    wire_tap_attach(pr);
     peers[slot] = pr;
     *out = pr;
     return 0;
@@ -773,7 +790,7 @@ static int receipt_settled(peer *pr, const void *arg)
 /* Sends one encrypted DATA packet to a known SINGLE destination and opens
  * a receipt for it. *slot: the receipt; 0, or nonzero with c->err set. A
  * packet the core cannot send is reported as *sent = 0. */
-static int send_single(br_ctx *c, peer *pr, size_t *slot, int *sent)
+int send_single(br_ctx *c, peer *pr, size_t *slot, int *sent)
 {
     uint8_t dest[RNS_HASHLEN];
     ml_buf data = ML_BUF_INIT;
@@ -793,6 +810,7 @@ static int send_single(br_ctx *c, peer *pr, size_t *slot, int *sent)
     if (rc)
         goto out;
     memcpy(pr->receipts[*slot].dest, dest, RNS_HASHLEN);
+    pr->receipts[*slot].proof_raw_len = 0;
     pr->receipts[pr->n_receipts++].state = 0;
     rns_node_kick(pr->node);
     *sent = 1;
@@ -845,7 +863,7 @@ static int cmd_wire_packet_receipt_status(br_ctx *c)
     static const struct {
         int num;
         const char *name;
-    } states[] = {{1, "SENT"}, {2, "DELIVERED"}, {0, "FAILED"}};
+    } states[] = {{1, "SENT"}, {2, "DELIVERED"}, {0, "FAILED"}, {0xFF, "CULLED"}};
     uint8_t h[RNS_FULL_HASHLEN];
     long long timeout;
     size_t slot;
@@ -1532,8 +1550,8 @@ static int craft_proof(br_ctx *c, const char *variant, const uint8_t hash[RNS_FU
  * receipt's state after the core has seen it. */
 static int cmd_wire_inject_crafted_proof(br_ctx *c)
 {
-    static const char *const names[] = {"SENT", "DELIVERED", "FAILED"};
-    static const int nums[] = {1, 2, 0};
+    static const char *const names[] = {"SENT", "DELIVERED", "FAILED", "CULLED"};
+    static const int nums[] = {1, 2, 0, 0xFF};
     uint8_t h[RNS_FULL_HASHLEN], pub[RNS_KEYSIZE];
     ml_buf raw = ML_BUF_INIT;
     rns_identity *signer = NULL;

@@ -40,10 +40,15 @@ typedef struct heard {
     double when;
 } heard;
 
+#define PROOF_RAW_MAX 160
+
 typedef struct receipt {
     uint8_t packet_hash[RNS_FULL_HASHLEN];
     uint8_t dest[RNS_HASHLEN];   /* single packets: the destination proving it */
-    int state; /* 0 waiting, 1 proved, 2 timed out */
+    int state; /* 0 waiting, 1 proved, 2 timed out, 3 culled */
+    uint8_t proof_raw[PROOF_RAW_MAX]; /* the proof packet as received (single packets) */
+    size_t proof_raw_len;
+    unsigned proof_hops;
 } receipt;
 
 /* A link seen on this peer, with the last snapshot of its state (the core
@@ -115,6 +120,31 @@ typedef struct peer {
 } peer;
 
 void wait_until(int (*done)(peer *, const void *), peer *pr, const void *arg, long long timeout_ms);
+int send_single(br_ctx *c, peer *pr, size_t *slot, int *sent);
+void note_proof(peer *pr, const rns_tev *ev);
+
+/* The frame tap (cmd_proof.c): every frame in and out of every peer's core,
+ * as on the wire (IFAC on), in a bridge-wide ring of the last WIRE_TAP_MAX,
+ * numbered from 1. peer_new attaches a peer, peer_free forgets it. */
+#define WIRE_TAP_MAX 1024
+typedef struct wire_frame {
+    unsigned long long seq;
+    const peer *pr;          /* NULL once the peer is gone */
+    int iface;
+    int outbound;
+    double when;
+    ml_buf raw;
+} wire_frame;
+void wire_tap_attach(peer *pr);
+void wire_tap_forget(const peer *pr);
+/* The highest seq so far (0: none). */
+unsigned long long wire_tap_seq(void);
+/* The oldest frame kept with seq > after, or NULL. */
+const wire_frame *wire_tap_next(unsigned long long after);
+/* The peer's first interface (the configured one: a TCP server's listener,
+ * a client's connection) that has IFAC (ifac 1), has none (0), or any (-1);
+ * -1 when there is none. */
+int peer_iface(peer *pr, int ifac);
 listener *find_listener(peer *pr, const uint8_t dest[RNS_HASHLEN]);
 wlink *find_link(peer *pr, const uint8_t id[RNS_HASHLEN]);
 void append_hex(json_t *list, const ml_buf *b);

@@ -29,7 +29,7 @@
 #define STREAM_FRAME_MAX (262144u + RNS_IFAC_MAX_SIZE)
 #define READ_BUF 65536
 
-enum kind { K_TCP_CLIENT, K_TCP_ACCEPTED, K_UDP, K_SHARED_UNIX, K_SHARED_TCP };
+enum kind { K_TCP_CLIENT, K_TCP_ACCEPTED, K_UDP, K_SHARED_UNIX, K_SHARED_TCP, K_TCP_LISTENER };
 
 struct niface;
 
@@ -54,6 +54,9 @@ struct niface {
     uint16_t port;
     double reconnect_s;
     struct sockaddr_storage fwd; /* UDP forward address */
+    const char *kind_name;       /* a literal */
+    size_t ifac_size;            /* 0: no IFAC */
+    uint32_t hw_mtu;
 };
 
 struct server {
@@ -544,8 +547,11 @@ static int nif_add(rns_node *n, enum kind kind, const char *name, uint32_t hw_mt
     }
     nif->node = n;
     nif->kind = kind;
+    nif->kind_name = name;
+    nif->hw_mtu = hw_mtu;
+    nif->ifac_size = ip.ifac ? rns_ifac_size(ip.ifac) : 0;
     nif->reconnect_s = o ? o->reconnect_s : 0;
-    if (kind != K_UDP &&
+    if (kind != K_UDP && kind != K_TCP_LISTENER &&
         (ret = rns_deframer_new(&nif->df, RNS_FRAMING_HDLC, RNS_FRAME_MIN_DEFAULT,
                                 STREAM_FRAME_MAX))) {
         rns_ifac_free(ip.ifac);
@@ -672,12 +678,20 @@ int rns_node_add_tcp_server(rns_node *n, const char *host, uint16_t port,
 {
     struct sockaddr_storage sa;
     struct server *srv;
+    struct niface *lif;
     int r;
 
     if (!host || resolve(host, port, &sa))
         return ML_EINVAL;
     if (n->n_servers >= MAX_SERVERS)
         return ML_ETOOBIG;
+    /* The listener is an interface of its own, as the reference's
+     * TCPServerInterface is: it carries nothing itself (down in the core, so
+     * nothing is queued for it; each accepted client is an interface), but
+     * frames can be injected on it (rns_node_inject) before any client came. */
+    if ((r = nif_add(n, K_TCP_LISTENER, "tcp-server", RNS_NODE_TCP_HW_MTU, o, &lif)))
+        return r;
+    rns_transport_iface_set_up(n->t, lif->id, 0);
     srv = &n->servers[n->n_servers];
     memset(srv, 0, sizeof *srv);
     if (!(srv->h = hbox_new(n, NULL)))
@@ -808,6 +822,19 @@ size_t rns_node_ifaces(rns_node *n, int *ids, size_t max)
     for (size_t i = 0; i < k && i < max; i++)
         ids[i] = tmp[i];
     return k;
+}
+
+int rns_node_get_iface_info(rns_node *n, int iface_id, rns_node_iface_info *info)
+{
+    struct niface *nif = nif_get(n, iface_id);
+
+    if (!nif)
+        return ML_ENOTFOUND;
+    info->kind = nif->kind_name;
+    info->connected = nif->connected;
+    info->ifac_size = nif->ifac_size;
+    info->hw_mtu = nif->hw_mtu;
+    return 0;
 }
 
 void rns_node_byte_counts(const rns_node *n, uint64_t *rx_bytes, uint64_t *tx_bytes)
