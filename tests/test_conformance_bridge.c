@@ -757,6 +757,52 @@ static void test_channel(void **state)
     json_decref(file);
 }
 
+/* ---- configuration and discovery (cmd_config.c) ------------------------------------------ */
+
+static void test_config(void **state)
+{
+    static const char conf[] = "[interfaces]\n  [[probe]]\n    type = ConfigParseProbeInterface\n"
+                               "    interface_enabled = true\n";
+    char text[512];
+    script s;
+    (void)state;
+
+    sc_init(&s);
+    snprintf(text, sizeof text, "%s    discoverable = true\n    announce_interval = 1\n"
+             "    networkname =\n    passphrase = k\n    bitrate = 4\n", conf);
+    add(&s, "config_parse_interface", json_pack("{s:s,s:s}", "interface_name", "probe", "config_text", text),
+        json_pack("{s:i,s:b,s:i,s:n,s:s,s:b,s:n,s:i,s:i}", "mode", 6, "discoverable", 1,
+                  "discovery_announce_interval", 300, "ifac_netname", "ifac_netkey", "k",
+                  "ifac_active", 1, "configured_bitrate", "ifac_size", 16,
+                  "ic_max_held_announces", 256));
+    snprintf(text, sizeof text, "%s    interface_mode = gateway\n", conf);
+    add(&s, "config_parse_interface", json_pack("{s:s,s:s}", "interface_name", "probe", "config_text", text),
+        NULL);
+    add(&s, "config_parse_interface", json_pack("{s:s,s:s}", "interface_name", "other", "config_text", conf),
+        NULL);
+    add(&s, "interface_hw_mtu", json_pack("{s:s}", "type", "AutoInterface"), json_pack("{s:i}", "hw_mtu", 1196));
+    add(&s, "interface_hw_mtu", json_pack("{s:s}", "type", "UDPInterface"),
+        json_pack("{s:s}", "error", "no class-level HW_MTU for this interface type"));
+    add(&s, "announce_queue_constants", json_object(),
+        json_pack("{s:i,s:i,s:i}", "announce_cap", 2, "max_queued_announces", 16384,
+                  "queued_announce_life", 86400));
+    /* work block and stamp value against values made with the reference */
+    add(&s, "discovery_stamp",
+        json_pack("{s:s,s:s,s:s}", "op", "value", "workblock", "00", "stamp", "00"), json_pack("{s:i}", "value", 0));
+    add(&s, "discovery_stamp", json_pack("{s:s,s:s,s:i}", "op", "workblock", "material",
+                                         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                                         "expand_rounds", 2),
+        json_pack("{s:i}", "length", 512));
+    add(&s, "discovery_stamp", json_pack("{s:s}", "op", "nonsense"), NULL);
+    add(&s, "discovery_validate_address", json_pack("{s:s}", "address", "200::1"),
+        json_pack("{s:b,s:b,s:b}", "is_ip_address", 1, "is_ygg_ipv6", 1, "is_hostname", 0));
+    add(&s, "discovery_sanitize_name", json_pack("{s:s}", "name", "  A   B!! "),
+        json_pack("{s:s,s:s}", "sanitize_name", "A B", "sanitize", "A   B!!"));
+    add(&s, "kiss_deframe_stream", json_pack("{s:s,s:i}", "stream", "c000414141414141c0", "hw_mtu", 20),
+        json_pack("{s:[s]}", "frames", "414141414141"));
+    check_and_free(&s);
+}
+
 static void test_protocol(void **state)
 {
     script s;
@@ -1327,7 +1373,7 @@ int main(void)
         cmocka_unit_test(test_wire_ifac),  cmocka_unit_test(test_destinations),
         cmocka_unit_test(test_wire_ratchets),
         cmocka_unit_test(test_wire_proofs),
-        cmocka_unit_test(test_protocol),
+        cmocka_unit_test(test_protocol),   cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,10 @@ typedef struct rns_iface_opts {
     const char *passphrase;        /* IFAC passphrase, or NULL */
     size_t ifac_size;              /* bytes; 0: 16 */
     double reconnect_s;            /* TCP/shared client retry period; 0: default */
+    uint64_t bitrate;              /* TCP: bits/s; below RNS_MINIMUM_BITRATE (0 too):
+                                      the 10 Mbit/s guess. Sets the HW_MTU the
+                                      interface autoconfigures and the first-hop
+                                      timeout of paths over it */
 } rns_iface_opts;
 
 /* Creates a node with a fresh core (randomness from ml_random). *out is the
@@ -107,6 +111,20 @@ int rns_node_get_iface_info(rns_node *n, int iface_id, rns_node_iface_info *info
  * included; datagrams for UDP), summed over every interface it ever had.
  * Either pointer may be NULL. */
 void rns_node_byte_counts(const rns_node *n, uint64_t *rx_bytes, uint64_t *tx_bytes);
+
+/* The node's transport identity (random per node), under which its
+ * management destinations are named. Borrowed. */
+const rns_identity *rns_node_identity(const rns_node *n);
+/* respond_to_probes: registers rnstransport.probe under the transport
+ * identity, proving every packet it receives (no links), so other nodes can
+ * probe this one. Idempotent. 0, or rns_transport_register's error. */
+int rns_node_respond_to_probes(rns_node *n);
+/* 1 and its hash (may be NULL) when probes are answered, else 0. */
+int rns_node_probe_destination(const rns_node *n, uint8_t hash[RNS_HASHLEN]);
+
+/* The effective bitrate (bits/s) of an interface, or for iface_id < 0 of the
+ * node's first TCP server (what its clients' interfaces get); 0 when none. */
+uint64_t rns_node_bitrate(const rns_node *n, int iface_id);
 
 /* Runs the node's loop for up to `seconds` (< 0: until rns_node_stop). */
 int rns_node_run(rns_node *n, double seconds);

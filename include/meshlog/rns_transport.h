@@ -75,6 +75,14 @@ int rns_transport_add_iface(rns_transport *t, const rns_iface_props *props, int 
  * it are forgotten; links over it stay and time out unless the peer comes back
  * on another path. Queued output for it is dropped. 0 or ML_ENOTFOUND. */
 int rns_transport_remove_iface(rns_transport *t, int iface_id);
+/* The interface's bitrate in bits/s (0: unknown), for timeouts. 0 or ML_ENOTFOUND. */
+int rns_transport_iface_set_bitrate(rns_transport *t, int iface_id, uint64_t bitrate);
+/* Transport.first_hop_timeout: seconds to allow for the first hop towards
+ * dest: RNS_DEFAULT_PER_HOP_TIMEOUT (6), plus the time an MTU-sized packet
+ * takes at the bitrate of the path's interface when a path is known over an
+ * interface of known bitrate. */
+double rns_transport_first_hop_timeout(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                       double now);
 /* Up/down (a TCP client reconnecting): nothing is queued for a down interface.
  * Paths and links over it are kept, so links survive a reconnect. */
 int rns_transport_iface_set_up(rns_transport *t, int iface_id, int up);
@@ -99,6 +107,10 @@ typedef struct rns_dest_params {
 /* Registers a SINGLE destination. dest_hash (16) receives its hash.
  * 0, ML_EINVAL (names, identity without private key), ML_EEXIST, ML_ETOOBIG, ML_ENOMEM. */
 int rns_transport_register(rns_transport *t, const rns_dest_params *dp, uint8_t *dest_hash);
+/* A local destination's proof strategy and link policy (either may be NULL).
+ * 0 or ML_ENOTFOUND. */
+int rns_transport_local_dest(const rns_transport *t, const uint8_t hash[RNS_HASHLEN],
+                             enum rns_proof_strategy *proof, int *accept_links);
 /* Replaces a local destination's announce app data. 0, ML_ENOTFOUND, ML_ENOMEM. */
 int rns_transport_set_app_data(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
                                const uint8_t *app_data, size_t len);

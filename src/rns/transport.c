@@ -40,6 +40,7 @@ struct iface {
     int autoconf;
     int shared;
     rns_ifac *ifac;
+    uint64_t bitrate;       /* bits/s, 0 unknown */
 };
 
 struct ldest {
@@ -507,6 +508,30 @@ int rns_transport_iface_set_up(rns_transport *t, int iface_id, int up)
     return 0;
 }
 
+int rns_transport_local_dest(const rns_transport *t, const uint8_t hash[RNS_HASHLEN],
+                             enum rns_proof_strategy *proof, int *accept_links)
+{
+    const struct ldest *d = ldest_get((rns_transport *)t, hash);
+
+    if (!d)
+        return ML_ENOTFOUND;
+    if (proof)
+        *proof = d->proof;
+    if (accept_links)
+        *accept_links = d->accept_links;
+    return 0;
+}
+
+int rns_transport_iface_set_bitrate(rns_transport *t, int iface_id, uint64_t bitrate)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    ifc->bitrate = bitrate;
+    return 0;
+}
+
 /* ---- local destinations ----------------------------------------------------------------- */
 
 static int copy_identity(rns_identity **out, const rns_identity *id)
@@ -665,6 +690,17 @@ int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN
 }
 
 /* ---- paths and identities ------------------------------------------------------------------- */
+
+double rns_transport_first_hop_timeout(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                       double now)
+{
+    const struct known *k = known_get(t, dest);
+    const struct iface *ifc = k && path_valid(k, now) ? iface_get((rns_transport *)t, k->iface) : NULL;
+
+    if (!ifc || !ifc->bitrate)
+        return RNS_DEFAULT_PER_HOP_TIMEOUT;
+    return (double)RNS_MTU * 8.0 / (double)ifc->bitrate + RNS_DEFAULT_PER_HOP_TIMEOUT;
+}
 
 int rns_transport_has_path(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now,
                            unsigned *hops)

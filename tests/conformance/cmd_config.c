@@ -7,6 +7,7 @@
 #include "meshlog/error.h"
 #include "meshlog/crypto.h"
 #include "meshlog/rns_config.h"
+#include "meshlog/rns_destination.h"
 #include "meshlog/rns_discovery.h"
 #include "meshlog/rns_identity.h"
 #include "meshlog/rns_ifac.h"
@@ -259,7 +260,115 @@ static int cmd_discovery_announce_identity(br_ctx *c)
     return ret;
 }
 
+/* ---- live peers ------------------------------------------------------------------------- */
+
+int config_apply(br_ctx *c, peer *pr)
+{
+    static const char *const unsupported[] = {"panic_on_interface_error", "blackhole_sources",
+                                              "interface_discovery_sources", "rpc_key",
+                                              "remote_management_allowed"};
+    int probes, implicit;
+
+    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
+        json_t *v = br_param(c, unsupported[i]);
+        if (v && !json_is_false(v) && !(json_is_array(v) && json_array_size(v) == 0))
+            return br_fail(c, "%s is not supported by this node", unsupported[i]);
+    }
+    if (br_bool(c, "respond_to_probes", 0, &probes) ||
+        br_bool(c, "use_implicit_proof", 1, &implicit))
+        return -1;
+    rns_transport_set_implicit_proofs(core(pr), implicit);
+    if (probes && br_check(c, rns_node_respond_to_probes(pr->node), "respond_to_probes"))
+        return -1;
+    return 0;
+}
+
+/* The posture the node runs with. Knobs the node does not implement
+ * (remote management, panic_on_interface_error, source lists) are refused at
+ * start and not reported. */
+static int cmd_wire_instance_posture(br_ctx *c)
+{
+    peer *pr;
+
+    if (peer_param(c, &pr))
+        return -1;
+    return br_set_bool(c, "respond_to_probes", rns_node_probe_destination(pr->node, NULL)) ||
+           br_set_bool(c, "should_use_implicit_proof", rns_transport_implicit_proofs(core(pr)));
+}
+
+/* PROVE_ALL as the reference numbers it (Destination.PROVE_* = 0x21..0x23). */
+static int proof_code(enum rns_proof_strategy p) { return p == RNS_PROVE_ALL ? 0x23 : 0x21; }
+
+static int cmd_wire_mgmt_destinations(br_ctx *c)
+{
+    static const char *const rm_aspects[] = {"remote", "management"};
+    peer *pr;
+    uint8_t probe[RNS_HASHLEN], rm[RNS_HASHLEN];
+    enum rns_proof_strategy ps;
+    int links;
+    json_t *o;
+
+    if (peer_param(c, &pr))
+        return -1;
+    if (br_check(c, rns_destination_hash_for(rm, NULL, RNS_DEST_SINGLE, "rnstransport", rm_aspects, 2,
+                                             rns_node_identity(pr->node)),
+                 "remote management name"))
+        return -1;
+    /* the node has no remote management: the destination is never registered */
+    if (br_set_hex(c, "transport_identity_hash", rns_identity_hash(rns_node_identity(pr->node)),
+                   RNS_HASHLEN) ||
+        br_set_str(c, "app_name", "rnstransport") ||
+        br_set(c, "remote_management",
+               json_pack("{s:b}", "present", rns_transport_local_dest(core(pr), rm, NULL, NULL) == 0)))
+        return -1;
+    if (!rns_node_probe_destination(pr->node, probe))
+        return br_set(c, "probe", json_pack("{s:b}", "present", 0));
+    if (br_check(c, rns_transport_local_dest(core(pr), probe, &ps, &links), "probe destination"))
+        return -1;
+    o = json_pack("{s:b,s:s,s:i,s:b,s:b}", "present", 1, "name", "rnstransport.probe",
+                  "proof_strategy", proof_code(ps), "accepts_links", links,
+                  "in_mgmt_destinations", 1);
+    if (o) {
+        char hex[2 * RNS_HASHLEN + 1];
+        ml_hex(hex, probe, RNS_HASHLEN);
+        json_object_set_new(o, "hash", json_string(hex));
+    }
+    return br_set(c, "probe", o);
+}
+
+static int cmd_wire_interface_bitrate(br_ctx *c)
+{
+    peer *pr;
+    uint64_t rate;
+
+    if (peer_param(c, &pr))
+        return -1;
+    if (!(rate = rns_node_bitrate(pr->node, pr->iface_id)))
+        return br_fail(c, "no wire interface on this peer");
+    return br_set_int(c, "bitrate", (long long)rate) ||
+           br_set_int(c, "bitrate_guess",
+                      (long long)rns_iface_class_find(pr->iface_id < 0 ? "TCPServerInterface"
+                                                                       : "TCPClientInterface")
+                          ->bitrate_guess) ||
+           br_set_int(c, "minimum_bitrate", RNS_MINIMUM_BITRATE);
+}
+
+static int cmd_wire_first_hop_timeout(br_ctx *c)
+{
+    peer *pr;
+    uint8_t dest[RNS_HASHLEN];
+
+    if (peer_param(c, &pr) || br_hex_fixed(c, "destination_hash", dest, sizeof dest))
+        return -1;
+    return set_real(c, "timeout", rns_transport_first_hop_timeout(core(pr), dest, rns_node_now())) ||
+           br_set_int(c, "default_per_hop_timeout", RNS_DEFAULT_PER_HOP_TIMEOUT);
+}
+
 const br_cmd br_config_cmds[] = {
+    {"wire_instance_posture", cmd_wire_instance_posture},
+    {"wire_mgmt_destinations", cmd_wire_mgmt_destinations},
+    {"wire_interface_bitrate", cmd_wire_interface_bitrate},
+    {"wire_first_hop_timeout", cmd_wire_first_hop_timeout},
     {"discovery_stamp", cmd_discovery_stamp},
     {"discovery_validate_address", cmd_discovery_validate_address},
     {"discovery_sanitize_name", cmd_discovery_sanitize_name},

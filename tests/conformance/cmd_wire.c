@@ -423,13 +423,17 @@ static int iface_opts(br_ctx *c, rns_iface_opts *o)
     if (bits > 8 * RNS_IFAC_MAX_SIZE)
         return br_fail(c, "ifac_size must be at most %d bits", 8 * RNS_IFAC_MAX_SIZE);
     o->ifac_size = bits >= 8 ? (size_t)(bits / 8) : 0;
+    /* bitrate in bits/s; below the minimum the node keeps its guess */
+    if (br_int(c, "bitrate", 0, &bits))
+        return -1;
+    o->bitrate = bits > 0 ? (uint64_t)bits : 0;
     return 0;
 }
 
 /* Options this node cannot honour are refused rather than ignored. */
 static int refuse_unsupported(br_ctx *c)
 {
-    static const char *const keys[] = {"share_instance", "fixed_mtu", "respond_to_probes",
+    static const char *const keys[] = {"share_instance", "fixed_mtu",
                                        "enable_remote_management"};
     int on;
 
@@ -466,7 +470,7 @@ static int cmd_wire_start_tcp_server(br_ctx *c)
         return br_fail(c, "bind_port out of range");
     if (peer_new(c, &pr))
         return -1;
-    if (keep_credentials(c, pr, &o) ||
+    if (config_apply(c, pr) || keep_credentials(c, pr, &o) ||
         br_check(c, rns_node_add_tcp_server(pr->node, "127.0.0.1", (uint16_t)port, &o, &bound),
                  "TCP server")) {
         peer_drop(pr);
@@ -499,7 +503,7 @@ static int cmd_wire_start_tcp_client(br_ctx *c)
         return br_fail(c, "target_port out of range");
     if (peer_new(c, &pr))
         return -1;
-    if (keep_credentials(c, pr, &o) ||
+    if (config_apply(c, pr) || keep_credentials(c, pr, &o) ||
         br_check(c, rns_node_add_tcp_client(pr->node, host, (uint16_t)port, &o, &pr->iface_id),
                  "TCP client")) {
         peer_drop(pr);

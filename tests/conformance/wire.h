@@ -162,5 +162,8 @@ int dest_enable_ratchets_param(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHL
 int dest_ratchet_result(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
 int dest_backdate_rotation(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
 int dest_current_ratchet(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
+/* cmd_config.c: the instance options of a wire_start_* request ([reticulum]
+ * knobs) applied to a new peer's node; options it cannot honour are refused. */
+int config_apply(br_ctx *c, peer *pr);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
+#include "meshlog/rns_config.h"
 #include "meshlog/rns_framing.h"
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_node.h"
@@ -57,12 +58,14 @@ struct niface {
     const char *kind_name;       /* a literal */
     size_t ifac_size;            /* 0: no IFAC */
     uint32_t hw_mtu;
+    uint64_t bitrate;            /* effective, bits/s; 0 unknown */
 };
 
 struct server {
     hbox *h;
     char *network_name, *passphrase;
     size_t ifac_size;
+    uint64_t bitrate;            /* effective, given to its clients */
 };
 
 struct rns_node {
@@ -70,6 +73,9 @@ struct rns_node {
     uv_loop_t *loop;
     int owns_loop;
     rns_transport *t;
+    rns_identity *ident;          /* the transport identity (management destinations) */
+    uint8_t probe[RNS_HASHLEN];   /* rnstransport.probe, when probes are answered */
+    int probes;
     rns_node_config cfg;
     uv_timer_t timer, stop_timer;
     struct niface *nifs[MAX_NIFS];
@@ -527,6 +533,15 @@ static void nif_free(struct niface *nif)
     free(nif);
 }
 
+/* A TCP interface's bitrate: the configured one unless below the minimum,
+ * else the reference's guess for TCP. */
+static uint64_t tcp_bitrate(const rns_iface_opts *o)
+{
+    if (o && o->bitrate >= RNS_MINIMUM_BITRATE)
+        return o->bitrate;
+    return rns_iface_class_find("TCPClientInterface")->bitrate_guess;
+}
+
 /* Creates the interface record and its core interface. */
 static int nif_add(rns_node *n, enum kind kind, const char *name, uint32_t hw_mtu,
                    const rns_iface_opts *o, struct niface **out)
@@ -551,6 +566,16 @@ static int nif_add(rns_node *n, enum kind kind, const char *name, uint32_t hw_mt
     nif->hw_mtu = hw_mtu;
     nif->ifac_size = ip.ifac ? rns_ifac_size(ip.ifac) : 0;
     nif->reconnect_s = o ? o->reconnect_s : 0;
+    if (kind == K_TCP_CLIENT || kind == K_TCP_ACCEPTED || kind == K_TCP_LISTENER) {
+        /* TCP autoconfigures its HW_MTU from the bitrate; a slow link gets
+         * none (500, and links over it signal no MTU). */
+        nif->bitrate = tcp_bitrate(o);
+        ip.hw_mtu = (uint32_t)rns_framing_autoconf_mtu(nif->bitrate);
+        ip.autoconf_mtu = ip.hw_mtu != 0;
+        nif->hw_mtu = ip.hw_mtu;
+    } else if (kind == K_UDP) {
+        nif->bitrate = rns_iface_class_find("UDPInterface")->bitrate_guess;
+    }
     if (kind != K_UDP && kind != K_TCP_LISTENER &&
         (ret = rns_deframer_new(&nif->df, RNS_FRAMING_HDLC, RNS_FRAME_MIN_DEFAULT,
                                 STREAM_FRAME_MAX))) {
@@ -562,6 +587,7 @@ static int nif_add(rns_node *n, enum kind kind, const char *name, uint32_t hw_mt
         nif_free(nif);
         return ret;
     }
+    rns_transport_iface_set_bitrate(n->t, nif->id, nif->bitrate);
     n->nifs[n->n_nifs++] = nif;
     *out = nif;
     return 0;
@@ -628,7 +654,7 @@ static void on_connection(uv_stream_t *s, int status)
     hbox *sb = s->data;
     struct server *srv = sb->owner;
     rns_node *n = sb->node;
-    rns_iface_opts o = {srv->network_name, srv->passphrase, srv->ifac_size, 0};
+    rns_iface_opts o = {srv->network_name, srv->passphrase, srv->ifac_size, 0, srv->bitrate};
     struct niface *nif;
     hbox *b;
 
@@ -703,6 +729,7 @@ int rns_node_add_tcp_server(rns_node *n, const char *host, uint16_t port,
     srv->network_name = dup_opt(o ? o->network_name : NULL);
     srv->passphrase = dup_opt(o ? o->passphrase : NULL);
     srv->ifac_size = o ? o->ifac_size : 0;
+    srv->bitrate = tcp_bitrate(o);
     if ((r = uv_tcp_bind(&srv->h->u.tcp, (const struct sockaddr *)&sa, 0)) ||
         (r = uv_listen(&srv->h->u.stream, 16, on_connection))) {
         nlog(n, RNS_LOG_ERROR, "listen on %s:%u: %s", host, (unsigned)port, uv_strerror(r));
@@ -853,6 +880,44 @@ static void on_node_timer_closed(uv_handle_t *h)
     n->open_handles--;
 }
 
+static int new_identity(rns_identity **out)
+{
+    uint8_t priv[RNS_KEYSIZE];
+    int ret = ml_random(priv, sizeof priv);
+
+    if (!ret)
+        ret = rns_identity_from_private(out, priv);
+    ml_wipe(priv, sizeof priv);
+    return ret;
+}
+
+const rns_identity *rns_node_identity(const rns_node *n) { return n ? n->ident : NULL; }
+
+/* Transport.probe_destination: rnstransport.probe under the transport
+ * identity proves every packet it gets, so rnprobe can measure the path. */
+int rns_node_respond_to_probes(rns_node *n)
+{
+    static const char *const aspects[] = {"probe"};
+    rns_dest_params dp = {n->ident, "rnstransport", aspects, 1, RNS_PROVE_ALL, 0, NULL, 0};
+    int ret;
+
+    if (n->probes)
+        return 0;
+    if ((ret = rns_transport_register(n->t, &dp, n->probe)))
+        return ret;
+    n->probes = 1;
+    return 0;
+}
+
+int rns_node_probe_destination(const rns_node *n, uint8_t hash[RNS_HASHLEN])
+{
+    if (!n || !n->probes)
+        return 0;
+    if (hash)
+        memcpy(hash, n->probe, RNS_HASHLEN);
+    return 1;
+}
+
 int rns_node_new(rns_node **out, const rns_node_config *cfg)
 {
     rns_transport_config tc = {rng, NULL, cfg ? cfg->log : NULL, cfg ? cfg->log_ctx : NULL};
@@ -877,7 +942,7 @@ int rns_node_new(rns_node **out, const rns_node_config *cfg)
     uv_timer_init(n->loop, &n->stop_timer);
     n->timer.data = n->stop_timer.data = n;
     n->open_handles = 2;
-    if ((ret = rns_transport_new(&n->t, &tc))) {
+    if ((ret = rns_transport_new(&n->t, &tc)) || (ret = new_identity(&n->ident))) {
         rns_node_free(n);
         return ret;
     }
@@ -903,6 +968,7 @@ void rns_node_free(rns_node *n)
     if (n->owns_loop)
         uv_loop_close(n->loop);
     rns_transport_free(n->t);
+    rns_identity_free(n->ident);
     free(n);
 }
 
@@ -920,6 +986,18 @@ static void on_stop(uv_timer_t *h)
 {
     rns_node *n = h->data;
     uv_stop(n->loop);
+}
+
+uint64_t rns_node_bitrate(const rns_node *n, int iface_id)
+{
+    if (!n)
+        return 0;
+    if (iface_id < 0)
+        return n->n_servers ? n->servers[0].bitrate : 0;
+    for (size_t i = 0; i < n->n_nifs; i++)
+        if (n->nifs[i]->id == iface_id)
+            return n->nifs[i]->bitrate;
+    return 0;
 }
 
 int rns_node_run(rns_node *n, double seconds)

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+// Instance and interface options and their effects: an interface's bitrate
+// (first-hop timeout of paths over it; the HW_MTU a TCP interface
+// autoconfigures), use_implicit_proof (the proof form sent), respond_to_probes
+// (a probe destination that proves everything). Two cores back to back in
+// memory with a seeded PRNG, and a node for the node-level options.
+#include "rns_testutil.h"
+
+#include "meshlog/crypto.h"
+#include "meshlog/rns_config.h"
+#include "meshlog/rns_destination.h"
+#include "meshlog/rns_node.h"
+#include "meshlog/rns_proof.h"
+#include "meshlog/rns_transport.h"
+
+static int rng(void *ctx, void *out, size_t len)
+{
+    uint64_t *s = ctx;
+    uint8_t *o = out;
+    for (size_t i = 0; i < len; i++)
+        o[i] = (uint8_t)(tu_rand(s) >> 56);
+    return 0;
+}
+
+typedef struct core {
+    rns_transport *t;
+    uint64_t rs;
+    int ifc;
+    rns_identity *id;
+    uint8_t dest[RNS_HASHLEN];
+} core;
+
+static const char *const g_aspects[] = {"options"};
+
+static void core_init(core *n, uint64_t seed, enum rns_proof_strategy proof)
+{
+    rns_transport_config cfg = {rng, &n->rs, NULL, NULL};
+    rns_iface_props ip = {"mem", 500, 0, 0, NULL};
+    rns_dest_params dp;
+    uint8_t priv[64];
+
+    memset(n, 0, sizeof *n);
+    n->rs = seed;
+    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
+    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
+    rng(&n->rs, priv, sizeof priv);
+    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
+    dp = (rns_dest_params){n->id, "meshlogtest", g_aspects, 1, proof, 1, NULL, 0};
+    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
+}
+
+static void core_free(core *n)
+{
+    rns_transport_free(n->t);
+    rns_identity_free(n->id);
+}
+
+/* Moves everything a has queued into b; returns the last frame's length. */
+static size_t pass(core *a, core *b, double now)
+{
+    ml_buf out = ML_BUF_INIT;
+    size_t last = 0;
+    int ifc;
+    rns_tev ev;
+
+    while (rns_transport_pop_output(a->t, &ifc, &out) == 1) {
+        last = out.len;
+        assert_int_equal(rns_transport_inbound(b->t, b->ifc, out.p, out.len, now), 0);
+        out.len = 0;
+    }
+    ml_buf_free(&out);
+    while (rns_transport_pop_event(b->t, &ev) == 1)
+        rns_tev_clear(&ev);
+    return last;
+}
+
+static void test_first_hop_timeout(void **state)
+{
+    (void)state;
+    core a, b;
+
+    core_init(&a, 11, RNS_PROVE_ALL);
+    core_init(&b, 12, RNS_PROVE_NONE);
+    /* no path: the bare per-hop timeout */
+    assert_true(rns_transport_first_hop_timeout(b.t, a.dest, 1.0) == RNS_DEFAULT_PER_HOP_TIMEOUT);
+    assert_int_equal(rns_transport_announce(a.t, a.dest, 1.0), 0);
+    pass(&a, &b, 1.0);
+    assert_true(rns_transport_has_path(b.t, a.dest, 1.0, NULL));
+    /* a path over an interface of unknown bitrate adds nothing */
+    assert_true(rns_transport_first_hop_timeout(b.t, a.dest, 1.0) == RNS_DEFAULT_PER_HOP_TIMEOUT);
+    /* at 1000 bit/s an MTU takes 4 s more */
+    assert_int_equal(rns_transport_iface_set_bitrate(b.t, b.ifc, 1000), 0);
+    assert_true(rns_transport_first_hop_timeout(b.t, a.dest, 1.0) == 4.0 + RNS_DEFAULT_PER_HOP_TIMEOUT);
+    assert_int_equal(rns_transport_iface_set_bitrate(b.t, 999, 1000), ML_ENOTFOUND);
+    core_free(&a);
+    core_free(&b);
+}
+
+static size_t proof_len(int implicit)
+{
+    core a, b;
+    uint8_t hash[RNS_FULL_HASHLEN];
+    size_t len;
+    enum rns_proof_strategy ps;
+    int links;
+
+    core_init(&a, 21, RNS_PROVE_ALL);
+    core_init(&b, 22, RNS_PROVE_NONE);
+    assert_int_equal(rns_transport_local_dest(a.t, a.dest, &ps, &links), 0);
+    assert_int_equal(ps, RNS_PROVE_ALL);
+    assert_int_equal(links, 1);
+    assert_int_equal(rns_transport_local_dest(a.t, b.dest, NULL, NULL), ML_ENOTFOUND);
+    assert_int_equal(rns_transport_implicit_proofs(a.t), 1);
+    rns_transport_set_implicit_proofs(a.t, implicit);
+    assert_int_equal(rns_transport_implicit_proofs(a.t), implicit);
+    assert_int_equal(rns_transport_announce(a.t, a.dest, 1.0), 0);
+    pass(&a, &b, 1.0);
+    assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"hi", 2, 1.0, hash), 0);
+    pass(&b, &a, 1.0);
+    len = pass(&a, &b, 1.0);   /* the proof */
+    core_free(&a);
+    core_free(&b);
+    return len;
+}
+
+static void test_implicit_proof(void **state)
+{
+    (void)state;
+    size_t implicit = proof_len(1), explicit_ = proof_len(0);
+    assert_int_equal(explicit_ - implicit, RNS_PROOF_EXPLICIT_LEN - RNS_PROOF_IMPLICIT_LEN);
+}
+
+static void test_node_options(void **state)
+{
+    (void)state;
+    static const char *const aspects[] = {"probe"};
+    rns_node *n;
+    rns_iface_opts slow = {NULL, NULL, 0, 0, 1000}, below = {NULL, NULL, 0, 0, 4};
+    uint16_t port;
+    uint8_t probe[RNS_HASHLEN], want[RNS_HASHLEN];
+    enum rns_proof_strategy ps;
+    int links;
+
+    assert_int_equal(rns_node_new(&n, NULL), 0);
+    assert_non_null(rns_node_identity(n));
+    assert_int_equal(rns_node_bitrate(n, -1), 0);
+    assert_int_equal(rns_node_add_tcp_server(n, "127.0.0.1", 0, &below, &port), 0);
+    /* below the minimum: the TCP guess */
+    assert_int_equal(rns_node_bitrate(n, -1), rns_iface_class_find("TCPServerInterface")->bitrate_guess);
+    rns_node_free(n);
+
+    assert_int_equal(rns_node_new(&n, NULL), 0);
+    assert_int_equal(rns_node_add_tcp_server(n, "127.0.0.1", 0, &slow, &port), 0);
+    assert_int_equal(rns_node_bitrate(n, -1), 1000);
+    assert_int_equal(rns_node_bitrate(n, 42), 0);
+
+    assert_int_equal(rns_node_probe_destination(n, probe), 0);
+    assert_int_equal(rns_node_respond_to_probes(n), 0);
+    assert_int_equal(rns_node_respond_to_probes(n), 0);   /* idempotent */
+    assert_int_equal(rns_node_probe_destination(n, probe), 1);
+    assert_int_equal(rns_destination_hash_for(want, NULL, RNS_DEST_SINGLE, "rnstransport", aspects, 1,
+                                              rns_node_identity(n)),
+                     0);
+    assert_memory_equal(probe, want, RNS_HASHLEN);
+    assert_int_equal(rns_transport_local_dest(rns_node_transport(n), probe, &ps, &links), 0);
+    assert_int_equal(ps, RNS_PROVE_ALL);
+    assert_int_equal(links, 0);
+    rns_node_free(n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_hop_timeout),
+        cmocka_unit_test(test_implicit_proof),
+        cmocka_unit_test(test_node_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
