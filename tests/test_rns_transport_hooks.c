@@ -7,6 +7,7 @@
 
 #include "meshlog/crypto.h"
 #include "meshlog/rns_ifac.h"
+#include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_packet.h"
 #include "meshlog/rns_proof.h"
 #include "meshlog/rns_transport.h"
@@ -494,6 +495,77 @@ static void test_receipt_timeouts(void **state)
     node_free(&b);
 }
 
+/* ---- known destinations ------------------------------------------------------------------- */
+
+/* The table survives save -> clear -> load; old 4-element records and odd
+ * keys are handled as the reference does; damage is refused. */
+static void test_known_save_load(void **state)
+{
+    node a, b;
+    ml_buf file = ML_BUF_INIT, rec = ML_BUF_INIT, old = ML_BUF_INIT;
+    const uint8_t *app;
+    uint8_t pub[RNS_KEYSIZE], h[RNS_FULL_HASHLEN];
+    size_t app_len, n;
+    rns_mp_reader r;
+    uint32_t elems;
+    rns_dest_params dp;
+    (void)state;
+
+    node_init(&a, g_seed + 13, NULL);
+    node_init(&b, g_seed + 14, NULL);
+    memset(&dp, 0, sizeof dp);
+    dp.identity = a.id, dp.app_name = "meshlogtest", dp.aspects = g_aspects, dp.n_aspects = 1;
+    dp.app_data = (const uint8_t *)"app", dp.app_data_len = 3;
+    assert_int_equal(rns_transport_register(a.t, &dp, a.dest), 0);
+    rns_transport_announce(a.t, a.dest, 100.0);
+    pump(&a, &b, 100.0);
+    drain_events(&b);
+    assert_int_equal(rns_transport_known_record(b.t, a.dest, &rec), 0);
+    rns_mp_reader_init(&r, rec.p, rec.len);
+    assert_int_equal(rns_mp_get_array(&r, &elems), 0);
+    assert_int_equal(elems, 5);
+    assert_int_equal(rns_transport_known_save(b.t, &file), 0);
+    rns_transport_known_clear(b.t);
+    assert_int_equal(rns_transport_recall(b.t, a.dest, NULL, NULL, NULL), ML_ENOTFOUND);
+    assert_false(rns_transport_has_path(b.t, a.dest, 100.0, NULL));
+    assert_int_equal(rns_transport_known_load(b.t, file.p, file.len, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rns_transport_recall(b.t, a.dest, pub, &app, &app_len), 0);
+    assert_memory_equal(pub, rns_identity_public_key(a.id), RNS_KEYSIZE);
+    assert_int_equal(app_len, 3);
+    assert_memory_equal(app, "app", 3);
+    assert_false(rns_transport_has_path(b.t, a.dest, 100.0, NULL));   /* paths are not stored */
+    /* a recalled identity is enough to send */
+    assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"x", 1, 101.0, h), 0);
+    /* an older file: 4 elements, a 15-byte key skipped, app data nil */
+    rns_transport_known_clear(b.t);
+    assert_int_equal(rns_mp_put_map(&old, 2), 0);
+    assert_int_equal(rns_mp_put_bin(&old, "fifteen bytes!!", 15), 0);
+    assert_int_equal(rns_mp_put_nil(&old), 0);
+    assert_int_equal(rns_mp_put_bin(&old, a.dest, RNS_HASHLEN), 0);
+    assert_int_equal(rns_mp_put_array(&old, 4), 0);
+    assert_int_equal(rns_mp_put_uint(&old, 1700000000), 0);
+    assert_int_equal(rns_mp_put_bin(&old, h, sizeof h), 0);
+    assert_int_equal(rns_mp_put_bin(&old, rns_identity_public_key(a.id), RNS_KEYSIZE), 0);
+    assert_int_equal(rns_mp_put_nil(&old), 0);
+    assert_int_equal(rns_transport_known_load(b.t, old.p, old.len, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rns_transport_recall(b.t, a.dest, NULL, &app, &app_len), 0);
+    assert_null(app);
+    /* damage: cut anywhere, or a short key in a record */
+    for (size_t cut = 0; cut < file.len; cut += 7)
+        assert_int_equal(rns_transport_known_load(b.t, file.p, cut, NULL), ML_EMALFORMED);
+    old.p[old.len - 1 - RNS_KEYSIZE - 2] ^= 0xff;          /* not a bin header any more */
+    assert_int_equal(rns_transport_known_load(b.t, old.p, old.len, NULL), ML_EMALFORMED);
+    assert_int_equal(rns_transport_known_load(b.t, NULL, 5, NULL), ML_EINVAL);
+    ml_buf_free(&file);
+    ml_buf_free(&rec);
+    ml_buf_free(&old);
+    drain_events(&b);
+    node_free(&a);
+    node_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_proof_strategy_links),
         cmocka_unit_test(test_receipt_gate),
         cmocka_unit_test(test_receipt_timeouts),
+        cmocka_unit_test(test_known_save_load),
     };
     g_seed = tu_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,6 +164,24 @@ int rns_transport_recall(const rns_transport *t, const uint8_t dest[RNS_HASHLEN]
 int rns_transport_recall_ratchet(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
                                  uint8_t ratchet_pub[32]);
 
+/* Identity.save_known_destinations / load_known_destinations, sans I/O: the
+ * table of destinations heard of, as the reference stores it (a msgpack map
+ * of 16-byte destination hash to [time, announce packet hash, public key,
+ * app data or nil, used], time and used as UNIX seconds, used 0 when we
+ * never sent to it). save appends it to out (0 or ML_ENOMEM); record
+ * appends one destination's record (ML_ENOTFOUND). load adds or refreshes
+ * the keys and app data of every well-formed record (records of 4 elements,
+ * from older files, too; keys other than 16 bytes are skipped, as there) and
+ * says how many it took; paths are not stored, the next announce brings
+ * them. 0, ML_EMALFORMED (the file is damaged: records before the damage
+ * stay taken), ML_ENOMEM. clear forgets every destination heard of, paths
+ * included. */
+int rns_transport_known_save(const rns_transport *t, ml_buf *out);
+int rns_transport_known_record(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                               ml_buf *out);
+int rns_transport_known_load(rns_transport *t, const uint8_t *data, size_t len, size_t *loaded);
+void rns_transport_known_clear(rns_transport *t);
+
 /* ---- sending ------------------------------------------------------------------------ */
 
 /* Encrypts data to a known SINGLE destination and queues it (HEADER_2 when the

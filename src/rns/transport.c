@@ -17,6 +17,7 @@
 #include "meshlog/rns_config.h"
 #include "meshlog/rns_dest.h"
 #include "meshlog/rns_destination.h"
+#include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_packet.h"
 #include "meshlog/rns_pathreq.h"
 #include "meshlog/rns_proof.h"
@@ -72,6 +73,8 @@ struct known {
     uint8_t ratchet[RNS_RATCHETLEN];
     uint8_t blobs[MAX_BLOBS][RNS_RANDOM_HASHLEN];
     unsigned n_blobs, blob_next;
+    uint8_t ann_hash[RNS_FULL_HASHLEN];   /* packet hash of the announce recorded */
+    double used;                  /* last time we sent to it (0: never) */
 };
 
 struct tlink {
@@ -923,6 +926,7 @@ int rns_transport_send(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const 
 
     if (!k)
         return ML_ENOTFOUND;
+    k->used = now;
     if (len > RNS_ENCRYPTED_MDU)
         return ML_ETOOBIG;
     if ((ret = rns_identity_from_public(&id, k->pub)) ||
@@ -1223,7 +1227,7 @@ static int record_announce(struct known *k, const rns_packet *p, const rns_annou
     k->last_seen = now;
     k->emitted = a->emitted;
     blob_add(k, a->random_hash);
-    return 0;
+    return rns_packet_hash(k->ann_hash, p);
 }
 
 static int handle_announce(rns_transport *t, const rns_packet *p, int iface, double now)
@@ -1526,4 +1530,130 @@ int rns_transport_send_raw(rns_transport *t, int iface_id, const uint8_t *raw, s
     if (!iface_get(t, iface_id))
         return ML_ENOTFOUND;
     return queue_iface(t, iface_id, raw, len);
+}
+
+/* ---- known destinations on disk ------------------------------------------------------------ */
+
+/* One record as the reference stores it: [time, announce packet hash,
+ * public key, app data or nil, used]. */
+static int put_known(ml_buf *out, const struct known *k)
+{
+    int ret = rns_mp_put_array(out, 5);
+
+    if (!ret)
+        ret = rns_mp_put_float(out, k->last_seen);
+    if (!ret)
+        ret = rns_mp_put_bin(out, k->ann_hash, RNS_FULL_HASHLEN);
+    if (!ret)
+        ret = rns_mp_put_bin(out, k->pub, RNS_KEYSIZE);
+    if (!ret)
+        ret = k->has_app_data ? rns_mp_put_bin(out, k->app_data.p, k->app_data.len)
+                              : rns_mp_put_nil(out);
+    if (!ret)
+        ret = k->used > 0 ? rns_mp_put_float(out, k->used) : rns_mp_put_uint(out, 0);
+    return ret;
+}
+
+int rns_transport_known_save(const rns_transport *t, ml_buf *out)
+{
+    int ret = rns_mp_put_map(out, t->n_known);
+
+    for (size_t i = 0; i < t->n_known && ret == 0; i++)
+        if ((ret = rns_mp_put_bin(out, t->known[i].dest, RNS_HASHLEN)) == 0)
+            ret = put_known(out, &t->known[i]);
+    return ret;
+}
+
+int rns_transport_known_record(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                               ml_buf *out)
+{
+    const struct known *k = known_get(t, dest);
+    return k ? put_known(out, k) : ML_ENOTFOUND;
+}
+
+/* A time: the reference writes floats, older files may hold integers. */
+static int get_time(rns_mp_reader *r, double *v)
+{
+    rns_mp_item it;
+
+    if (rns_mp_next(r, &it))
+        return ML_EMALFORMED;
+    if (it.type == RNS_MP_FLOAT)
+        *v = it.f;
+    else if (it.type == RNS_MP_UINT)
+        *v = (double)it.u;
+    else if (it.type == RNS_MP_INT)
+        *v = (double)it.i;
+    else
+        return ML_EMALFORMED;
+    return 0;
+}
+
+/* One record; 1 when taken, 0 when skipped (the reference skips keys that are
+ * not 16 bytes), ML_EMALFORMED, ML_ENOMEM. */
+static int load_known(rns_transport *t, rns_mp_reader *r)
+{
+    const uint8_t *key, *hash, *pub, *app = NULL;
+    size_t klen, hlen, plen, alen = 0;
+    uint32_t n;
+    double when, used = 0;
+    struct known *k;
+
+    if (rns_mp_get_bin(r, &key, &klen))
+        return ML_EMALFORMED;
+    if (klen != RNS_HASHLEN)
+        return rns_mp_skip(r) ? ML_EMALFORMED : 0;
+    /* older files have 4 elements (no used marker) */
+    if (rns_mp_get_array(r, &n) || n < 4 || get_time(r, &when) || rns_mp_get_bin(r, &hash, &hlen) ||
+        rns_mp_get_bin(r, &pub, &plen) || plen != RNS_KEYSIZE)
+        return ML_EMALFORMED;
+    if (rns_mp_get_nil(r) && rns_mp_get_bin(r, &app, &alen))
+        return ML_EMALFORMED;
+    if (n >= 5 && get_time(r, &used))
+        return ML_EMALFORMED;
+    for (uint32_t i = 5; i < n; i++)
+        if (rns_mp_skip(r))
+            return ML_EMALFORMED;
+    if (!(k = known_slot(t, key)))
+        return ML_ENOMEM;
+    memcpy(k->pub, pub, RNS_KEYSIZE);
+    memset(k->ann_hash, 0, RNS_FULL_HASHLEN);
+    memcpy(k->ann_hash, hash, hlen < RNS_FULL_HASHLEN ? hlen : RNS_FULL_HASHLEN);
+    ml_buf_reset(&k->app_data);
+    k->has_app_data = app != NULL;
+    if (alen && ml_buf_append(&k->app_data, app, alen))
+        return ML_ENOMEM;
+    if (when > k->last_seen)
+        k->last_seen = when;
+    k->used = used;
+    return 1;
+}
+
+int rns_transport_known_load(rns_transport *t, const uint8_t *data, size_t len, size_t *loaded)
+{
+    rns_mp_reader r;
+    uint32_t n;
+    size_t taken = 0;
+    int ret = 0;
+
+    if (loaded)
+        *loaded = 0;
+    if (!data && len)
+        return ML_EINVAL;
+    rns_mp_reader_init(&r, data, len);
+    if (rns_mp_get_map(&r, &n))
+        return ML_EMALFORMED;
+    for (uint32_t i = 0; i < n && ret >= 0; i++)
+        if ((ret = load_known(t, &r)) == 1)
+            taken++;
+    if (loaded)
+        *loaded = taken;
+    return ret < 0 ? ret : 0;
+}
+
+void rns_transport_known_clear(rns_transport *t)
+{
+    for (size_t i = 0; i < t->n_known; i++)
+        ml_buf_free(&t->known[i].app_data);
+    t->n_known = 0;
 }

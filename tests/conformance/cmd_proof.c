@@ -16,9 +16,11 @@
 #include "meshlog/error.h"
 #include "meshlog/rns_announce.h"
 #include "meshlog/rns_config.h"
+#include "meshlog/rns_dest.h"
 #include "meshlog/rns_destination.h"
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_link.h"
+#include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_packet.h"
 #include "meshlog/rns_proof.h"
 
@@ -1030,6 +1032,90 @@ out:
     return ret;
 }
 
+/* ---- PLAIN destinations ----------------------------------------------------------------- */
+
+/* Destination.encrypt / decrypt of a PLAIN destination (rns_dest.h): no keys,
+ * the bytes pass as they are. */
+static int plain_crypt(br_ctx *c, int decrypt)
+{
+    const char *app, *aspects[RNS_DEST_MAX_ASPECTS];
+    size_t n;
+    ml_buf scratch = ML_BUF_INIT, in = ML_BUF_INIT, out = ML_BUF_INIT;
+    rns_dest_config dc = {.direction = RNS_DEST_IN, .type = RNS_DEST_PLAIN, .rng = rng_thunk};
+    rns_dest *d = NULL;
+    peer *pr;
+    int ret = peer_param(c, &pr) || br_str(c, "app_name", &app) ||
+              br_aspects(c, "aspects", aspects, RNS_DEST_MAX_ASPECTS, &n, &scratch) ||
+              br_hex_opt(c, decrypt ? "ciphertext" : "plaintext", &in, &(int){0});
+
+    if (!ret) {
+        dc.app_name = app;
+        dc.aspects = aspects;
+        dc.n_aspects = n;
+        ret = br_check(c, rns_dest_new(&d, &dc), "destination") ||
+              br_check(c, decrypt ? rns_dest_decrypt(d, &out, in.p, in.len)
+                                  : rns_dest_encrypt(d, &out, in.p, in.len, NULL),
+                       decrypt ? "decrypt" : "encrypt");
+    }
+    if (!ret)
+        ret = br_set_buf(c, decrypt ? "plaintext" : "ciphertext", &out) ||
+              br_set_bool(c, "passthrough",
+                          out.len == in.len && (!in.len || !memcmp(out.p, in.p, in.len)));
+    rns_dest_free(d);
+    ml_buf_free(&scratch);
+    ml_buf_free(&in);
+    ml_buf_free(&out);
+    return ret;
+}
+
+static int cmd_wire_plain_encrypt(br_ctx *c) { return plain_crypt(c, 0); }
+static int cmd_wire_plain_decrypt(br_ctx *c) { return plain_crypt(c, 1); }
+
+/* ---- known destinations ------------------------------------------------------------------- */
+
+/* Saves the core's known-destination table, clears it (recall must then
+ * miss), loads it back (recall must hit again, with the same app data). */
+static int cmd_wire_known_destinations_roundtrip(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    ml_buf file = ML_BUF_INIT, rec = ML_BUF_INIT;
+    const uint8_t *app = NULL;
+    size_t app_len = 0, loaded = 0;
+    rns_mp_reader r;
+    uint32_t elems = 0;
+    int present, cleared_hit, loaded_hit, ret;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest))
+        return -1;
+    present = rns_transport_recall(core(pr), dest, NULL, NULL, NULL) == 0;
+    ret = br_check(c, rns_transport_known_save(core(pr), &file), "save");
+    if (!ret) {
+        rns_transport_known_clear(core(pr));
+        cleared_hit = rns_transport_recall(core(pr), dest, NULL, NULL, NULL) == 0;
+        ret = br_check(c, rns_transport_known_load(core(pr), file.p, file.len, &loaded), "load");
+    }
+    if (ret)
+        goto out;
+    loaded_hit = rns_transport_recall(core(pr), dest, NULL, &app, &app_len) == 0;
+    if (loaded_hit && rns_transport_known_record(core(pr), dest, &rec) == 0) {
+        rns_mp_reader_init(&r, rec.p, rec.len);
+        rns_mp_get_array(&r, &elems);
+    }
+    ret = br_set_bool(c, "present_before_save", present) ||
+          br_set_bool(c, "recall_after_clear_found", cleared_hit) ||
+          br_set_bool(c, "recall_after_load_found", loaded_hit) ||
+          (app ? br_set_hex(c, "app_data_after_load", app, app_len)
+               : br_set_null(c, "app_data_after_load")) ||
+          (loaded_hit ? br_set_int(c, "entry_len_after_load", elems)
+                      : br_set_null(c, "entry_len_after_load")) ||
+          br_set_int(c, "table_size_after_load", (long long)loaded);
+out:
+    ml_buf_free(&file);
+    ml_buf_free(&rec);
+    return ret;
+}
+
 const br_cmd br_proof_cmds[] = {
     {"wire_get_received_packets", cmd_wire_get_received_packets},
     {"wire_tx_bytes", cmd_wire_tx_bytes},
@@ -1046,5 +1132,8 @@ const br_cmd br_proof_cmds[] = {
     {"wire_inject_crafted_link_proof", cmd_wire_inject_crafted_link_proof},
     {"wire_send_over_closed_link", cmd_wire_send_over_closed_link},
     {"wire_inject_tampered_link_data", cmd_wire_inject_tampered_link_data},
+    {"wire_plain_encrypt", cmd_wire_plain_encrypt},
+    {"wire_known_destinations_roundtrip", cmd_wire_known_destinations_roundtrip},
+    {"wire_plain_decrypt", cmd_wire_plain_decrypt},
     {NULL, NULL},
 };
