@@ -731,7 +731,7 @@ static void test_cancel(void **state)
         ml_buf_reset(&b);
     assert_int_equal(ctx, RNS_CTX_RESOURCE_RCL);
     assert_int_equal(rns_resource_input(s, ctx, b.p, b.len, 0), 0);
-    assert_int_equal(rns_resource_status(s), RNS_RESOURCE_FAILED);
+    assert_int_equal(rns_resource_status(s), RNS_RESOURCE_REJECTED);
     assert_int_equal(rns_resource_cancel(s), ML_ESTATE);
     rns_resource_free(s), rns_resource_free(r);
 

@@ -140,6 +140,12 @@ int rns_link_request(rns_link *l, const char *path, const uint8_t *data, size_t 
 /* Queues a RESPONSE: msgpack [request_id, response], response one msgpack value. */
 int rns_link_respond(rns_link *l, const uint8_t request_id[RNS_HASHLEN],
                      const uint8_t *response, size_t len, double now);
+/* Queues a RESOURCE_PRF proof packet (sent plain, as the reference does).
+ * ML_ESTATE unless ACTIVE or STALE. */
+int rns_link_send_resource_proof(rns_link *l, const uint8_t *data, size_t len, double now);
+/* The 64-byte derived token key (resources encrypt their whole stream with
+ * it), NULL before the handshake. Borrowed. */
+const uint8_t *rns_link_key(const rns_link *l);
 /* Queues LINKCLOSE and closes (an RNS_LINK_EV_CLOSED event follows). */
 int rns_link_close(rns_link *l, double now);
 

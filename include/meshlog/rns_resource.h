@@ -52,6 +52,7 @@ enum rns_resource_status {
     RNS_RESOURCE_COMPLETE,        /* receiver: data checked, PRF queued; sender: proved */
     RNS_RESOURCE_FAILED,          /* a peer error; nothing more is accepted */
     RNS_RESOURCE_CORRUPT,         /* receiver: data does not match the hash */
+    RNS_RESOURCE_REJECTED,        /* sender: the receiver refused it (RESOURCE_RCL) */
 };
 
 /* A decoded advertisement. Pointers borrow from the decoded plaintext. */
@@ -101,6 +102,12 @@ typedef struct rns_resource_send_params {
     uint8_t random_prefix[4];      /* stream prefix */
     uint8_t random_hash[4];        /* r */
     uint8_t iv[16];                /* token IV of the stream */
+    /* Segments of a split transfer (0 in all three: a single segment). The
+     * caller cuts the data; metadata goes with the first segment only, later
+     * ones set has_metadata_flag so the advertisement still says x. */
+    uint32_t segment_index, total_segments;
+    const uint8_t *original_hash;  /* 32, the first segment's hash; NULL: own */
+    int has_metadata_flag;
 } rns_resource_send_params;
 
 /* Builds the stream, parts and hashmap and queues the advertisement.
@@ -149,6 +156,27 @@ int rns_resource_tick(rns_resource *r, double now);
  * (receiver) naming the resource hash and sets status FAILED. 0, ML_ESTATE
  * (already COMPLETE, FAILED or CORRUPT), ML_ENOMEM. */
 int rns_resource_cancel(rns_resource *r);
+
+/* Receiver: the decompressed size above which the data counts as corrupt
+ * (a bz2 bomb). Default RNS_BZ2_RESOURCE_LIMIT. */
+void rns_resource_set_max_decompressed(rns_resource *r, size_t max);
+size_t rns_resource_max_decompressed(const rns_resource *r);
+
+/* What a resource advertised (both roles): sizes, segment, hashes. For a
+ * receiver q is the request id copied at accept (q_len 0 when none); m is
+ * NULL. Borrowed until the next call on r. */
+const rns_resource_adv *rns_resource_adv_of(const rns_resource *r);
+/* Sender: the hashmap (4 bytes per part), the part i bytes, the proof the
+ * receiver must send (32) and the SDU. NULL/0 when out of range. */
+const uint8_t *rns_resource_hashmap(const rns_resource *r);
+const uint8_t *rns_resource_part(const rns_resource *r, uint32_t i, size_t *len);
+const uint8_t *rns_resource_expected_proof(const rns_resource *r);
+size_t rns_resource_part_sdu(const rns_resource *r);
+/* Receiver counters: RESOURCE_REQs that said the hashmap ran out, hashmap
+ * updates taken, and parts received. */
+void rns_resource_counters(const rns_resource *r, unsigned *hmu_requests, unsigned *hmu_received,
+                           uint32_t *parts_received);
+int rns_resource_is_sender(const rns_resource *r);
 
 /* Wipes the key and frees. NULL ok. */
 void rns_resource_free(rns_resource *r);

@@ -31,6 +31,7 @@
 #include "meshlog/rns_identity.h"
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_link.h"
+#include "meshlog/rns_linkres.h"
 
 #define RNS_TRANSPORT_MAX_IFACES 64
 #define RNS_TRANSPORT_MAX_DESTS 32
@@ -264,6 +265,7 @@ enum rns_tev_type {
     RNS_TEV_RECEIPT_TIMEOUT, /* packet_hash was not proved in time (culled: its
                                 timeout was set < 0) */
     RNS_TEV_LINK,            /* link_id, dest (the link's destination), link_ev */
+    RNS_TEV_RESOURCE,        /* link_id, dest, initiator, res_ev (rns_linkres.h) */
 };
 
 typedef struct rns_tev {
@@ -282,7 +284,39 @@ typedef struct rns_tev {
     ml_buf data;             /* owned by the event */
     rns_link_event link_ev;  /* RNS_TEV_LINK; owned by the event */
     int culled;              /* RNS_TEV_RECEIPT_TIMEOUT */
+    rns_res_event res_ev;    /* RNS_TEV_RESOURCE; owned by the event */
 } rns_tev;
+
+/* ---- resources over links (rns_linkres.h) ---------------------------------------------- */
+
+/* What links accepted for a local destination do with resource
+ * advertisements (default ACCEPT_NONE, as the reference). The policy's
+ * callback runs inside the core, during rns_transport_inbound.
+ * 0 or ML_ENOTFOUND. */
+int rns_transport_set_resource_policy(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                                      const rns_res_policy *p);
+/* The same for one link (e.g. one we opened). 0 or ML_ENOTFOUND. */
+int rns_transport_link_set_resource_policy(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                           const rns_res_policy *p);
+/* Sends a resource over a link (see rns_linkres_send); RNS_TEV_RESOURCE
+ * events follow (CONCLUDED with the final status). ML_ENOTFOUND (no such
+ * link) or rns_linkres_send's errors. */
+int rns_transport_resource_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                const rns_res_send_opts *o, double now, uint32_t *res_id);
+/* Cancels a transfer by handle (rns_linkres_cancel). ML_ENOTFOUND. */
+int rns_transport_resource_cancel(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                  uint32_t res_id, double now);
+/* The link's resources, borrowed (created on first use), or NULL. */
+rns_linkres *rns_transport_link_resources(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
+/* A request, or the response to one, that goes as a packet when it fits the
+ * link MDU and as a resource (flags u / p, q = request id) otherwise, as the
+ * reference does. request_id (16, may be NULL) receives the id. */
+int rns_transport_link_request(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               const char *path, const uint8_t *data, size_t len, double now,
+                               uint8_t *request_id);
+int rns_transport_link_respond(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               const uint8_t request_id[RNS_HASHLEN], const uint8_t *response,
+                               size_t len, double now);
 
 /* Moves the oldest event into *ev; the caller calls rns_tev_clear(). 1 or 0. */
 int rns_transport_pop_event(rns_transport *t, rns_tev *ev);

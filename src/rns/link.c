@@ -306,6 +306,18 @@ void rns_link_set_proving(rns_link *l, int mode, rns_link_prove_fn fn, void *ctx
     l->prove_ctx = ctx;
 }
 
+int rns_link_send_resource_proof(rns_link *l, const uint8_t *data, size_t len, double now)
+{
+    if (!usable(l))
+        return ML_ESTATE;
+    return queue_link_packet(l, RNS_PACKET_PROOF, RNS_CTX_RESOURCE_PRF, data, len, now, NULL);
+}
+
+const uint8_t *rns_link_key(const rns_link *l)
+{
+    return l->has_key ? l->key : NULL;
+}
+
 int rns_link_prove(rns_link *l, const rns_packet *p, double now)
 {
     uint8_t proof[RNS_FULL_HASHLEN + RNS_SIGLEN];

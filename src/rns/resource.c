@@ -71,6 +71,9 @@ struct rns_resource {
     ml_buf adv_pt;             /* sender: the advertisement, for resending */
     uint64_t rxd_bytes, rxd_at_req;
     ml_buf data;               /* receiver: metadata prefix || payload */
+    size_t max_decompressed;
+    uint8_t q[32];             /* receiver: request id of the advertisement */
+    unsigned hmu_requests, hmu_received;
     size_t meta_off, meta_len;
     /* outbox */
     outmsg *out;
@@ -345,6 +348,7 @@ static rns_resource *res_new(enum role role, const uint8_t key[64], uint32_t mtu
     r->sdu = rns_resource_sdu(mtu);
     r->consec = -1;
     r->rtt = DEFAULT_RTT;
+    r->max_decompressed = RNS_BZ2_RESOURCE_LIMIT;
     return r;
 }
 
@@ -431,7 +435,8 @@ static int send_check(const rns_resource_send_params *sp)
     size_t total;
     if (!sp || !sp->key || (!sp->data && sp->len) || rns_resource_sdu(sp->link_mtu) == 0 ||
         (sp->metadata && sp->metadata_len > META_MAX) ||
-        (sp->request_id && sp->request_id_len > 32))
+        (sp->request_id && sp->request_id_len > 32) ||
+        (sp->total_segments && (sp->segment_index < 1 || sp->segment_index > sp->total_segments)))
         return ML_EINVAL;
     total = sp->len + (sp->metadata ? 3 + sp->metadata_len : 0);
     return total > RNS_RESOURCE_MAX_EFFICIENT_SIZE ? ML_ETOOBIG : 0;
@@ -448,7 +453,9 @@ int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, do
     ret = ML_ENOMEM;
     if (!(r = res_new(SENDER, sp->key, sp->link_mtu)))
         goto out;
-    r->adv.f = (uint8_t)(RNS_RESOURCE_F_ENCRYPTED | (sp->metadata ? RNS_RESOURCE_F_METADATA : 0) |
+    r->adv.f = (uint8_t)(RNS_RESOURCE_F_ENCRYPTED |
+                         (sp->metadata || sp->has_metadata_flag ? RNS_RESOURCE_F_METADATA : 0) |
+                         (sp->total_segments > 1 ? RNS_RESOURCE_F_SPLIT : 0) |
                          (sp->is_request ? RNS_RESOURCE_F_REQUEST : 0) |
                          (sp->is_response ? RNS_RESOURCE_F_RESPONSE : 0));
     if ((ret = build_data(&data, sp)) || (ret = build_stream(r, sp, &data)))
@@ -457,11 +464,12 @@ int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, do
     if ((ret = hash2(r->adv.h, data.p, data.len, r->adv.r, 4)) ||
         (ret = hash2(r->proof, data.p, data.len, r->adv.h, 32)))
         goto out;
-    memcpy(r->adv.o, r->adv.h, 32);
+    memcpy(r->adv.o, sp->original_hash ? sp->original_hash : r->adv.h, 32);
     r->adv.t = r->stream.len;
     r->adv.d = data.len;
     r->adv.n = (uint32_t)((r->stream.len + r->sdu - 1) / r->sdu);
-    r->adv.i = r->adv.l = 1;
+    r->adv.i = sp->segment_index ? sp->segment_index : 1;
+    r->adv.l = sp->total_segments ? sp->total_segments : 1;
     if ((ret = build_hashmap(r)) || (ret = send_adv(r, sp)))
         goto out;
     r->status = RNS_RESOURCE_ADVERTISED;
@@ -563,7 +571,7 @@ static int sender_input(rns_resource *r, uint8_t context, const uint8_t *d, size
     case RNS_CTX_RESOURCE_RCL:
         if (len != 32 || memcmp(d, r->adv.h, 32) != 0)
             return ML_EINVAL;
-        r->status = RNS_RESOURCE_FAILED;
+        r->status = RNS_RESOURCE_REJECTED;
         return 0;
     default: return ML_EINVAL;
     }
@@ -608,6 +616,7 @@ static int request_next(rns_resource *r, double now)
          * always is) when a peer sends them out of order. */
         memcpy(req + 1, r->hashmap + (size_t)(pn - 1) * MAPLEN, MAPLEN);
         r->waiting_hmu = 1;
+        r->hmu_requests++;
     }
     memcpy(req + hdr, r->adv.h, 32);
     memcpy(req + hdr + 32, hashes, (size_t)asked * MAPLEN);
@@ -665,7 +674,13 @@ int rns_resource_accept(rns_resource **out, const uint8_t key[64], uint32_t link
     if ((ret = hashmap_update(r, 0, r->adv.m, r->adv.m_len)) || (ret = request_next(r, now)))
         goto out;
     r->adv.m = NULL;
-    r->adv.q = NULL; /* borrowed from adv: gone after this call */
+    if (r->adv.q && r->adv.q_len <= sizeof r->q) {
+        memcpy(r->q, r->adv.q, r->adv.q_len);
+        r->adv.q = r->q;
+    } else {
+        r->adv.q = NULL; /* borrowed from adv: gone after this call */
+        r->adv.q_len = 0;
+    }
     r->status = RNS_RESOURCE_ADVERTISED;
     r->last_activity = now;
     *out = r;
@@ -680,8 +695,8 @@ static int split_metadata(rns_resource *r)
 {
     const uint8_t *p = r->data.p;
     size_t mlen;
-    if (!(r->adv.f & RNS_RESOURCE_F_METADATA))
-        return 0;
+    if (!(r->adv.f & RNS_RESOURCE_F_METADATA) || r->adv.i != 1)
+        return 0; /* later segments of a split transfer carry no metadata */
     if (r->data.len < 3)
         return ML_EMALFORMED;
     mlen = ((size_t)p[0] << 16) | ((size_t)p[1] << 8) | p[2];
@@ -704,7 +719,7 @@ static int assemble(rns_resource *r)
     if (ret)
         goto out;
     if (r->adv.f & RNS_RESOURCE_F_COMPRESSED)
-        ret = rns_bz2_decompress(&r->data, plain.p + 4, plain.len - 4, RNS_BZ2_RESOURCE_LIMIT);
+        ret = rns_bz2_decompress(&r->data, plain.p + 4, plain.len - 4, r->max_decompressed);
     else
         ret = ml_buf_append(&r->data, plain.p + 4, plain.len - 4);
     if (ret || (ret = hash2(h, r->data.p, r->data.len, r->adv.r, 4)))
@@ -815,6 +830,7 @@ static int receive_hmu(rns_resource *r, const uint8_t *d, size_t len, double now
         return ML_EMALFORMED;
     if ((ret = hashmap_update(r, seg, m, mlen)))
         return ret;
+    r->hmu_received++;
     return request_next(r, now);
 }
 
@@ -843,6 +859,7 @@ int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, si
     if (!r || (!data && len))
         return ML_EINVAL;
     if (r->status == RNS_RESOURCE_FAILED || r->status == RNS_RESOURCE_CORRUPT ||
+        r->status == RNS_RESOURCE_REJECTED ||
         (r->status == RNS_RESOURCE_COMPLETE))
         return ML_ESTATE;
     ret = r->role == SENDER ? sender_input(r, context, data, len)
@@ -852,6 +869,61 @@ int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, si
         r->retries = 0;
     }
     return ret;
+}
+
+void rns_resource_set_max_decompressed(rns_resource *r, size_t max)
+{
+    if (r)
+        r->max_decompressed = max;
+}
+
+size_t rns_resource_max_decompressed(const rns_resource *r)
+{
+    return r->max_decompressed;
+}
+
+const rns_resource_adv *rns_resource_adv_of(const rns_resource *r)
+{
+    return &r->adv;
+}
+
+const uint8_t *rns_resource_hashmap(const rns_resource *r)
+{
+    return r->role == SENDER ? r->hashmap : NULL;
+}
+
+const uint8_t *rns_resource_part(const rns_resource *r, uint32_t i, size_t *len)
+{
+    if (r->role != SENDER || i >= r->adv.n)
+        return NULL;
+    *len = part_len(r, i);
+    return r->stream.p + (size_t)i * r->sdu;
+}
+
+const uint8_t *rns_resource_expected_proof(const rns_resource *r)
+{
+    return r->role == SENDER ? r->proof : NULL;
+}
+
+size_t rns_resource_part_sdu(const rns_resource *r)
+{
+    return r->sdu;
+}
+
+void rns_resource_counters(const rns_resource *r, unsigned *hmu_requests, unsigned *hmu_received,
+                           uint32_t *parts_received)
+{
+    if (hmu_requests)
+        *hmu_requests = r->hmu_requests;
+    if (hmu_received)
+        *hmu_received = r->hmu_received;
+    if (parts_received)
+        *parts_received = r->received;
+}
+
+int rns_resource_is_sender(const rns_resource *r)
+{
+    return r->role == SENDER;
 }
 
 void rns_resource_set_rtt(rns_resource *r, double rtt)
@@ -932,6 +1004,7 @@ int rns_resource_cancel(rns_resource *r)
         goto out;
     ret = ML_ESTATE;
     if (r->status == RNS_RESOURCE_FAILED || r->status == RNS_RESOURCE_CORRUPT ||
+        r->status == RNS_RESOURCE_REJECTED ||
         r->status == RNS_RESOURCE_COMPLETE)
         goto out;
     ret = queue(r, r->role == SENDER ? RNS_CTX_RESOURCE_ICL : RNS_CTX_RESOURCE_RCL, r->adv.h, 32,

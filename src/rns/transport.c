@@ -54,6 +54,7 @@ struct ldest {
     int accept_links;
     ml_buf app_data;
     rns_dest *obj;                /* announces, ratchets, decryption */
+    rns_res_policy res_policy;    /* for links accepted for it */
 };
 
 /* A destination heard of: its key and, while not expired, a path to it. */
@@ -84,6 +85,8 @@ struct tlink {
     int iface;                    /* -1: every interface */
     int initiator;
     int dead;                     /* CLOSED event queued: reap on the next call */
+    rns_linkres *res;             /* its resources, made on first use */
+    rns_res_policy res_policy;
 };
 
 struct receipt {
@@ -136,6 +139,7 @@ struct rns_transport {
     int explicit_proofs;
     const uint8_t *in_raw;        /* the packet being handled (IFAC off), during inbound */
     size_t in_len;
+    double res_now;               /* the latest `now` seen, for resource input */
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -298,6 +302,7 @@ void rns_tev_clear(rns_tev *ev)
         return;
     ml_buf_free(&ev->data);
     rns_link_event_clear(&ev->link_ev);
+    rns_res_event_clear(&ev->res_ev);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -429,8 +434,10 @@ void rns_transport_free(rns_transport *t)
     for (size_t i = 0; i < t->n_known; i++)
         ml_buf_free(&t->known[i].app_data);
     free(t->known);
-    for (size_t i = 0; i < t->n_links; i++)
+    for (size_t i = 0; i < t->n_links; i++) {
+        rns_linkres_free(t->links[i].res);
         rns_link_free(t->links[i].l);
+    }
     for (int g = 0; g < 2; g++) {
         free(t->dup[g].h);
         free(t->dup[g].used);
@@ -955,20 +962,98 @@ out:
 
 /* ---- links ---------------------------------------------------------------------------------- */
 
-static int drain_link(rns_transport *t, struct tlink *tl)
+static int rng_thunk(void *ctx, void *out, size_t len);
+
+static int drain_packets(rns_transport *t, struct tlink *tl)
 {
     ml_buf b = ML_BUF_INIT;
-    rns_link_event lev;
-    rns_tev *ev;
-    int ret = 0, r;
+    int ret = 0;
 
-    while (ret == 0 && (r = rns_link_pop_packet(tl->l, &b)) == 1) {
+    while (ret == 0 && rns_link_pop_packet(tl->l, &b) == 1) {
         ret = tl->iface >= 0 ? queue_iface(t, tl->iface, b.p, b.len)
                              : queue_broadcast(t, b.p, b.len);
         ml_buf_reset(&b);
     }
     ml_buf_free(&b);
+    return ret;
+}
+
+static int link_res(rns_transport *t, struct tlink *tl)
+{
+    if (!tl->res && rns_linkres_new(&tl->res, rng_thunk, t))
+        return ML_ENOMEM;
+    rns_linkres_set_policy(tl->res, &tl->res_policy);
+    return 0;
+}
+
+/* Resource packets go to the link's resources (1: taken); requests and
+ * responses that came as resources come back as link events. */
+static int res_take(rns_transport *t, struct tlink *tl, const rns_link_event *lev)
+{
+    int r;
+
+    if (lev->type == RNS_LINK_EV_CLOSED) {
+        rns_linkres_link_closed(tl->res);
+        return 0;
+    }
+    if (lev->type != RNS_LINK_EV_PACKET || lev->context < RNS_CTX_RESOURCE ||
+        lev->context > RNS_CTX_RESOURCE_RCL)
+        return 0;
+    if (link_res(t, tl))
+        return ML_ENOMEM;
+    r = rns_linkres_input(tl->res, tl->l, lev, t->res_now);
+    if (r == 2) {
+        tlog(t, RNS_LOG_INFO, "link %s: resource data is a decompression bomb, closing",
+             hx(tl->id, 0));
+        r = rns_link_close(tl->l, t->res_now) == ML_ENOMEM ? ML_ENOMEM : 1;
+    }
+    return r;
+}
+
+static int res_events(rns_transport *t, struct tlink *tl)
+{
+    rns_res_event rev;
+    rns_link_event lev;
+    rns_tev *ev;
+    int conv;
+
+    while (tl->res && rns_linkres_pop_event(tl->res, &rev) == 1) {
+        memset(&lev, 0, sizeof lev);
+        conv = rns_res_event_as_link_event(&rev, &lev);
+        if (!(ev = push_event(t, conv == 1 ? RNS_TEV_LINK : RNS_TEV_RESOURCE))) {
+            rns_res_event_clear(&rev);
+            rns_link_event_clear(&lev);
+            return ML_ENOMEM;
+        }
+        memcpy(ev->link_id, tl->id, RNS_HASHLEN);
+        memcpy(ev->dest, tl->dest, RNS_HASHLEN);
+        ev->initiator = tl->initiator;
+        ev->rtt = rns_link_rtt(tl->l);
+        if (conv == 1) {
+            ev->link_ev = lev;
+            rns_res_event_clear(&rev);
+        } else {
+            ev->res_ev = rev;
+        }
+    }
+    return 0;
+}
+
+static int drain_link(rns_transport *t, struct tlink *tl)
+{
+    rns_link_event lev;
+    rns_tev *ev;
+    int ret = drain_packets(t, tl), r;
+
     while (ret == 0 && rns_link_pop_event(tl->l, &lev) == 1) {
+        if ((r = res_take(t, tl, &lev)) != 0) {
+            rns_link_event_clear(&lev);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        if (lev.type == RNS_LINK_EV_CLOSED && (ret = res_events(t, tl)))
+            return ret;
         if (!(ev = push_event(t, RNS_TEV_LINK))) {
             rns_link_event_clear(&lev);
             return ML_ENOMEM;
@@ -981,7 +1066,9 @@ static int drain_link(rns_transport *t, struct tlink *tl)
         if (lev.type == RNS_LINK_EV_CLOSED)
             tl->dead = 1;
     }
-    return ret;
+    if (ret == 0)
+        ret = res_events(t, tl);
+    return ret ? ret : drain_packets(t, tl);
 }
 
 /* Frees links whose CLOSED event has been handed out. */
@@ -989,6 +1076,7 @@ static void reap_links(rns_transport *t)
 {
     for (size_t i = 0; i < t->n_links;) {
         if (t->links[i].dead) {
+            rns_linkres_free(t->links[i].res);
             rns_link_free(t->links[i].l);
             t->links[i] = t->links[--t->n_links];
             continue;
@@ -1001,7 +1089,7 @@ int rns_transport_flush(rns_transport *t, double now)
 {
     int ret = 0;
 
-    (void)now;
+    t->res_now = now;
     for (size_t i = 0; i < t->n_links && ret == 0; i++)
         if (!t->links[i].dead)
             ret = drain_link(t, &t->links[i]);
@@ -1085,6 +1173,135 @@ rns_link *rns_transport_link(rns_transport *t, const uint8_t link_id[RNS_HASHLEN
     return tl ? tl->l : NULL;
 }
 
+/* ---- resources over links ------------------------------------------------------------------- */
+
+int rns_transport_set_resource_policy(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                                      const rns_res_policy *p)
+{
+    struct ldest *d = ldest_get(t, dest_hash);
+
+    if (!d || !p)
+        return ML_ENOTFOUND;
+    d->res_policy = *p;
+    return 0;
+}
+
+int rns_transport_link_set_resource_policy(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                           const rns_res_policy *p)
+{
+    struct tlink *tl = link_get(t, link_id);
+
+    if (!tl || !p)
+        return ML_ENOTFOUND;
+    tl->res_policy = *p;
+    if (tl->res)
+        rns_linkres_set_policy(tl->res, p);
+    return 0;
+}
+
+rns_linkres *rns_transport_link_resources(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
+{
+    struct tlink *tl = link_get(t, link_id);
+
+    return tl && link_res(t, tl) == 0 ? tl->res : NULL;
+}
+
+int rns_transport_resource_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                const rns_res_send_opts *o, double now, uint32_t *res_id)
+{
+    struct tlink *tl = link_get(t, link_id);
+    int ret;
+
+    if (!tl)
+        return ML_ENOTFOUND;
+    t->res_now = now;
+    if ((ret = link_res(t, tl)) || (ret = rns_linkres_send(tl->res, tl->l, o, now, res_id)))
+        return ret;
+    return drain_link(t, tl);
+}
+
+int rns_transport_resource_cancel(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                  uint32_t res_id, double now)
+{
+    struct tlink *tl = link_get(t, link_id);
+    int ret;
+
+    if (!tl || !tl->res)
+        return ML_ENOTFOUND;
+    t->res_now = now;
+    if ((ret = rns_linkres_cancel(tl->res, tl->l, res_id, now)))
+        return ret;
+    return drain_link(t, tl);
+}
+
+int rns_transport_link_request(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               const char *path, const uint8_t *data, size_t len, double now,
+                               uint8_t *request_id)
+{
+    struct tlink *tl = link_get(t, link_id);
+    uint8_t ph[32], id[32];
+    rns_res_send_opts o;
+    ml_buf b = ML_BUF_INIT;
+    int ret;
+
+    if (!tl || !path || (!data && len))
+        return tl ? ML_EINVAL : ML_ENOTFOUND;
+    t->res_now = now;
+    ret = rns_link_request(tl->l, path, data, len, now, request_id);
+    if (ret != ML_ETOOBIG)
+        return ret ? ret : drain_link(t, tl);
+    /* too big for a packet: [timestamp, path hash, data] as a resource whose
+     * request id is the hash of those bytes */
+    ml_sha256(ph, path, strlen(path));
+    if ((ret = rns_mp_put_array(&b, 3)) || (ret = rns_mp_put_float(&b, now)) ||
+        (ret = rns_mp_put_bin(&b, ph, RNS_HASHLEN)) || (ret = ml_buf_append(&b, data, len)))
+        goto out;
+    ml_sha256(id, b.p, b.len);
+    memset(&o, 0, sizeof o);
+    o.data = b.p;
+    o.len = b.len;
+    o.request_id = id;
+    o.request_id_len = RNS_HASHLEN;
+    o.is_request = 1;
+    if (request_id)
+        memcpy(request_id, id, RNS_HASHLEN);
+    ret = rns_transport_resource_send(t, link_id, &o, now, NULL);
+out:
+    ml_buf_free(&b);
+    return ret;
+}
+
+int rns_transport_link_respond(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               const uint8_t request_id[RNS_HASHLEN], const uint8_t *response,
+                               size_t len, double now)
+{
+    struct tlink *tl = link_get(t, link_id);
+    rns_res_send_opts o;
+    ml_buf b = ML_BUF_INIT;
+    int ret;
+
+    if (!tl || !request_id || (!response && len))
+        return tl ? ML_EINVAL : ML_ENOTFOUND;
+    t->res_now = now;
+    ret = rns_link_respond(tl->l, request_id, response, len, now);
+    if (ret != ML_ETOOBIG)
+        return ret ? ret : drain_link(t, tl);
+    /* too big: [request_id, response] as a resource flagged as a response */
+    if ((ret = rns_mp_put_array(&b, 2)) || (ret = rns_mp_put_bin(&b, request_id, RNS_HASHLEN)) ||
+        (ret = ml_buf_append(&b, response, len)))
+        goto out;
+    memset(&o, 0, sizeof o);
+    o.data = b.p;
+    o.len = b.len;
+    o.request_id = request_id;
+    o.request_id_len = RNS_HASHLEN;
+    o.is_response = 1;
+    ret = rns_transport_resource_send(t, link_id, &o, now, NULL);
+out:
+    ml_buf_free(&b);
+    return ret;
+}
+
 /* A LINKREQUEST for one of our destinations: answer with a responder link. */
 static int accept_link(rns_transport *t, struct ldest *d, const rns_packet *p, int iface,
                        double now)
@@ -1117,6 +1334,7 @@ static int accept_link(rns_transport *t, struct ldest *d, const rns_packet *p, i
         rns_link_free(l);
         return 0;
     }
+    tl->res_policy = d->res_policy;
     tlog(t, RNS_LOG_INFO, "link %s to %s accepted", hx(tl->id, 0), hx(d->hash, 1));
     return drain_link(t, tl);
 }
@@ -1431,6 +1649,7 @@ int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, si
     if (t->tap)
         t->tap(t->tap_ctx, iface_id, 0, raw, len);
     reap_links(t);
+    t->res_now = now;
     t->stats.rx_packets++;
     if (rns_ifac_inbound(ifc->ifac, &b, raw, len)) {
         t->stats.dropped_ifac++;
@@ -1483,7 +1702,10 @@ int rns_transport_tick(rns_transport *t, double now)
         struct tlink *tl = &t->links[i];
         if (tl->dead)
             continue;
-        if ((ret = rns_link_tick(tl->l, now)) == 0)
+        t->res_now = now;
+        if ((ret = rns_link_tick(tl->l, now)) == 0 && tl->res)
+            ret = rns_linkres_tick(tl->res, tl->l, now);
+        if (ret == 0)
             ret = drain_link(t, tl);
     }
     return ret ? ret : tick_receipts(t, now);
@@ -1502,6 +1724,9 @@ double rns_transport_deadline(const rns_transport *t)
         if (x < d)
             d = x;
     }
+    for (size_t i = 0; i < t->n_links; i++)
+        if (!t->links[i].dead && (x = rns_linkres_deadline(t->links[i].res)) < d)
+            d = x;
     return d;
 }
 

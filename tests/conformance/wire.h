@@ -114,6 +114,7 @@ typedef struct peer {
     size_t n_handlers;
     request requests[MAX_REQUESTS];
     size_t n_requests;
+    struct res_state *res;   /* resources seen (cmd_resource.c), or NULL */
     char *network_name;      /* IFAC credentials of its interface, or NULL */
     char *passphrase;
     size_t ifac_size;
@@ -165,5 +166,10 @@ int dest_current_ratchet(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
 /* cmd_config.c: the instance options of a wire_start_* request ([reticulum]
  * knobs) applied to a new peer's node; options it cannot honour are refused. */
 int config_apply(br_ctx *c, peer *pr);
+/* cmd_resource.c: RNS_TEV_RESOURCE events, the peer's records, and a
+ * listener's resource_strategy (sets it on the core, adds it to the result). */
+void resource_on_event(peer *pr, const rns_tev *ev);
+void resource_peer_free(peer *pr);
+int resource_listen(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
 
 #endif

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+// Resources over links (rns_linkres.h through the transport core): two cores
+// back to back in memory with a virtual clock, a link between them on a
+// 500-byte MTU (so tens of KiB take more than 74 parts and need hashmap
+// updates). A transfer with metadata; lost parts; a tampered part refused and
+// asked for again; cancel from either side; ACCEPT_NONE and an ACCEPT_APP
+// refusal; a request and a response too large for a packet; a transfer above
+// 1 MiB in two segments; a bz2 bomb that closes the link. Randomness is a
+// seeded PRNG; the seed is printed.
+#include "rns_testutil.h"
+
+#include "meshlog/crypto.h"
+#include "meshlog/rns_linkres.h"
+#include "meshlog/rns_msgpack.h"
+#include "meshlog/rns_packet.h"
+#include "meshlog/rns_transport.h"
+
+static uint64_t g_seed;
+
+/* A tap sees every packet in flight; returning 0 drops it. */
+typedef int (*tap_fn)(ml_buf *pkt, int from_a);
+static tap_fn g_tap;
+
+static int rng(void *ctx, void *out, size_t len)
+{
+    uint64_t *s = ctx;
+    uint8_t *o = out;
+    for (size_t i = 0; i < len; i++)
+        o[i] = (uint8_t)(tu_rand(s) >> 56);
+    return 0;
+}
+
+typedef struct node {
+    rns_transport *t;
+    uint64_t rs;
+    int ifc;
+    rns_identity *id;
+    uint8_t dest[RNS_HASHLEN];
+    rns_tev evs[64];
+    size_t n_evs;
+} node;
+
+static const char *const g_aspects[] = {"res"};
+
+static void node_init(node *n, uint64_t seed)
+{
+    rns_transport_config cfg = {rng, &n->rs, NULL, NULL};
+    rns_iface_props ip = {"mem", 500, 0, 0, NULL};
+    rns_dest_params dp;
+    uint8_t priv[64];
+
+    memset(n, 0, sizeof *n);
+    n->rs = seed;
+    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
+    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
+    rng(&n->rs, priv, sizeof priv);
+    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
+    memset(&dp, 0, sizeof dp);
+    dp.identity = n->id;
+    dp.app_name = "meshlogtest";
+    dp.aspects = g_aspects;
+    dp.n_aspects = 1;
+    dp.accept_links = 1;
+    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
+}
+
+static void node_clear_events(node *n)
+{
+    for (size_t i = 0; i < n->n_evs; i++)
+        rns_tev_clear(&n->evs[i]);
+    n->n_evs = 0;
+}
+
+static void node_free(node *n)
+{
+    node_clear_events(n);
+    rns_transport_free(n->t);
+    rns_identity_free(n->id);
+}
+
+static void collect(node *n)
+{
+    rns_tev ev;
+    while (rns_transport_pop_event(n->t, &ev) == 1) {
+        if (n->n_evs == 64) {
+            rns_tev_clear(&ev);
+            continue;
+        }
+        n->evs[n->n_evs++] = ev;
+    }
+}
+
+static void pump(node *a, node *b, double now)
+{
+    ml_buf pkt = ML_BUF_INIT;
+    int ifc, moved = 1;
+
+    for (int guard = 0; moved && guard < 100000; guard++) {
+        moved = 0;
+        while (rns_transport_pop_output(a->t, &ifc, &pkt) == 1) {
+            if (!g_tap || g_tap(&pkt, 1))
+                assert_int_equal(rns_transport_inbound(b->t, b->ifc, pkt.p, pkt.len, now), 0);
+            ml_buf_reset(&pkt);
+            moved = 1;
+        }
+        while (rns_transport_pop_output(b->t, &ifc, &pkt) == 1) {
+            if (!g_tap || g_tap(&pkt, 0))
+                assert_int_equal(rns_transport_inbound(a->t, a->ifc, pkt.p, pkt.len, now), 0);
+            ml_buf_reset(&pkt);
+            moved = 1;
+        }
+    }
+    ml_buf_free(&pkt);
+    collect(a);
+    collect(b);
+}
+
+static rns_tev *find_res(node *n, enum rns_res_ev_type type, int outgoing)
+{
+    for (size_t i = 0; i < n->n_evs; i++)
+        if (n->evs[i].type == RNS_TEV_RESOURCE && n->evs[i].res_ev.type == type &&
+            n->evs[i].res_ev.outgoing == outgoing)
+            return &n->evs[i];
+    return NULL;
+}
+
+static rns_tev *find_link_ev(node *n, enum rns_link_event_type type)
+{
+    for (size_t i = 0; i < n->n_evs; i++)
+        if (n->evs[i].type == RNS_TEV_LINK && n->evs[i].link_ev.type == type)
+            return &n->evs[i];
+    return NULL;
+}
+
+/* Runs the pair on virtual time (timers included) until the sender's
+ * transfer concluded or `limit` seconds passed. */
+static void run(node *a, node *b, double *now, double limit)
+{
+    double end = *now + limit;
+
+    pump(a, b, *now);
+    while (!find_res(a, RNS_RES_EV_CONCLUDED, 1) && *now < end) {
+        double d = rns_transport_deadline(a->t), e = rns_transport_deadline(b->t);
+        d = e < d ? e : d;
+        *now = d > *now + 0.05 ? (d < *now + 5.0 ? d : *now + 5.0) : *now + 0.05;
+        assert_int_equal(rns_transport_tick(a->t, *now), 0);
+        assert_int_equal(rns_transport_tick(b->t, *now), 0);
+        pump(a, b, *now);
+    }
+}
+
+/* a opens a link to b (b accepts resources by `strategy`). */
+static void setup(node *a, node *b, uint64_t seed, enum rns_res_strategy strategy,
+                  rns_res_accept_fn accept, uint8_t link_id[RNS_HASHLEN], double now)
+{
+    rns_res_policy p;
+
+    g_tap = NULL;
+    node_init(a, seed);
+    node_init(b, seed + 1);
+    memset(&p, 0, sizeof p);
+    p.strategy = strategy;
+    p.accept = accept;
+    assert_int_equal(rns_transport_set_resource_policy(b->t, b->dest, &p), 0);
+    assert_int_equal(rns_transport_announce(b->t, b->dest, now), 0);
+    pump(a, b, now);
+    assert_int_equal(rns_transport_link_open(a->t, b->dest, now, link_id), 0);
+    pump(a, b, now);
+    assert_non_null(find_link_ev(a, RNS_LINK_EV_ESTABLISHED));
+    node_clear_events(a);
+    node_clear_events(b);
+}
+
+static uint8_t *random_bytes(uint64_t *s, size_t n)
+{
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    rng(s, p, n);
+    return p;
+}
+
+static void test_transfer_with_metadata(void **state)
+{
+    uint8_t id[RNS_HASHLEN], meta[] = {0xc4, 0x03, 'a', 'b', 'c'};
+    uint64_t s = g_seed;
+    size_t n = 48 * 1024;
+    uint8_t *data = random_bytes(&s, n);
+    rns_res_send_opts o = {.data = data, .len = n, .metadata = meta, .metadata_len = sizeof meta};
+    double now = 1000;
+    uint32_t rid;
+    node a, b;
+    rns_tev *ev;
+    (void)state;
+
+    setup(&a, &b, g_seed, RNS_RES_ACCEPT_ALL, NULL, id, now);
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, &rid), 0);
+    run(&a, &b, &now, 120);
+    assert_non_null(ev = find_res(&b, RNS_RES_EV_STARTED, 0));
+    assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    assert_int_equal(ev->res_ev.data.len, n);
+    assert_memory_equal(ev->res_ev.data.p, data, n);
+    assert_true(ev->res_ev.has_metadata);
+    assert_int_equal(ev->res_ev.metadata.len, sizeof meta);
+    assert_memory_equal(ev->res_ev.metadata.p, meta, sizeof meta);
+    assert_true(ev->res_ev.parts > RNS_RESOURCE_HASHMAP_MAX_LEN);
+    assert_true(ev->res_ev.hmu_requests >= 1);
+    assert_true(ev->res_ev.hmu_received >= 1);
+    assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    assert_int_equal(ev->res_ev.id, rid);
+    node_free(&a);
+    node_free(&b);
+    free(data);
+}
+
+/* Drops every 5th resource part once. */
+static int g_count;
+static int lossy(ml_buf *pkt, int from_a)
+{
+    rns_packet p;
+    if (from_a && rns_packet_unpack(&p, pkt->p, pkt->len) == 0 && p.context == RNS_CTX_RESOURCE)
+        return ++g_count % 5 != 0;
+    return 1;
+}
+
+/* Flips a byte of the third part, once: its map hash no longer matches, the
+ * receiver ignores it and asks again after a timeout. */
+static int tamper(ml_buf *pkt, int from_a)
+{
+    rns_packet p;
+    if (from_a && rns_packet_unpack(&p, pkt->p, pkt->len) == 0 && p.context == RNS_CTX_RESOURCE &&
+        ++g_count == 3)
+        pkt->p[pkt->len - 1] ^= 0x40;
+    return 1;
+}
+
+static void transfer_through(tap_fn tap)
+{
+    uint8_t id[RNS_HASHLEN];
+    uint64_t s = g_seed + 7;
+    size_t n = 20000;
+    uint8_t *data = random_bytes(&s, n);
+    rns_res_send_opts o = {.data = data, .len = n};
+    double now = 1000;
+    node a, b;
+    rns_tev *ev;
+
+    setup(&a, &b, g_seed + 2, RNS_RES_ACCEPT_ALL, NULL, id, now);
+    g_count = 0;
+    g_tap = tap;
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+    run(&a, &b, &now, 300);
+    g_tap = NULL;
+    assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    assert_int_equal(ev->res_ev.data.len, n);
+    assert_memory_equal(ev->res_ev.data.p, data, n);
+    assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    node_free(&a);
+    node_free(&b);
+    free(data);
+}
+
+static void test_lost_parts(void **state)
+{
+    (void)state;
+    transfer_through(lossy);
+}
+
+static void test_tampered_part(void **state)
+{
+    (void)state;
+    transfer_through(tamper);
+}
+
+/* Stops parts after the first window so a transfer stays in flight. */
+static int no_parts(ml_buf *pkt, int from_a)
+{
+    rns_packet p;
+    return !(from_a && rns_packet_unpack(&p, pkt->p, pkt->len) == 0 &&
+             p.context == RNS_CTX_RESOURCE && ++g_count > 4);
+}
+
+static void test_cancel(void **state)
+{
+    uint8_t id[RNS_HASHLEN];
+    uint64_t s = g_seed + 9;
+    size_t n = 30000;
+    uint8_t *data = random_bytes(&s, n);
+    rns_res_send_opts o = {.data = data, .len = n, .no_compress = 1};
+    double now = 1000;
+    uint32_t rid, in_id;
+    node a, b;
+    rns_tev *ev;
+    (void)state;
+
+    for (int side = 0; side < 2; side++) {
+        setup(&a, &b, g_seed + 3, RNS_RES_ACCEPT_ALL, NULL, id, now);
+        g_count = 0;
+        g_tap = no_parts;
+        assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, &rid), 0);
+        pump(&a, &b, now);
+        assert_non_null(ev = find_res(&b, RNS_RES_EV_STARTED, 0));
+        in_id = ev->res_ev.id;
+        assert_null(find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+        if (side == 0)
+            assert_int_equal(rns_transport_resource_cancel(a.t, id, rid, now), 0); /* ICL */
+        else
+            assert_int_equal(rns_transport_resource_cancel(b.t, id, in_id, now), 0); /* RCL */
+        pump(&a, &b, now);
+        g_tap = NULL;
+        assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
+        assert_int_equal(ev->res_ev.status, RNS_RESOURCE_FAILED);
+        assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+        assert_int_equal(ev->res_ev.status, side == 0 ? RNS_RESOURCE_FAILED : RNS_RESOURCE_REJECTED);
+        assert_int_equal(rns_transport_resource_cancel(a.t, id, rid, now), ML_ENOTFOUND);
+        /* the link is still good for the next transfer */
+        node_clear_events(&a);
+        node_clear_events(&b);
+        o.len = 1000;
+        assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+        run(&a, &b, &now, 60);
+        assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+        assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+        o.len = n;
+        node_free(&a);
+        node_free(&b);
+    }
+    free(data);
+}
+
+static int accept_small(void *ctx, const uint8_t link_id[RNS_HASHLEN], const rns_resource_adv *adv)
+{
+    (void)ctx;
+    (void)link_id;
+    return adv->d <= 4096;
+}
+
+static void test_strategies(void **state)
+{
+    uint8_t id[RNS_HASHLEN], data[8000];
+    rns_res_send_opts o = {.data = data, .len = sizeof data, .no_compress = 1};
+    double now = 1000;
+    node a, b;
+    rns_tev *ev;
+    (void)state;
+
+    memset(data, 0x5a, sizeof data);
+    /* ACCEPT_NONE: the advertisement is dropped, the sender gives up */
+    setup(&a, &b, g_seed + 4, RNS_RES_ACCEPT_NONE, NULL, id, now);
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+    run(&a, &b, &now, 300);
+    assert_null(find_res(&b, RNS_RES_EV_STARTED, 0));
+    assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_FAILED);
+    node_free(&a);
+    node_free(&b);
+    /* ACCEPT_APP: a small one in, a large one refused (RESOURCE_RCL) */
+    setup(&a, &b, g_seed + 5, RNS_RES_ACCEPT_APP, accept_small, id, now);
+    o.len = 1000;
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+    run(&a, &b, &now, 60);
+    assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    node_clear_events(&a);
+    node_clear_events(&b);
+    o.len = sizeof data;
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+    run(&a, &b, &now, 60);
+    assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_REJECTED);
+    assert_null(find_res(&b, RNS_RES_EV_STARTED, 0));
+    node_free(&a);
+    node_free(&b);
+}
+
+static void test_large_request_response(void **state)
+{
+    uint8_t id[RNS_HASHLEN], req_id[RNS_HASHLEN];
+    ml_buf big = ML_BUF_INIT;
+    uint8_t blob[3000];
+    double now = 1000;
+    node a, b;
+    rns_tev *ev;
+    (void)state;
+
+    memset(blob, 0x33, sizeof blob);
+    assert_int_equal(rns_mp_put_bin(&big, blob, sizeof blob), 0);
+    /* ACCEPT_NONE does not stop requests and responses */
+    setup(&a, &b, g_seed + 6, RNS_RES_ACCEPT_NONE, NULL, id, now);
+    assert_int_equal(rns_transport_link_request(a.t, id, "/big", big.p, big.len, now, req_id), 0);
+    pump(&a, &b, now);
+    for (int i = 0; i < 20 && !find_link_ev(&b, RNS_LINK_EV_REQUEST); i++) {
+        now += 1;
+        rns_transport_tick(a.t, now);
+        rns_transport_tick(b.t, now);
+        pump(&a, &b, now);
+    }
+    assert_non_null(ev = find_link_ev(&b, RNS_LINK_EV_REQUEST));
+    assert_memory_equal(ev->link_ev.id, req_id, RNS_HASHLEN);
+    assert_int_equal(ev->link_ev.data.len, big.len);
+    assert_memory_equal(ev->link_ev.data.p, big.p, big.len);
+    assert_int_equal(rns_transport_link_respond(b.t, id, req_id, big.p, big.len, now), 0);
+    pump(&a, &b, now);
+    for (int i = 0; i < 20 && !find_link_ev(&a, RNS_LINK_EV_RESPONSE); i++) {
+        now += 1;
+        rns_transport_tick(a.t, now);
+        rns_transport_tick(b.t, now);
+        pump(&a, &b, now);
+    }
+    assert_non_null(ev = find_link_ev(&a, RNS_LINK_EV_RESPONSE));
+    assert_memory_equal(ev->link_ev.id, req_id, RNS_HASHLEN);
+    assert_int_equal(ev->link_ev.data.len, big.len);
+    assert_memory_equal(ev->link_ev.data.p, big.p, big.len);
+    ml_buf_free(&big);
+    node_free(&a);
+    node_free(&b);
+}
+
+static void test_two_segments(void **state)
+{
+    uint8_t id[RNS_HASHLEN], meta[] = {0xa1, 'x'};
+    size_t n = RNS_RESOURCE_MAX_EFFICIENT_SIZE + 5000;
+    uint8_t *data = malloc(n);
+    rns_res_send_opts o = {.data = data, .len = n, .metadata = meta, .metadata_len = sizeof meta,
+                           .no_compress = 1};
+    rns_resource *r = NULL;
+    uint32_t segs = 0;
+    double now = 1000;
+    node a, b;
+    rns_tev *ev;
+    (void)state;
+
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (uint8_t)(i * 7 + (i >> 9));
+    setup(&a, &b, g_seed + 8, RNS_RES_ACCEPT_ALL, NULL, id, now);
+    /* built, not sent: the first of two segments */
+    assert_int_equal(rns_linkres_build(rns_transport_link_resources(a.t, id),
+                                       rns_transport_link(a.t, id), &o, now, &r, &segs), 0);
+    assert_int_equal(segs, 2);
+    assert_int_equal(rns_resource_adv_of(r)->i, 1);
+    assert_true(rns_resource_flags(r) & RNS_RESOURCE_F_SPLIT);
+    rns_resource_free(r);
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+    run(&a, &b, &now, 3000);
+    assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    assert_int_equal(ev->res_ev.segment_index, 2);
+    assert_int_equal(ev->res_ev.total_segments, 2);
+    assert_int_equal(ev->res_ev.data.len, n);
+    assert_memory_equal(ev->res_ev.data.p, data, n);
+    assert_int_equal(ev->res_ev.metadata.len, sizeof meta);
+    assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    node_free(&a);
+    node_free(&b);
+    free(data);
+}
+
+static void test_bomb_closes_link(void **state)
+{
+    uint8_t id[RNS_HASHLEN];
+    size_t n = 300 * 1024;
+    uint8_t *zeros = calloc(1, n);
+    rns_res_send_opts o = {.data = zeros, .len = n};
+    rns_res_policy p = {RNS_RES_ACCEPT_ALL, NULL, NULL, 256 * 1024};
+    double now = 1000;
+    node a, b;
+    rns_tev *ev;
+    (void)state;
+
+    assert_non_null(zeros);
+    setup(&a, &b, g_seed + 10, RNS_RES_ACCEPT_ALL, NULL, id, now);
+    assert_int_equal(rns_transport_link_set_resource_policy(b.t, id, &p), 0);
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+    run(&a, &b, &now, 60);
+    assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_CORRUPT);
+    assert_non_null(find_link_ev(&b, RNS_LINK_EV_CLOSED));
+    assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
+    assert_int_not_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    node_free(&a);
+    node_free(&b);
+    free(zeros);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transfer_with_metadata),
+        cmocka_unit_test(test_lost_parts),
+        cmocka_unit_test(test_tampered_part),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_strategies),
+        cmocka_unit_test(test_large_request_response),
+        cmocka_unit_test(test_two_segments),
+        cmocka_unit_test(test_bomb_closes_link),
+    };
+    g_seed = tu_seed();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
