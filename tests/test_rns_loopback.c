@@ -218,7 +218,7 @@ static void test_tcp(void **state)
     peer_init(&b);
     assert_int_equal(rns_node_add_tcp_server(a.node, "127.0.0.1", 0, NULL, &port), 0);
     assert_true(port > 0);
-    rns_iface_opts o = {NULL, NULL, 0, 0.5, 0};
+    rns_iface_opts o = {NULL, NULL, 0, 0.5, 0, 0};
     assert_int_equal(rns_node_add_tcp_client(b.node, "127.0.0.1", port, &o, &ifc), 0);
     /* both announce when an interface comes up: paths both ways */
     assert_true(run_until(&a, &b, both_announced, 10));
@@ -324,8 +324,8 @@ static void test_ifac_and_garbage(void **state)
 {
     peer a, b, c;
     uint16_t port = 0;
-    rns_iface_opts oa = {"meshnet", "secret", 0, 0.5, 0};
-    rns_iface_opts oc = {"meshnet", "wrong", 0, 0.5, 0};
+    rns_iface_opts oa = {"meshnet", "secret", 0, 0.5, 0, 0};
+    rns_iface_opts oc = {"meshnet", "wrong", 0, 0.5, 0, 0};
     (void)state;
     peer_init(&a);
     peer_init(&b);

@@ -135,7 +135,7 @@ static void test_node_options(void **state)
     (void)state;
     static const char *const aspects[] = {"probe"};
     rns_node *n;
-    rns_iface_opts slow = {NULL, NULL, 0, 0, 1000}, below = {NULL, NULL, 0, 0, 4};
+    rns_iface_opts slow = {NULL, NULL, 0, 0, 1000, 0}, below = {NULL, NULL, 0, 0, 4, 0};
     uint16_t port;
     uint8_t probe[RNS_HASHLEN], want[RNS_HASHLEN];
     enum rns_proof_strategy ps;

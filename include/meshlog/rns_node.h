@@ -48,6 +48,8 @@ typedef struct rns_iface_opts {
                                       the 10 Mbit/s guess. Sets the HW_MTU the
                                       interface autoconfigures and the first-hop
                                       timeout of paths over it */
+    uint32_t fixed_mtu;            /* TCP client/server: the HW MTU, which links over it
+                                      signal (the reference's fixed_mtu); 0: 8192 */
 } rns_iface_opts;
 
 /* Creates a node with a fresh core (randomness from ml_random). *out is the

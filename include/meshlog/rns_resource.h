@@ -108,6 +108,7 @@ typedef struct rns_resource_send_params {
     uint32_t segment_index, total_segments;
     const uint8_t *original_hash;  /* 32, the first segment's hash; NULL: own */
     int has_metadata_flag;
+    uint64_t total_size;           /* d: every segment's data + metadata; 0: this one's */
 } rns_resource_send_params;
 
 /* Builds the stream, parts and hashmap and queues the advertisement.

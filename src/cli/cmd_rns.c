@@ -335,7 +335,7 @@ static int add_shared(app *a, const rns_iface_opts *io)
 static int add_interfaces(app *a)
 {
     rns_opts *o = a->o;
-    rns_iface_opts io = {o->network_name, o->passphrase, 0, 0, 0};
+    rns_iface_opts io = {o->network_name, o->passphrase, 0, 0, 0, 0};
     char host[256];
     uint16_t port, bound;
     int rc;

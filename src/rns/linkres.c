@@ -255,6 +255,7 @@ static int build_segment(rns_linkres *lr, const rns_link *l, const struct xfer *
     sp.is_request = x->is_request;
     sp.is_response = x->is_response;
     if (x->nseg > 1) {
+        sp.total_size = x->src.len + (x->has_meta ? META_PREFIX + x->meta.len : 0);
         sp.segment_index = seg;
         sp.total_segments = x->nseg;
         sp.original_hash = seg > 1 ? x->orig : NULL;

@@ -466,7 +466,7 @@ int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, do
         goto out;
     memcpy(r->adv.o, sp->original_hash ? sp->original_hash : r->adv.h, 32);
     r->adv.t = r->stream.len;
-    r->adv.d = data.len;
+    r->adv.d = sp->total_size ? sp->total_size : data.len;
     r->adv.n = (uint32_t)((r->stream.len + r->sdu - 1) / r->sdu);
     r->adv.i = sp->segment_index ? sp->segment_index : 1;
     r->adv.l = sp->total_segments ? sp->total_segments : 1;
@@ -724,7 +724,8 @@ static int assemble(rns_resource *r)
         ret = ml_buf_append(&r->data, plain.p + 4, plain.len - 4);
     if (ret || (ret = hash2(h, r->data.p, r->data.len, r->adv.r, 4)))
         goto out;
-    if (memcmp(h, r->adv.h, 32) != 0 || r->data.len != r->adv.d) {
+    /* d is the whole transfer's size: only a single segment must match it */
+    if (memcmp(h, r->adv.h, 32) != 0 || (r->adv.l == 1 && r->data.len != r->adv.d)) {
         ret = ML_ECORRUPT;
         goto out;
     }

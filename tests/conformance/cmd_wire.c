@@ -431,13 +431,19 @@ static int iface_opts(br_ctx *c, rns_iface_opts *o)
     if (br_int(c, "bitrate", 0, &bits))
         return -1;
     o->bitrate = bits > 0 ? (uint64_t)bits : 0;
+    /* fixed_mtu pins the TCP interface's MTU; links over it signal it */
+    if (br_int(c, "fixed_mtu", 0, &bits))
+        return -1;
+    if (bits && (bits < 500 || bits > RNS_NODE_TCP_HW_MTU))
+        return br_fail(c, "fixed_mtu must be between 500 and %d", RNS_NODE_TCP_HW_MTU);
+    o->fixed_mtu = (uint32_t)bits;
     return 0;
 }
 
 /* Options this node cannot honour are refused rather than ignored. */
 static int refuse_unsupported(br_ctx *c)
 {
-    static const char *const keys[] = {"share_instance", "fixed_mtu",
+    static const char *const keys[] = {"share_instance",
                                        "enable_remote_management"};
     int on;
 

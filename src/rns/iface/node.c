@@ -66,6 +66,7 @@ struct server {
     char *network_name, *passphrase;
     size_t ifac_size;
     uint64_t bitrate;            /* effective, given to its clients */
+    uint32_t fixed_mtu;
 };
 
 struct rns_node {
@@ -571,6 +572,8 @@ static int nif_add(rns_node *n, enum kind kind, const char *name, uint32_t hw_mt
          * none (500, and links over it signal no MTU). */
         nif->bitrate = tcp_bitrate(o);
         ip.hw_mtu = (uint32_t)rns_framing_autoconf_mtu(nif->bitrate);
+        if (o && o->fixed_mtu)
+            ip.hw_mtu = o->fixed_mtu; /* pinned; links over it still signal it */
         ip.autoconf_mtu = ip.hw_mtu != 0;
         nif->hw_mtu = ip.hw_mtu;
     } else if (kind == K_UDP) {
@@ -654,7 +657,8 @@ static void on_connection(uv_stream_t *s, int status)
     hbox *sb = s->data;
     struct server *srv = sb->owner;
     rns_node *n = sb->node;
-    rns_iface_opts o = {srv->network_name, srv->passphrase, srv->ifac_size, 0, srv->bitrate};
+    rns_iface_opts o = {srv->network_name, srv->passphrase, srv->ifac_size, 0, srv->bitrate,
+                        srv->fixed_mtu};
     struct niface *nif;
     hbox *b;
 
@@ -730,6 +734,7 @@ int rns_node_add_tcp_server(rns_node *n, const char *host, uint16_t port,
     srv->passphrase = dup_opt(o ? o->passphrase : NULL);
     srv->ifac_size = o ? o->ifac_size : 0;
     srv->bitrate = tcp_bitrate(o);
+    srv->fixed_mtu = o ? o->fixed_mtu : 0;
     if ((r = uv_tcp_bind(&srv->h->u.tcp, (const struct sockaddr *)&sa, 0)) ||
         (r = uv_listen(&srv->h->u.stream, 16, on_connection))) {
         nlog(n, RNS_LOG_ERROR, "listen on %s:%u: %s", host, (unsigned)port, uv_strerror(r));
