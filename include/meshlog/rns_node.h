@@ -82,6 +82,15 @@ int rns_node_add_udp(rns_node *n, const char *listen_host, uint16_t listen_port,
 int rns_node_add_shared(rns_node *n, const char *name, uint16_t tcp_port,
                         const rns_iface_opts *o, int *iface_id);
 
+/* A shared instance (as rnsd's share_instance): local programs attach over
+ * TCP 127.0.0.1:port (0: a free port, returned in *bound_port); each is an
+ * interface of the core marked local_client, relayed for even with
+ * transport disabled. 0, ML_EINVAL, ML_EIO, ML_ETOOBIG, ML_ENOMEM. */
+int rns_node_add_local_server(rns_node *n, uint16_t port, uint16_t *bound_port);
+/* Sets the mode (enum rns_iface_mode) of every interface and of clients
+ * servers accept later. */
+void rns_node_set_mode(rns_node *n, int mode);
+
 /* 1 when a client interface is connected (UDP and server clients: always 1). */
 int rns_node_iface_up(rns_node *n, int iface_id);
 /* Drops a client interface's connection as if the peer had gone; it

@@ -29,6 +29,7 @@
 #include "meshlog/buf.h"
 #include "meshlog/rns_dest.h"
 #include "meshlog/rns_identity.h"
+#include "meshlog/rns_config.h"
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_link.h"
 #include "meshlog/rns_linkres.h"
@@ -350,5 +351,60 @@ int rns_transport_send_raw(rns_transport *t, int iface_id, const uint8_t *raw, s
 /* This core's ephemeral transport id (random per instance, as in a reference
  * node with transport disabled). Borrowed, 16 bytes. */
 const uint8_t *rns_transport_id(const rns_transport *t);
+
+
+/* ---- transport node ------------------------------------------------------------------
+ * With transport enabled (Reticulum's enable_transport) the core also forwards
+ * for others, as the reference's Transport does: announces are rebroadcast
+ * (HEADER_2 through our transport id, same hops, PATHFINDER_R retries, rate
+ * limits per interface), path requests for destinations with a known path are
+ * answered with the cached announce (and forwarded for unknown ones from
+ * discovery-mode interfaces), packets addressed through us go on by the path
+ * table, link requests/proofs/traffic by a link table, proofs back by a
+ * reverse table. Local clients of a shared instance (interfaces with
+ * local_client set) are relayed for even with transport disabled. */
+
+/* Interface modes: enum rns_iface_mode (rns_config.h).
+ * "full", "access_point"/"ap", "roaming", ... -> mode, or 0 if unknown. */
+int rns_iface_mode_from_name(const char *name);
+
+#define RNS_AP_PATH_EXPIRY (86400.0)        /* paths learnt on ACCESS_POINT interfaces */
+#define RNS_ROAMING_PATH_EXPIRY (6.0 * 3600.0)
+
+void rns_transport_set_transport(rns_transport *t, int enabled);
+int rns_transport_transport_enabled(const rns_transport *t);
+/* Sets an interface's mode (FULL when never set; applies to later traffic).
+ * 0, ML_EINVAL, ML_ENOTFOUND. */
+int rns_transport_iface_set_mode(rns_transport *t, int iface_id, int mode);
+/* Per-interface announce knobs: rate target/grace/penalty in seconds (target
+ * <= 0: no rate limit; by default 3600/5/0 on a transport node), and ingress
+ * control (burst holding of unknown announces; on by default). */
+int rns_transport_iface_set_announce_rate(rns_transport *t, int iface_id, double target,
+                                          int grace, double penalty);
+int rns_transport_iface_set_ingress_control(rns_transport *t, int iface_id, int on);
+/* Marks an interface as a local client of our shared instance (set by the
+ * node on the connections its shared-instance server accepts). */
+int rns_transport_iface_set_local_client(rns_transport *t, int iface_id, int on);
+
+/* The path table entry for dest, as the reference keeps it. */
+typedef struct rns_path_entry {
+    unsigned hops;
+    uint8_t next_hop[RNS_HASHLEN];   /* transport id, or dest itself when direct */
+    int iface_id;
+    char iface_name[48];
+    double timestamp, expires;
+    int has_random_hash;
+    uint8_t random_hash[10];         /* RNS_RANDOM_HASHLEN, of the cached announce */
+} rns_path_entry;
+/* 0 (filled), ML_ENOTFOUND (no valid path). */
+int rns_transport_path_entry(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                             double now, rns_path_entry *out);
+/* Whether a path request for dest is waiting on behalf of another node. */
+int rns_transport_has_discovery_request(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                        double now);
+/* Whether dest has an announce waiting for (re)transmission; *timestamp (may
+ * be NULL) receives when it was queued. */
+int rns_transport_announce_entry(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                 double *timestamp);
 
 #endif

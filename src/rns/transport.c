@@ -33,6 +33,29 @@
 #define PATHREQ_SEEN 256
 #define BASE_MTU 500u
 
+#define IA_SAMPLES 48           /* announce arrival times kept for ingress control */
+
+struct held {                  /* an announce held back by ingress control */
+    uint8_t dest[RNS_HASHLEN];
+    unsigned hops;
+    ml_buf raw;                /* as received, IFAC still on */
+};
+
+struct ifx {
+    int mode;                  /* enum rns_iface_mode */
+    int local_client;          /* a client of our shared instance */
+    int ic_off;                /* ingress control disabled */
+    int ar_set, ar_grace;      /* announce rate limit set explicitly */
+    double ar_target, ar_penalty;
+    double created;            /* first traffic seen (0: none yet) */
+    double ia[IA_SAMPLES];     /* announce arrivals, oldest first */
+    unsigned n_ia;
+    int burst;
+    double burst_at, release_at;
+    struct held *held;
+    size_t n_held;
+};
+
 struct iface {
     int id;
     int up;
@@ -42,6 +65,7 @@ struct iface {
     int shared;
     rns_ifac *ifac;
     uint64_t bitrate;       /* bits/s, 0 unknown */
+    struct ifx x;                 /* transport-node state (modes, ingress control) */
 };
 
 struct ldest {
@@ -69,6 +93,8 @@ struct known {
     int via_transport;            /* the announce came HEADER_2 through next_hop */
     int iface;
     double expires, last_seen;
+    double timestamp;             /* path table timestamp: learnt or last used */
+    ml_buf cached;                /* the announce as received (IFAC off), for path responses */
     uint64_t emitted;
     int has_ratchet;              /* the last ratchet it announced (adopted) */
     uint8_t ratchet[RNS_RATCHETLEN];
@@ -140,7 +166,29 @@ struct rns_transport {
     const uint8_t *in_raw;        /* the packet being handled (IFAC off), during inbound */
     size_t in_len;
     double res_now;               /* the latest `now` seen, for resource input */
+    struct tnode *tn;             /* transport-node tables (transport_node section) */
+    const uint8_t *cur_raw;       /* the packet being handled: as received ... */
+    size_t cur_raw_len;
+    const uint8_t *cur_plain;     /* ... and with its access code removed */
+    size_t cur_plain_len;
 };
+
+static int tn_init(rns_transport *t);
+static void tn_free(rns_transport *t);
+static void ifx_free(struct ifx *x);
+static int tn_admit_remember(const rns_transport *t, const rns_packet *p);
+static int tn_inbound(rns_transport *t, const rns_packet *p, const uint8_t *hash, int iface,
+                      double now);
+static int tn_announce_pre(rns_transport *t, const rns_packet *p, const struct known *k,
+                           int iface, double now);
+static int tn_announce_post(rns_transport *t, const rns_packet *p, struct known *k, int iface,
+                            double now);
+static int tn_path_request(rns_transport *t, const rns_pathreq *r, int iface, double now);
+static int tn_send_pr(rns_transport *t, const uint8_t dest[RNS_HASHLEN], int iface,
+                      const uint8_t *tag, double now);
+static int tn_announce_broadcast(rns_transport *t, const uint8_t *raw, size_t len);
+static int tn_tick(rns_transport *t, double now);
+static double tn_deadline(const rns_transport *t);
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -394,7 +442,7 @@ int rns_transport_new(rns_transport **out, const rns_transport_config *cfg)
         return ML_ENOMEM;
     t->cfg = *cfg;
     if ((ret = dup_init(&t->dup[0])) || (ret = dup_init(&t->dup[1])) ||
-        (ret = rns_pathreq_seen_new(&t->pr_seen, PATHREQ_SEEN)))
+        (ret = rns_pathreq_seen_new(&t->pr_seen, PATHREQ_SEEN)) || (ret = tn_init(t)))
         goto out;
     if ((ret = t->cfg.rng(t->cfg.rng_ctx, r, sizeof r)))
         goto out;
@@ -424,15 +472,20 @@ void rns_transport_free(rns_transport *t)
     if (!t)
         return;
     free_queues(t);
-    for (size_t i = 0; i < t->n_ifaces; i++)
+    for (size_t i = 0; i < t->n_ifaces; i++) {
         rns_ifac_free(t->ifaces[i].ifac);
+        ifx_free(&t->ifaces[i].x);
+    }
+    tn_free(t);
     for (size_t i = 0; i < t->n_dests; i++) {
         rns_identity_free(t->dests[i].id);
         ml_buf_free(&t->dests[i].app_data);
         rns_dest_free(t->dests[i].obj);
     }
-    for (size_t i = 0; i < t->n_known; i++)
+    for (size_t i = 0; i < t->n_known; i++) {
         ml_buf_free(&t->known[i].app_data);
+        ml_buf_free(&t->known[i].cached);
+    }
     free(t->known);
     for (size_t i = 0; i < t->n_links; i++) {
         rns_linkres_free(t->links[i].res);
@@ -465,6 +518,7 @@ int rns_transport_add_iface(rns_transport *t, const rns_iface_props *props, int 
     ifc->autoconf = props->autoconf_mtu;
     ifc->shared = props->shared_instance;
     ifc->ifac = props->ifac;
+    ifc->x.mode = RNS_MODE_FULL;
     *iface_id = ifc->id;
     return 0;
 }
@@ -495,6 +549,7 @@ int rns_transport_remove_iface(rns_transport *t, int iface_id)
     if (!ifc)
         return ML_ENOTFOUND;
     rns_ifac_free(ifc->ifac);
+    ifx_free(&ifc->x);
     *ifc = t->ifaces[--t->n_ifaces];
     for (size_t i = 0; i < t->n_known; i++)
         if (t->known[i].iface == iface_id)
@@ -694,7 +749,7 @@ int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN
     if (!d)
         return ML_ENOTFOUND;
     if ((ret = make_announce(t, d, RNS_CTX_NONE, NULL, 0, now, &b)) == 0)
-        ret = queue_broadcast(t, b.p, b.len);
+        ret = tn_announce_broadcast(t, b.p, b.len);
     ml_buf_free(&b);
     return ret;
 }
@@ -726,19 +781,8 @@ int rns_transport_has_path(const rns_transport *t, const uint8_t dest[RNS_HASHLE
 
 int rns_transport_request_path(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now)
 {
-    uint8_t r16[16], tag[RNS_PATHREQ_TAGLEN];
-    ml_buf b = ML_BUF_INIT;
-    int ret;
-
-    (void)now;
-    if ((ret = t->cfg.rng(t->cfg.rng_ctx, r16, sizeof r16)))
-        return ret;
-    rns_random_hash(tag, r16);
-    if ((ret = rns_pathreq_make(&b, dest, NULL, tag)) == 0)
-        ret = queue_broadcast(t, b.p, b.len);
-    ml_buf_free(&b);
     tlog(t, RNS_LOG_DEBUG, "path request for %s", hx(dest, 0));
-    return ret;
+    return tn_send_pr(t, dest, -1, NULL, now);
 }
 
 int rns_transport_recall(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], uint8_t *pub,
@@ -791,6 +835,7 @@ static struct known *known_slot(rns_transport *t, const uint8_t dest[RNS_HASHLEN
                 oldest = i;
         k = &t->known[oldest];
         ml_buf_free(&k->app_data);
+        ml_buf_free(&k->cached);
     }
     memset(k, 0, sizeof *k);
     memcpy(k->dest, dest, RNS_HASHLEN);
@@ -1467,13 +1512,16 @@ static int handle_announce(rns_transport *t, const rns_packet *p, int iface, dou
         memcpy(k->ratchet, a.ratchet, RNS_RATCHETLEN);
         k->has_ratchet = 1;
     }
+    if (tn_announce_pre(t, p, k, iface, now))
+        return 0;                      /* held back by ingress control */
     if (k && !should_update(k, &a, p->hops, now)) {
         t->stats.dropped_announce++;
         return 0;
     }
     if (!(k = known_slot(t, p->dest_hash)))
         return ML_ENOMEM;
-    if ((ret = record_announce(k, p, &a, iface, now)))
+    if ((ret = record_announce(k, p, &a, iface, now)) ||
+        (ret = tn_announce_post(t, p, k, iface, now)))
         return ret;
     if (a.ratchet) {
         memcpy(k->ratchet, a.ratchet, RNS_RATCHETLEN);
@@ -1495,7 +1543,7 @@ static int answer_path_request(rns_transport *t, const rns_packet *p, int iface,
     if (rns_pathreq_parse_packet(&r, p) || !rns_pathreq_seen_check(t->pr_seen, &r))
         return 0;
     if (!(d = ldest_get(t, r.dest_hash)))
-        return 0;                      /* not ours; an endpoint does not forward */
+        return tn_path_request(t, &r, iface, now);
     if ((ret = make_announce(t, d, RNS_CTX_PATH_RESPONSE, r.tag, r.tag_len, now, &b)) == 0)
         ret = queue_iface(t, iface, b.p, b.len);
     ml_buf_free(&b);
@@ -1607,7 +1655,7 @@ static int count_hop(rns_packet *p, const struct iface *ifc)
 {
     if (rns_packet_count_hop(p))
         return ML_ERANGE;
-    if (ifc->shared && p->hops > 0)
+    if ((ifc->shared || ifc->x.local_client) && p->hops > 0)
         p->hops--;
     return 0;
 }
@@ -1631,7 +1679,8 @@ static int admit(rns_transport *t, const rns_packet *p, const uint8_t hash[RNS_F
         t->stats.dropped_duplicate++;
         return 0;
     }
-    dup_add(t, hash);
+    if (tn_admit_remember(t, p))
+        dup_add(t, hash);
     return 1;
 }
 
@@ -1660,12 +1709,14 @@ int rns_transport_inbound(rns_transport *t, int iface_id, const uint8_t *raw, si
         t->stats.dropped_malformed++;
         goto out;
     }
-    if (admit(t, &p, hash)) {
+    t->cur_raw = raw, t->cur_raw_len = len, t->cur_plain = b.p, t->cur_plain_len = b.len;
+    if (admit(t, &p, hash) && (ret = tn_inbound(t, &p, hash, iface_id, now)) == 0) {
         t->in_raw = b.p;
         t->in_len = b.len;
         ret = dispatch(t, &p, hash, iface_id, now);
         t->in_raw = NULL;
     }
+    t->cur_raw = t->cur_plain = NULL;
 out:
     ml_buf_free(&b);
     return ret;
@@ -1708,6 +1759,8 @@ int rns_transport_tick(rns_transport *t, double now)
         if (ret == 0)
             ret = drain_link(t, tl);
     }
+    if (ret == 0)
+        ret = tn_tick(t, now);
     return ret ? ret : tick_receipts(t, now);
 }
 
@@ -1727,6 +1780,8 @@ double rns_transport_deadline(const rns_transport *t)
     for (size_t i = 0; i < t->n_links; i++)
         if (!t->links[i].dead && (x = rns_linkres_deadline(t->links[i].res)) < d)
             d = x;
+    if ((x = tn_deadline(t)) < d)
+        d = x;
     return d;
 }
 
@@ -1878,7 +1933,1120 @@ int rns_transport_known_load(rns_transport *t, const uint8_t *data, size_t len, 
 
 void rns_transport_known_clear(rns_transport *t)
 {
-    for (size_t i = 0; i < t->n_known; i++)
+    for (size_t i = 0; i < t->n_known; i++) {
         ml_buf_free(&t->known[i].app_data);
+        ml_buf_free(&t->known[i].cached);
+    }
     t->n_known = 0;
+}
+
+/* ==== transport node ==========================================================================
+ * What a reference node with enable_transport = yes does on top of an endpoint
+ * (RNS/Transport.py, 1.4.2), and what a shared instance does for its local
+ * clients even with transport off. The tables live in struct tnode; the hooks
+ * above call in at the points where the reference's inbound() branches. */
+
+#define MAX_ANN 512              /* announces waiting for (re)transmission */
+#define MAX_HELD_PR 64
+#define MAX_LT 512               /* links passing through */
+#define MAX_RT 1024              /* packets whose proof we route back */
+#define MAX_DPR 128              /* path requests waiting on behalf of others */
+#define MAX_LPR 128              /* path requests waiting for a local client's answer */
+#define MAX_PREQ 256             /* path requests we sent */
+#define MAX_RATE 1024
+#define MAX_HELD 256             /* per interface, held by ingress control */
+#define PATHFINDER_R 1           /* retransmit retries */
+#define PATHFINDER_G 5.0         /* retry grace */
+#define PATHFINDER_RW 0.5        /* random window for a rebroadcast */
+#define LOCAL_REBROADCASTS_MAX 2
+#define PATH_REQUEST_GRACE 0.4   /* let direct neighbours answer first */
+#define PATH_REQUEST_RG 1.5      /* and more so on roaming interfaces */
+#define REVERSE_TIMEOUT (8 * 60.0)
+#define LINK_TIMEOUT 900.0       /* Link.STALE_TIME * 1.25 */
+#define JOBS_INTERVAL 1.0
+#define IC_NEW_TIME 7200.0
+#define IC_BURST_FREQ_NEW 3.0
+#define IC_BURST_FREQ 10.0
+#define IC_BURST_HOLD 15.0
+#define IC_BURST_PENALTY 15.0
+#define IC_HELD_RELEASE_INTERVAL 5.0
+#define IC_DEQUE_MIN_SAMPLE 2u
+#define AR_FREQ_DECAY 10.0
+#define DEFAULT_AR_TARGET 3600.0
+#define DEFAULT_AR_GRACE 5
+#define LR_SIZE 64u              /* link request payload without MTU signalling */
+#define LRPROOF_SIZE 96u         /* signature + X25519 public key */
+
+struct ann {
+    uint8_t dest[RNS_HASHLEN];
+    double timestamp, retransmit_at;
+    int retries, local_rebroadcasts, block_rebroadcasts;
+    uint8_t received_from[RNS_HASHLEN];
+    unsigned hops;
+    int attached;                /* interface id, or -1: every interface */
+    ml_buf pkt;                  /* the announce as received, IFAC off */
+};
+
+struct ltent {
+    uint8_t id[RNS_HASHLEN];
+    uint8_t dest[RNS_HASHLEN];
+    double timestamp, proof_timeout;
+    int nh_iface, rcvd_iface;
+    unsigned rem_hops, hops;
+    int validated;
+};
+
+struct rtent {
+    uint8_t hash[RNS_HASHLEN];   /* truncated hash of the packet to be proved */
+    int rcvd_iface, out_iface;
+    double timestamp;
+};
+
+struct dpr {
+    uint8_t dest[RNS_HASHLEN];
+    double timeout;
+    int iface;
+};
+
+struct lpr {
+    uint8_t dest[RNS_HASHLEN];
+    int iface;
+};
+
+struct preq {
+    uint8_t dest[RNS_HASHLEN];
+    double when;
+};
+
+struct rate {
+    uint8_t dest[RNS_HASHLEN];
+    double last, blocked_until;
+    int violations;
+};
+
+struct tnode {
+    int enabled;
+    struct ann ann[MAX_ANN];
+    size_t n_ann;
+    struct ann held_pr[MAX_HELD_PR];
+    size_t n_held_pr;
+    struct ltent lt[MAX_LT];
+    size_t n_lt;
+    struct rtent rt[MAX_RT];
+    size_t n_rt;
+    struct dpr dpr[MAX_DPR];
+    size_t n_dpr;
+    struct lpr lpr[MAX_LPR];
+    size_t n_lpr;
+    struct preq preq[MAX_PREQ];
+    size_t n_preq;
+    struct rate rate[MAX_RATE];
+    size_t n_rate;
+    double jobs_at;              /* next table cull / held release; 0: nothing to do */
+};
+
+static int tn_init(rns_transport *t)
+{
+    return (t->tn = calloc(1, sizeof *t->tn)) ? 0 : ML_ENOMEM;
+}
+
+static void tn_free(rns_transport *t)
+{
+    if (!t->tn)
+        return;
+    for (size_t i = 0; i < t->tn->n_ann; i++)
+        ml_buf_free(&t->tn->ann[i].pkt);
+    for (size_t i = 0; i < t->tn->n_held_pr; i++)
+        ml_buf_free(&t->tn->held_pr[i].pkt);
+    free(t->tn);
+    t->tn = NULL;
+}
+
+static void ifx_free(struct ifx *x)
+{
+    for (size_t i = 0; i < x->n_held; i++)
+        ml_buf_free(&x->held[i].raw);
+    free(x->held);
+    x->held = NULL;
+    x->n_held = 0;
+}
+
+static void tn_wake(rns_transport *t, double now)
+{
+    if (!t->tn->jobs_at)
+        t->tn->jobs_at = now + JOBS_INTERVAL;
+}
+
+static double rand_unit(rns_transport *t)
+{
+    uint32_t r = 0;
+    if (t->cfg.rng(t->cfg.rng_ctx, &r, sizeof r))
+        return 0.5;
+    return (double)r / 4294967296.0;
+}
+
+/* ---- public knobs ---------------------------------------------------------------------- */
+
+int rns_iface_mode_from_name(const char *name)
+{
+    static const struct { const char *n; int m; } map[] = {
+        {"full", RNS_MODE_FULL},
+        {"access_point", RNS_MODE_ACCESS_POINT}, {"accesspoint", RNS_MODE_ACCESS_POINT},
+        {"ap", RNS_MODE_ACCESS_POINT},
+        {"point_to_point", RNS_MODE_POINT_TO_POINT}, {"pointtopoint", RNS_MODE_POINT_TO_POINT},
+        {"ptp", RNS_MODE_POINT_TO_POINT},
+        {"roaming", RNS_MODE_ROAMING}, {"boundary", RNS_MODE_BOUNDARY},
+        {"gateway", RNS_MODE_GATEWAY}, {"gw", RNS_MODE_GATEWAY},
+    };
+    for (size_t i = 0; name && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(name, map[i].n) == 0)
+            return map[i].m;
+    return 0;
+}
+
+void rns_transport_set_transport(rns_transport *t, int enabled)
+{
+    t->tn->enabled = enabled ? 1 : 0;
+}
+
+int rns_transport_transport_enabled(const rns_transport *t)
+{
+    return t->tn->enabled;
+}
+
+int rns_transport_iface_set_mode(rns_transport *t, int iface_id, int mode)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (mode < RNS_MODE_FULL || mode > RNS_MODE_INTERNAL)
+        return ML_EINVAL;
+    if (!ifc)
+        return ML_ENOTFOUND;
+    ifc->x.mode = mode;
+    return 0;
+}
+
+int rns_transport_iface_set_announce_rate(rns_transport *t, int iface_id, double target,
+                                          int grace, double penalty)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    ifc->x.ar_set = 1;
+    ifc->x.ar_target = target;
+    ifc->x.ar_grace = grace;
+    ifc->x.ar_penalty = penalty;
+    return 0;
+}
+
+int rns_transport_iface_set_local_client(rns_transport *t, int iface_id, int on)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    ifc->x.local_client = on ? 1 : 0;
+    return 0;
+}
+
+int rns_transport_iface_set_ingress_control(rns_transport *t, int iface_id, int on)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    ifc->x.ic_off = !on;
+    return 0;
+}
+
+/* ---- table helpers -------------------------------------------------------------------- */
+
+static int is_lc(rns_transport *t, int iface_id)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+    return ifc && ifc->x.local_client;
+}
+
+static int have_lc(const rns_transport *t)
+{
+    for (size_t i = 0; i < t->n_ifaces; i++)
+        if (t->ifaces[i].x.local_client)
+            return 1;
+    return 0;
+}
+
+static struct ann *ann_get(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->tn->n_ann; i++)
+        if (memcmp(t->tn->ann[i].dest, dest, RNS_HASHLEN) == 0)
+            return &t->tn->ann[i];
+    return NULL;
+}
+
+static void ann_del(rns_transport *t, struct ann *e)
+{
+    ml_buf_free(&e->pkt);
+    *e = t->tn->ann[--t->tn->n_ann];
+}
+
+/* Inserts or replaces the announce table entry for dest. */
+static int ann_put(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now, double at,
+                   int retries, const uint8_t received_from[RNS_HASHLEN], unsigned hops,
+                   const uint8_t *pkt, size_t len, int block, int attached)
+{
+    struct ann *e = ann_get(t, dest);
+    ml_buf b = ML_BUF_INIT;
+
+    if (ml_buf_append(&b, pkt, len))
+        return ML_ENOMEM;
+    if (!e) {
+        if (t->tn->n_ann >= MAX_ANN) {
+            ml_buf_free(&b);
+            return 0;                  /* full: this one is not rebroadcast */
+        }
+        e = &t->tn->ann[t->tn->n_ann++];
+    } else {
+        ml_buf_free(&e->pkt);
+    }
+    memset(e, 0, sizeof *e);
+    memcpy(e->dest, dest, RNS_HASHLEN);
+    e->timestamp = now;
+    e->retransmit_at = at;
+    e->retries = retries;
+    memcpy(e->received_from, received_from, RNS_HASHLEN);
+    e->hops = hops;
+    e->block_rebroadcasts = block;
+    e->attached = attached;
+    e->pkt = b;
+    return 0;
+}
+
+static struct ltent *lt_get(const rns_transport *t, const uint8_t id[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->tn->n_lt; i++)
+        if (memcmp(t->tn->lt[i].id, id, RNS_HASHLEN) == 0)
+            return &t->tn->lt[i];
+    return NULL;
+}
+
+static struct rtent *rt_get(const rns_transport *t, const uint8_t hash[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->tn->n_rt; i++)
+        if (memcmp(t->tn->rt[i].hash, hash, RNS_HASHLEN) == 0)
+            return &t->tn->rt[i];
+    return NULL;
+}
+
+static struct dpr *dpr_get(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->tn->n_dpr; i++)
+        if (memcmp(t->tn->dpr[i].dest, dest, RNS_HASHLEN) == 0)
+            return &t->tn->dpr[i];
+    return NULL;
+}
+
+static struct preq *preq_get(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
+{
+    for (size_t i = 0; i < t->tn->n_preq; i++)
+        if (memcmp(t->tn->preq[i].dest, dest, RNS_HASHLEN) == 0)
+            return &t->tn->preq[i];
+    return NULL;
+}
+
+/* Expiry of a path learnt on an interface of this mode. */
+static double path_life(const struct iface *ifc)
+{
+    if (ifc && ifc->x.mode == RNS_MODE_ACCESS_POINT)
+        return RNS_AP_PATH_EXPIRY;
+    if (ifc && ifc->x.mode == RNS_MODE_ROAMING)
+        return RNS_ROAMING_PATH_EXPIRY;
+    return RNS_PATH_EXPIRY;
+}
+
+/* ---- sending ---------------------------------------------------------------------------- */
+
+/* Re-emits an announce (data, context flag of `orig`) as HEADER_2 through our
+ * transport id, with the given hops and context, on one interface or (-1)
+ * on every interface the mode rules allow. */
+static int send_announce_as(rns_transport *t, const rns_packet *orig, uint8_t context,
+                            unsigned hops, int iface);
+
+static int announce_blocked(rns_transport *t, const struct iface *out,
+                            const uint8_t dest[RNS_HASHLEN], int local)
+{
+    const struct known *k = local ? NULL : known_get(t, dest);
+    const struct iface *from = k && k->has_path ? iface_get(t, k->iface) : NULL;
+
+    if (!local && !from)
+        return 1;                      /* the next hop interface is gone */
+    switch (out->x.mode) {
+    case RNS_MODE_ACCESS_POINT:
+        return 1;
+    case RNS_MODE_ROAMING:
+        return !local && (from->x.mode == RNS_MODE_ROAMING || from->x.mode == RNS_MODE_BOUNDARY);
+    case RNS_MODE_BOUNDARY:
+        return !local && from->x.mode == RNS_MODE_ROAMING;
+    default:
+        return 0;
+    }
+}
+
+static int announce_out(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const uint8_t *raw,
+                        size_t len, int iface, int local)
+{
+    int ret = 0;
+
+    if (iface >= 0)
+        return queue_iface(t, iface, raw, len);
+    for (size_t i = 0; i < t->n_ifaces && ret == 0; i++)
+        if (!announce_blocked(t, &t->ifaces[i], dest, local))
+            ret = queue_on(t, &t->ifaces[i], raw, len);
+    return ret;
+}
+
+/* Our own announces: every interface but ACCESS_POINT ones (the reference
+ * has no local-origin exception there; ROAMING and BOUNDARY have one). */
+static int tn_announce_broadcast(rns_transport *t, const uint8_t *raw, size_t len)
+{
+    uint8_t dest[RNS_HASHLEN];
+
+    if (len < 2 + RNS_HASHLEN)
+        return ML_EINVAL;
+    memcpy(dest, raw + 2, RNS_HASHLEN);
+    return announce_out(t, dest, raw, len, -1, 1);
+}
+
+static int send_announce_as(rns_transport *t, const rns_packet *orig, uint8_t context,
+                            unsigned hops, int iface)
+{
+    rns_packet q = *orig;
+    ml_buf b = ML_BUF_INIT;
+    int ret;
+
+    if (hops >= RNS_PATHFINDER_M)
+        return 0;
+    rns_packet_set_transport(&q, t->transport_id);
+    q.context = context;
+    q.hops = (uint8_t)hops;
+    if ((ret = rns_packet_pack(&b, &q)) == 0)
+        ret = announce_out(t, q.dest_hash, b.p, b.len, iface, ldest_get(t, q.dest_hash) != NULL);
+    ml_buf_free(&b);
+    return ret == ML_ENOMEM ? ret : 0;
+}
+
+static int tn_send_pr(rns_transport *t, const uint8_t dest[RNS_HASHLEN], int iface,
+                      const uint8_t *tag, double now)
+{
+    uint8_t r16[16], tg[RNS_PATHREQ_TAGLEN];
+    struct preq *q;
+    ml_buf b = ML_BUF_INIT;
+    int ret;
+
+    if (!tag) {
+        if ((ret = t->cfg.rng(t->cfg.rng_ctx, r16, sizeof r16)))
+            return ret;
+        rns_random_hash(tg, r16);
+        tag = tg;
+    }
+    if ((ret = rns_pathreq_make(&b, dest, t->tn->enabled ? t->transport_id : NULL, tag)) == 0)
+        ret = iface >= 0 ? queue_iface(t, iface, b.p, b.len) : queue_broadcast(t, b.p, b.len);
+    ml_buf_free(&b);
+    if (!(q = preq_get(t, dest)) && t->tn->n_preq < MAX_PREQ) {
+        q = &t->tn->preq[t->tn->n_preq++];
+        memcpy(q->dest, dest, RNS_HASHLEN);
+    }
+    if (q)
+        q->when = now;
+    return ret;
+}
+
+/* ---- ingress control ------------------------------------------------------------------- */
+
+static double ia_freq(struct ifx *x, double now)
+{
+    unsigned n = x->n_ia;
+    double span;
+
+    if (n <= IC_DEQUE_MIN_SAMPLE)
+        return 0;
+    span = now - x->ia[0];
+    if (span > AR_FREQ_DECAY) {
+        memmove(&x->ia[0], &x->ia[1], (x->n_ia - 1) * sizeof x->ia[0]);
+        x->n_ia--;
+    }
+    return span <= 0 ? 0 : (double)n / span;
+}
+
+static void ia_record(struct ifx *x, double now)
+{
+    if (x->n_ia == IA_SAMPLES) {
+        memmove(&x->ia[0], &x->ia[1], (IA_SAMPLES - 1) * sizeof x->ia[0]);
+        x->n_ia--;
+    }
+    x->ia[x->n_ia++] = now;
+}
+
+static double ic_threshold(const struct ifx *x, double now)
+{
+    return now - x->created < IC_NEW_TIME ? IC_BURST_FREQ_NEW : IC_BURST_FREQ;
+}
+
+/* Interface.should_ingress_limit. */
+static int ingress_limit(struct ifx *x, double now)
+{
+    double thr, f;
+
+    if (x->ic_off || x->local_client)
+        return 0;
+    thr = ic_threshold(x, now);
+    f = ia_freq(x, now);
+    if (x->burst) {
+        if (f < thr && now > x->burst_at + IC_BURST_HOLD && x->n_ia >= IC_DEQUE_MIN_SAMPLE)
+            x->burst = 0;
+        return 1;
+    }
+    if (f > thr) {
+        x->burst = 1;
+        x->burst_at = now;
+        x->release_at = now + IC_BURST_PENALTY;
+        return 1;
+    }
+    return 0;
+}
+
+static int hold_announce(rns_transport *t, struct iface *ifc, const rns_packet *p, double now)
+{
+    struct ifx *x = &ifc->x;
+    struct held *h = NULL, *n;
+
+    if (p->hops >= RNS_PATHFINDER_M - 1 || !t->cur_raw)
+        return 0;
+    for (size_t i = 0; i < x->n_held && !h; i++)
+        if (memcmp(x->held[i].dest, p->dest_hash, RNS_HASHLEN) == 0)
+            h = &x->held[i];
+    if (!h) {
+        if (x->n_held >= MAX_HELD)
+            return 0;
+        if (!(n = realloc(x->held, (x->n_held + 1) * sizeof *n)))
+            return ML_ENOMEM;
+        x->held = n;
+        h = &x->held[x->n_held++];
+        memset(h, 0, sizeof *h);
+        memcpy(h->dest, p->dest_hash, RNS_HASHLEN);
+    }
+    h->hops = p->hops;
+    ml_buf_reset(&h->raw);
+    tn_wake(t, now);
+    return ml_buf_append(&h->raw, t->cur_raw, t->cur_raw_len);
+}
+
+/* Interface.process_held_announces: once the burst has calmed, one held
+ * announce (the nearest) goes through inbound again. */
+static int release_held(rns_transport *t, double now)
+{
+    for (size_t i = 0; i < t->n_ifaces; i++) {
+        struct iface *ifc = &t->ifaces[i];
+        struct ifx *x = &ifc->x;
+        size_t best = 0;
+        ml_buf raw;
+        int id = ifc->id;
+
+        if (!x->n_held || now <= x->release_at || ia_freq(x, now) >= ic_threshold(x, now))
+            continue;
+        for (size_t j = 1; j < x->n_held; j++)
+            if (x->held[j].hops < x->held[best].hops)
+                best = j;
+        raw = x->held[best].raw;
+        x->held[best] = x->held[--x->n_held];
+        x->release_at = now + IC_HELD_RELEASE_INTERVAL;
+        tlog(t, RNS_LOG_DEBUG, "releasing a held announce on %s", ifc->name);
+        rns_transport_inbound(t, id, raw.p, raw.len, now);
+        ml_buf_free(&raw);
+        return 0;                      /* the interface table may have moved */
+    }
+    return 0;
+}
+
+/* ---- announces ------------------------------------------------------------------------ */
+
+static int tn_announce_pre(rns_transport *t, const rns_packet *p, const struct known *k,
+                           int iface, double now)
+{
+    struct iface *ifc = iface_get(t, iface);
+    struct ann *e;
+
+    if (!ifc)
+        return 0;
+    if (!ifc->x.created)
+        ifc->x.created = now;
+    ia_record(&ifc->x, now);
+    if (!(k && k->has_path) && !preq_get(t, p->dest_hash) && !dpr_get(t, p->dest_hash) &&
+        ingress_limit(&ifc->x, now)) {
+        tlog(t, RNS_LOG_DEBUG, "holding announce for %s (ingress burst)", hx(p->dest_hash, 0));
+        hold_announce(t, ifc, p, now);
+        return 1;
+    }
+    /* Another node's rebroadcast of an announce we are about to rebroadcast. */
+    if (p->header_type == RNS_HEADER_2 && t->tn->enabled && (e = ann_get(t, p->dest_hash))) {
+        if (p->hops == e->hops + 1) {
+            e->local_rebroadcasts++;
+            if (e->retries > 0 && e->local_rebroadcasts >= LOCAL_REBROADCASTS_MAX) {
+                ann_del(t, e);
+                e = NULL;
+            }
+        }
+        if (e && p->hops == e->hops + 2 && e->retries > 0 && now < e->retransmit_at)
+            ann_del(t, e);             /* passed on by the next node: done */
+    }
+    return 0;
+}
+
+/* Transport.py's announce rate limit: 1 when this rebroadcast is blocked. */
+static int rate_blocked(rns_transport *t, const struct iface *ifc, const uint8_t *dest,
+                        double now)
+{
+    double target = ifc->x.ar_set ? ifc->x.ar_target : DEFAULT_AR_TARGET;
+    double penalty = ifc->x.ar_set ? ifc->x.ar_penalty : 0;
+    int grace = ifc->x.ar_set ? ifc->x.ar_grace : DEFAULT_AR_GRACE;
+    struct rate *r = NULL;
+
+    if ((!ifc->x.ar_set && (!t->tn->enabled || ifc->x.local_client)) || target <= 0)
+        return 0;
+    for (size_t i = 0; i < t->tn->n_rate && !r; i++)
+        if (memcmp(t->tn->rate[i].dest, dest, RNS_HASHLEN) == 0)
+            r = &t->tn->rate[i];
+    if (!r) {
+        if (t->tn->n_rate >= MAX_RATE)
+            memmove(&t->tn->rate[0], &t->tn->rate[1], --t->tn->n_rate * sizeof *r);
+        r = &t->tn->rate[t->tn->n_rate++];
+        memset(r, 0, sizeof *r);
+        memcpy(r->dest, dest, RNS_HASHLEN);
+        r->last = now;
+        return 0;
+    }
+    if (now <= r->blocked_until)
+        return 1;
+    if (now - r->last < target)
+        r->violations++;
+    else if (r->violations > 0)
+        r->violations--;
+    if (r->violations > grace) {
+        r->blocked_until = r->last + target + penalty;
+        return 1;
+    }
+    r->last = now;
+    return 0;
+}
+
+static int tn_announce_post(rns_transport *t, const rns_packet *p, struct known *k, int iface,
+                            double now)
+{
+    struct iface *ifc = iface_get(t, iface);
+    int from_lc = ifc && ifc->x.local_client, blocked = 0, ret = 0;
+    struct lpr *lp = NULL;
+    struct dpr *d;
+
+    k->timestamp = now;
+    k->expires = now + path_life(ifc);
+    ml_buf_reset(&k->cached);
+    if (t->cur_plain && ml_buf_append(&k->cached, t->cur_plain, t->cur_plain_len))
+        return ML_ENOMEM;
+    if (!ifc)
+        return 0;
+    if (p->context != RNS_CTX_PATH_RESPONSE)
+        blocked = rate_blocked(t, ifc, p->dest_hash, now);
+    if ((t->tn->enabled || from_lc) && p->context != RNS_CTX_PATH_RESPONSE) {
+        if (blocked)
+            tlog(t, RNS_LOG_DEBUG, "rebroadcast of %s blocked: announce rate",
+                 hx(p->dest_hash, 0));
+        else if ((ret = ann_put(t, p->dest_hash, now,
+                                from_lc ? now : now + rand_unit(t) * PATHFINDER_RW,
+                                from_lc ? PATHFINDER_R : 0, k->next_hop, p->hops,
+                                k->cached.p, k->cached.len, 0, -1)))
+            return ret;
+    } else if (from_lc && p->context == RNS_CTX_PATH_RESPONSE) {
+        for (size_t i = 0; i < t->tn->n_lpr && !lp; i++)
+            if (memcmp(t->tn->lpr[i].dest, p->dest_hash, RNS_HASHLEN) == 0)
+                lp = &t->tn->lpr[i];
+        if (lp) {
+            *lp = t->tn->lpr[--t->tn->n_lpr];
+            if ((ret = ann_put(t, p->dest_hash, now, now, PATHFINDER_R, k->next_hop, p->hops,
+                               k->cached.p, k->cached.len, 0, -1)))
+                return ret;
+        }
+    }
+    /* Local clients hear every new path at once, through us. */
+    for (size_t i = 0; i < t->n_ifaces && ret == 0; i++)
+        if (t->ifaces[i].x.local_client && t->ifaces[i].id != iface)
+            ret = send_announce_as(t, p, RNS_CTX_NONE, p->hops, t->ifaces[i].id);
+    /* Someone asked us for this path: answer at once. */
+    if (ret == 0 && (d = dpr_get(t, p->dest_hash)))
+        ret = send_announce_as(t, p, RNS_CTX_PATH_RESPONSE, p->hops, d->iface);
+    return ret;
+}
+
+/* ---- path requests ------------------------------------------------------------------ */
+
+static int tn_path_request(rns_transport *t, const rns_pathreq *r, int iface, double now)
+{
+    struct iface *ifc = iface_get(t, iface);
+    struct known *k = known_get(t, r->dest_hash);
+    int from_lc, search = 0, boundary = 0, have, ret = 0;
+    struct ann *e;
+    double at;
+
+    if (!ifc)
+        return 0;
+    from_lc = ifc->x.local_client;
+    have = k && path_valid(k, now) && iface_get(t, k->iface);
+    if (t->tn->enabled) {
+        search = ifc->x.mode == RNS_MODE_ACCESS_POINT || ifc->x.mode == RNS_MODE_GATEWAY ||
+                 ifc->x.mode == RNS_MODE_ROAMING || ifc->x.mode == RNS_MODE_INTERNAL ||
+                 ifc->x.mode == RNS_MODE_BOUNDARY;
+        boundary = ifc->x.mode == RNS_MODE_BOUNDARY;
+    }
+    if (have && is_lc(t, k->iface) && t->tn->n_lpr < MAX_LPR) {
+        struct lpr *lp = &t->tn->lpr[t->tn->n_lpr++];
+        memcpy(lp->dest, r->dest_hash, RNS_HASHLEN);
+        lp->iface = iface;
+    }
+    if ((t->tn->enabled || from_lc) && have) {
+        if (!k->cached.len)
+            return 0;
+        if (ifc->x.mode == RNS_MODE_ROAMING && iface == k->iface) {
+            tlog(t, RNS_LOG_DEBUG, "not answering path request for %s: next hop on the same "
+                 "roaming interface", hx(r->dest_hash, 0));
+            return 0;
+        }
+        if (r->has_transport_id && memcmp(k->next_hop, r->transport_id, RNS_HASHLEN) == 0)
+            return 0;                  /* the requester is our next hop */
+        if (from_lc || is_lc(t, k->iface))
+            at = now;
+        else
+            at = now + PATH_REQUEST_GRACE + (ifc->x.mode == RNS_MODE_ROAMING ? PATH_REQUEST_RG : 0);
+        /* An announce waiting for its rebroadcast is held and put back once
+         * the answer went out. */
+        if ((e = ann_get(t, r->dest_hash)) && t->tn->n_held_pr < MAX_HELD_PR) {
+            t->tn->held_pr[t->tn->n_held_pr++] = *e;
+            memset(&e->pkt, 0, sizeof e->pkt);
+        }
+        tlog(t, RNS_LOG_DEBUG, "answering path request for %s, path known", hx(r->dest_hash, 0));
+        return ann_put(t, r->dest_hash, now, at, PATHFINDER_R, k->next_hop, k->hops,
+                       k->cached.p, k->cached.len, 1, iface);
+    }
+    if (from_lc) {
+        uint8_t r16[16], tag[RNS_PATHREQ_TAGLEN];
+        if ((ret = t->cfg.rng(t->cfg.rng_ctx, r16, sizeof r16)))
+            return ret;
+        rns_random_hash(tag, r16);
+        for (size_t i = 0; i < t->n_ifaces && ret == 0; i++)
+            if (t->ifaces[i].id != iface)
+                ret = tn_send_pr(t, r->dest_hash, t->ifaces[i].id, tag, now);
+        return ret;
+    }
+    if (search) {
+        struct dpr *d;
+        if (dpr_get(t, r->dest_hash) || t->tn->n_dpr >= MAX_DPR)
+            return 0;
+        d = &t->tn->dpr[t->tn->n_dpr++];
+        memcpy(d->dest, r->dest_hash, RNS_HASHLEN);
+        d->timeout = now + RNS_PATH_REQUEST_TIMEOUT;
+        d->iface = iface;
+        tn_wake(t, now);
+        tlog(t, RNS_LOG_DEBUG, "discovering unknown path to %s for a requester",
+             hx(r->dest_hash, 0));
+        for (size_t i = 0; i < t->n_ifaces && ret == 0; i++) {
+            const struct iface *o = &t->ifaces[i];
+            if (o->id == iface || !o->up ||
+                (boundary && o->x.mode != RNS_MODE_BOUNDARY && o->x.mode != RNS_MODE_GATEWAY))
+                continue;
+            ret = tn_send_pr(t, r->dest_hash, o->id, r->tag, now);
+        }
+        return ret;
+    }
+    for (size_t i = 0; i < t->n_ifaces && ret == 0; i++)
+        if (t->ifaces[i].x.local_client)
+            ret = tn_send_pr(t, r->dest_hash, t->ifaces[i].id, NULL, now);
+    return ret;
+}
+
+/* ---- forwarding ------------------------------------------------------------------------ */
+
+/* Whether a packet's hash goes into the duplicate filter on arrival: not for
+ * link traffic we carry (it may pass by on a shared medium before its turn)
+ * nor for link request proofs; those are remembered when forwarded. */
+static int tn_admit_remember(const rns_transport *t, const rns_packet *p)
+{
+    if (p->packet_type == RNS_PACKET_PROOF && p->context == RNS_CTX_LRPROOF)
+        return 0;
+    return lt_get(t, p->dest_hash) == NULL;
+}
+
+static int forward_packet(rns_transport *t, const rns_packet *q, int iface)
+{
+    ml_buf b = ML_BUF_INIT;
+    int ret = rns_packet_pack(&b, q);
+
+    if (ret == 0)
+        ret = queue_iface(t, iface, b.p, b.len);
+    ml_buf_free(&b);
+    return ret == ML_ENOMEM ? ret : 0;
+}
+
+/* A packet addressed through us: on to the next hop by the path table. */
+static int forward_in_transport(rns_transport *t, const rns_packet *p, const uint8_t *hash,
+                                int iface, double now)
+{
+    struct known *k = known_get(t, p->dest_hash);
+    struct iface *in = iface_get(t, iface), *out;
+    uint8_t lr[LR_SIZE + 3];
+    rns_packet q = *p;
+
+    if (!k || !path_valid(k, now) || !(out = iface_get(t, k->iface))) {
+        tlog(t, RNS_LOG_DEBUG, "packet in transport for %s: no path", hx(p->dest_hash, 0));
+        t->stats.dropped_unroutable++;
+        return 0;
+    }
+    if (k->hops > 1)
+        rns_packet_set_transport(&q, k->next_hop);
+    else if (k->hops == 1)
+        rns_packet_clear_transport(&q);
+    if (p->packet_type == RNS_PACKET_LINKREQUEST) {
+        struct ltent *le;
+        uint8_t id[RNS_HASHLEN];
+
+        if (rns_link_id_of_request(id, p))
+            return 0;
+        if (p->data_len == LR_SIZE + 3) {
+            uint32_t path_mtu, mtu;
+            unsigned mode;
+            rns_link_parse_signalling(p->data + LR_SIZE, &path_mtu, &mode);
+            if (!out->autoconf) {
+                q.data_len = LR_SIZE;  /* the next hop cannot carry a larger MTU */
+            } else if (out->hw_mtu < path_mtu || (in && in->hw_mtu < path_mtu)) {
+                mtu = out->hw_mtu;
+                if (in && in->hw_mtu < mtu)
+                    mtu = in->hw_mtu;
+                memcpy(lr, p->data, LR_SIZE);
+                rns_link_signalling(lr + LR_SIZE, mtu, mode);
+                q.data = lr;
+            }
+        }
+        if (!(le = lt_get(t, id))) {
+            if (t->tn->n_lt >= MAX_LT)
+                return 0;
+            le = &t->tn->lt[t->tn->n_lt++];
+        }
+        memset(le, 0, sizeof *le);
+        memcpy(le->id, id, RNS_HASHLEN);
+        memcpy(le->dest, p->dest_hash, RNS_HASHLEN);
+        le->timestamp = now;
+        le->proof_timeout = now + RNS_LINK_PER_HOP_TIMEOUT * (double)(k->hops > 1 ? k->hops : 1);
+        le->nh_iface = k->iface;
+        le->rcvd_iface = iface;
+        le->rem_hops = k->hops;
+        le->hops = p->hops;
+        tlog(t, RNS_LOG_DEBUG, "link request %s to %s in transport", hx(id, 0),
+             hx(p->dest_hash, 1));
+    } else {
+        struct rtent *re = rt_get(t, hash);
+        if (!re) {
+            if (t->tn->n_rt >= MAX_RT)
+                memmove(&t->tn->rt[0], &t->tn->rt[1], --t->tn->n_rt * sizeof *re);
+            re = &t->tn->rt[t->tn->n_rt++];
+        }
+        memcpy(re->hash, hash, RNS_HASHLEN);
+        re->rcvd_iface = iface;
+        re->out_iface = k->iface;
+        re->timestamp = now;
+    }
+    tn_wake(t, now);
+    k->timestamp = now;
+    return forward_packet(t, &q, k->iface);
+}
+
+/* Link traffic through us: out on the other side of the link table entry. */
+static int forward_link(rns_transport *t, const rns_packet *p, const uint8_t *hash, int iface,
+                        double now)
+{
+    struct ltent *le = lt_get(t, p->dest_hash);
+    int out = -1;
+
+    if (!le)
+        return 0;
+    if (le->nh_iface == le->rcvd_iface) {
+        if (p->hops == le->rem_hops || p->hops == le->hops)
+            out = le->nh_iface;
+    } else if (iface == le->nh_iface) {
+        if (p->hops == le->rem_hops)
+            out = le->rcvd_iface;
+    } else if (iface == le->rcvd_iface) {
+        if (p->hops == le->hops)
+            out = le->nh_iface;
+    }
+    if (out < 0)
+        return 0;
+    dup_add(t, hash);
+    le->timestamp = now;
+    return forward_packet(t, p, out);
+}
+
+/* The destination's signature on a link request proof passing through. */
+static int lrproof_valid(rns_transport *t, const struct ltent *le, const rns_packet *p)
+{
+    const struct known *k = known_get(t, le->dest);
+    uint8_t msg[RNS_HASHLEN + 32 + 32 + 3];
+    rns_identity *id = NULL;
+    size_t n = RNS_HASHLEN + 64;
+    int ok;
+
+    if (!k || (p->data_len != LRPROOF_SIZE && p->data_len != LRPROOF_SIZE + 3))
+        return 0;
+    memcpy(msg, le->id, RNS_HASHLEN);
+    memcpy(msg + RNS_HASHLEN, p->data + RNS_SIGLEN, 32);
+    memcpy(msg + RNS_HASHLEN + 32, k->pub + 32, 32);
+    if (p->data_len == LRPROOF_SIZE + 3) {
+        memcpy(msg + n, p->data + LRPROOF_SIZE, 3);
+        n += 3;
+    }
+    if (rns_identity_from_public(&id, k->pub))
+        return 0;
+    ok = rns_identity_verify(id, p->data, msg, n) == 0;
+    rns_identity_free(id);
+    return ok;
+}
+
+static int forward_lrproof(rns_transport *t, const rns_packet *p, int iface)
+{
+    struct ltent *le = lt_get(t, p->dest_hash);
+    struct known *k;
+
+    if (!le)
+        return 0;
+    if (p->hops != le->rem_hops && iface == le->nh_iface && !le->validated &&
+        lrproof_valid(t, le, p)) {
+        le->rem_hops = p->hops;        /* the path re-balanced */
+        if ((k = known_get(t, le->dest)))
+            k->hops = p->hops;
+    }
+    if (p->hops != le->rem_hops || iface != le->nh_iface || !lrproof_valid(t, le, p))
+        return 0;
+    le->validated = 1;
+    return forward_packet(t, p, le->rcvd_iface);
+}
+
+static int forward_proof(rns_transport *t, const rns_packet *p, int iface)
+{
+    struct rtent *re = rt_get(t, p->dest_hash), e;
+
+    if (!re)
+        return 0;
+    e = *re;
+    *re = t->tn->rt[--t->tn->n_rt];
+    return e.out_iface == iface ? forward_packet(t, p, e.rcvd_iface) : 0;
+}
+
+static int tn_inbound(rns_transport *t, const rns_packet *p, const uint8_t *hash, int iface,
+                      double now)
+{
+    struct iface *ifc = iface_get(t, iface);
+    int from_lc = ifc && ifc->x.local_client, for_lc = 0, lc_link = 0, proof_lc = 0, ret = 0;
+    const struct known *k;
+    const struct ltent *le;
+    const struct rtent *re;
+
+    if (!ifc)
+        return 0;
+    if (!ifc->x.created)
+        ifc->x.created = now;
+    if (p->packet_type != RNS_PACKET_ANNOUNCE) {
+        k = known_get(t, p->dest_hash);
+        for_lc = k && path_valid(k, now) && k->hops == 0 && is_lc(t, k->iface);
+        if ((le = lt_get(t, p->dest_hash)))
+            lc_link = is_lc(t, le->nh_iface) || is_lc(t, le->rcvd_iface);
+    }
+    if ((re = rt_get(t, p->dest_hash)))
+        proof_lc = is_lc(t, re->rcvd_iface);
+    /* Plain broadcasts (not path requests): between local clients and the rest. */
+    if (p->dest_type == RNS_DEST_PLAIN && p->transport_type == RNS_TRANSPORT_BROADCAST &&
+        p->packet_type != RNS_PACKET_ANNOUNCE && t->cur_plain &&
+        memcmp(p->dest_hash, rns_pathreq_destination, RNS_HASHLEN) != 0 && have_lc(t)) {
+        for (size_t i = 0; i < t->n_ifaces && ret == 0; i++)
+            if (from_lc ? t->ifaces[i].id != iface : t->ifaces[i].x.local_client)
+                ret = queue_on(t, &t->ifaces[i], t->cur_plain, t->cur_plain_len);
+    }
+    if (ret == 0 && (t->tn->enabled || from_lc || for_lc || lc_link)) {
+        if (p->packet_type != RNS_PACKET_ANNOUNCE && (p->header_type == RNS_HEADER_2 || for_lc))
+            ret = forward_in_transport(t, p, hash, iface, now);
+        if (ret == 0 && p->packet_type != RNS_PACKET_ANNOUNCE &&
+            p->packet_type != RNS_PACKET_LINKREQUEST && p->context != RNS_CTX_LRPROOF)
+            ret = forward_link(t, p, hash, iface, now);
+    }
+    if (ret == 0 && p->packet_type == RNS_PACKET_PROOF) {
+        if (p->context == RNS_CTX_LRPROOF) {
+            if (t->tn->enabled || lc_link || from_lc)
+                ret = forward_lrproof(t, p, iface);
+        } else if (p->context != RNS_CTX_RESOURCE_PRF && (t->tn->enabled || from_lc || proof_lc)) {
+            ret = forward_proof(t, p, iface);
+        }
+    }
+    return ret;
+}
+
+/* ---- timers ------------------------------------------------------------------------- */
+
+static int held_pr_restore(rns_transport *t, struct ann *e)
+{
+    for (size_t i = 0; i < t->tn->n_held_pr; i++) {
+        if (memcmp(t->tn->held_pr[i].dest, e->dest, RNS_HASHLEN))
+            continue;
+        ml_buf_free(&e->pkt);
+        *e = t->tn->held_pr[i];
+        t->tn->held_pr[i] = t->tn->held_pr[--t->tn->n_held_pr];
+        return 1;
+    }
+    return 0;
+}
+
+static int send_ann_entry(rns_transport *t, const struct ann *e)
+{
+    rns_packet p;
+
+    if (rns_packet_unpack(&p, e->pkt.p, e->pkt.len) || p.packet_type != RNS_PACKET_ANNOUNCE)
+        return 0;
+    tlog(t, RNS_LOG_DEBUG, "rebroadcasting announce for %s%s with %u hops", hx(e->dest, 0),
+         e->block_rebroadcasts ? " as path response" : "", e->hops);
+    return send_announce_as(t, &p, e->block_rebroadcasts ? RNS_CTX_PATH_RESPONSE : RNS_CTX_NONE,
+                            e->hops, e->attached);
+}
+
+static void cull_tables(rns_transport *t, double now)
+{
+    struct tnode *tn = t->tn;
+
+    for (size_t i = 0; i < tn->n_lt;) {
+        struct ltent *le = &tn->lt[i];
+        int stale = le->validated ? now > le->timestamp + LINK_TIMEOUT ||
+                                        !iface_get(t, le->nh_iface) || !iface_get(t, le->rcvd_iface)
+                                  : now > le->proof_timeout;
+        if (stale)
+            *le = tn->lt[--tn->n_lt];
+        else
+            i++;
+    }
+    for (size_t i = 0; i < tn->n_rt;) {
+        struct rtent *re = &tn->rt[i];
+        if (now > re->timestamp + REVERSE_TIMEOUT || !iface_get(t, re->rcvd_iface) ||
+            !iface_get(t, re->out_iface))
+            *re = tn->rt[--tn->n_rt];
+        else
+            i++;
+    }
+    for (size_t i = 0; i < tn->n_dpr;) {
+        if (now > tn->dpr[i].timeout)
+            tn->dpr[i] = tn->dpr[--tn->n_dpr];
+        else
+            i++;
+    }
+    for (size_t i = 0; i < tn->n_lpr;) {
+        if (!iface_get(t, tn->lpr[i].iface))
+            tn->lpr[i] = tn->lpr[--tn->n_lpr];
+        else
+            i++;
+    }
+}
+
+static int tn_busy(const rns_transport *t)
+{
+    if (t->tn->n_lt || t->tn->n_rt || t->tn->n_dpr)
+        return 1;
+    for (size_t i = 0; i < t->n_ifaces; i++)
+        if (t->ifaces[i].x.n_held)
+            return 1;
+    return 0;
+}
+
+static int tn_tick(rns_transport *t, double now)
+{
+    struct tnode *tn = t->tn;
+    int ret = 0;
+
+    for (size_t i = 0; i < tn->n_ann && ret == 0;) {
+        struct ann *e = &tn->ann[i];
+        if ((e->retries > 0 && e->retries >= LOCAL_REBROADCASTS_MAX) || e->retries > PATHFINDER_R) {
+            ann_del(t, e);
+            continue;
+        }
+        if (now >= e->retransmit_at) {
+            e->retransmit_at = now + PATHFINDER_G + PATHFINDER_RW;
+            e->retries++;
+            ret = send_ann_entry(t, e);
+            held_pr_restore(t, e);
+        }
+        i++;
+    }
+    if (ret == 0 && tn->jobs_at && now >= tn->jobs_at) {
+        cull_tables(t, now);
+        release_held(t, now);
+        tn->jobs_at = tn_busy(t) ? now + JOBS_INTERVAL : 0;
+    }
+    return ret;
+}
+
+static double tn_deadline(const rns_transport *t)
+{
+    double d = t->tn->jobs_at ? t->tn->jobs_at : DBL_MAX;
+
+    for (size_t i = 0; i < t->tn->n_ann; i++)
+        if (t->tn->ann[i].retransmit_at < d)
+            d = t->tn->ann[i].retransmit_at;
+    return d;
+}
+
+/* ---- inspection -------------------------------------------------------------------- */
+
+int rns_transport_path_entry(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                             double now, rns_path_entry *out)
+{
+    const struct known *k = known_get(t, dest);
+    const struct iface *ifc;
+
+    if (!k || !path_valid(k, now))
+        return ML_ENOTFOUND;
+    memset(out, 0, sizeof *out);
+    out->hops = k->hops;
+    memcpy(out->next_hop, k->next_hop, RNS_HASHLEN);
+    out->iface_id = k->iface;
+    if ((ifc = iface_get((rns_transport *)t, k->iface)))
+        snprintf(out->iface_name, sizeof out->iface_name, "%s", ifc->name);
+    out->timestamp = k->timestamp ? k->timestamp : k->last_seen;
+    out->expires = k->expires;
+    if (k->cached.len >= 2) {
+        rns_packet p;
+        size_t off = RNS_KEYSIZE + RNS_NAME_HASHLEN;
+        if (rns_packet_unpack(&p, k->cached.p, k->cached.len) == 0 &&
+            p.data_len >= off + RNS_RANDOM_HASHLEN) {
+            memcpy(out->random_hash, p.data + off, RNS_RANDOM_HASHLEN);
+            out->has_random_hash = 1;
+        }
+    }
+    return 0;
+}
+
+int rns_transport_has_discovery_request(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                        double now)
+{
+    const struct dpr *d = dpr_get(t, dest);
+    return d && now <= d->timeout;
+}
+
+int rns_transport_announce_entry(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                 double *timestamp)
+{
+    const struct ann *e = ann_get(t, dest);
+
+    if (e && timestamp)
+        *timestamp = e->timestamp;
+    return e != NULL;
 }

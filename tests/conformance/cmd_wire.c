@@ -443,8 +443,7 @@ static int iface_opts(br_ctx *c, rns_iface_opts *o)
 /* Options this node cannot honour are refused rather than ignored. */
 static int refuse_unsupported(br_ctx *c)
 {
-    static const char *const keys[] = {"share_instance",
-                                       "enable_remote_management"};
+    static const char *const keys[] = {"enable_remote_management"};
     int on;
 
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -482,13 +481,13 @@ static int cmd_wire_start_tcp_server(br_ctx *c)
         return -1;
     if (config_apply(c, pr) || keep_credentials(c, pr, &o) ||
         br_check(c, rns_node_add_tcp_server(pr->node, "127.0.0.1", (uint16_t)port, &o, &bound),
-                 "TCP server")) {
+                 "TCP server") || wire_transport_opts(c, pr, 1)) {
         peer_drop(pr);
         return -1;
     }
     return br_set_str(c, "handle", pr->handle) ||
            br_set_hex(c, "identity_hash", rns_transport_id(core(pr)), RNS_HASHLEN) ||
-           br_set_int(c, "port", bound) || br_set_bool(c, "transport_enabled", 0);
+           br_set_int(c, "port", bound);
 }
 
 static int iface_is_up(peer *pr, const void *arg)
@@ -515,7 +514,7 @@ static int cmd_wire_start_tcp_client(br_ctx *c)
         return -1;
     if (config_apply(c, pr) || keep_credentials(c, pr, &o) ||
         br_check(c, rns_node_add_tcp_client(pr->node, host, (uint16_t)port, &o, &pr->iface_id),
-                 "TCP client")) {
+                 "TCP client") || wire_transport_opts(c, pr, 0)) {
         peer_drop(pr);
         return -1;
     }
@@ -713,27 +712,22 @@ static const heard *find_heard(const peer *pr, const uint8_t *hash, int by_ident
     return NULL;
 }
 
-/* The core keeps hops; when the path was learnt is the time its announce was
- * reported, and it lives RNS_PATH_EXPIRY. Next hop and interface name are not
- * exposed by the core: "" and null. */
+/* The core's path table entry (times in ms, as the reference bridge gives them). */
 static int cmd_wire_read_path_entry(br_ctx *c)
 {
     uint8_t dest[RNS_HASHLEN];
-    unsigned hops;
-    const heard *h;
-    double when;
+    rns_path_entry e;
     peer *pr;
 
     if (peer_param(c, &pr) || dest_param(c, dest))
         return -1;
-    if (!rns_transport_has_path(core(pr), dest, rns_node_now(), &hops))
+    if (rns_transport_path_entry(core(pr), dest, rns_node_now(), &e))
         return br_set_bool(c, "found", 0);
-    h = find_heard(pr, dest, 0);
-    when = h ? h->when : rns_node_now();
-    return br_set_bool(c, "found", 1) || br_set_int(c, "hops", hops) ||
-           br_set_int(c, "timestamp", (long long)(when * 1000.0)) ||
-           br_set_int(c, "expires", (long long)((when + RNS_PATH_EXPIRY) * 1000.0)) ||
-           br_set_str(c, "next_hop", "") || br_set_null(c, "receiving_interface_name");
+    return br_set_bool(c, "found", 1) || br_set_int(c, "hops", e.hops) ||
+           br_set_int(c, "timestamp", (long long)(e.timestamp * 1000.0)) ||
+           br_set_int(c, "expires", (long long)(e.expires * 1000.0)) ||
+           br_set_hex(c, "next_hop", e.next_hop, RNS_HASHLEN) ||
+           br_set_str(c, "receiving_interface_name", e.iface_name);
 }
 
 /* Identity.recall: announces heard (by destination, or by identity hash
@@ -1326,6 +1320,7 @@ static int cmd_wire_start_local_client(br_ctx *c)
         peer_drop(pr);
         return br_fail(c, "could not attach to the shared instance on port %lld", port);
     }
+    pr->local_client = 1;
     return br_set_str(c, "handle", pr->handle) ||
            br_set_hex(c, "identity_hash", rns_transport_id(core(pr)), RNS_HASHLEN);
 }

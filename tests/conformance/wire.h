@@ -115,6 +115,8 @@ typedef struct peer {
     request requests[MAX_REQUESTS];
     size_t n_requests;
     struct res_state *res;   /* resources seen (cmd_resource.c), or NULL */
+    int shared_master;       /* started with share_instance */
+    int local_client;        /* attached to a shared instance */
     char *network_name;      /* IFAC credentials of its interface, or NULL */
     char *passphrase;
     size_t ifac_size;
@@ -171,5 +173,8 @@ int config_apply(br_ctx *c, peer *pr);
 void resource_on_event(peer *pr, const rns_tev *ev);
 void resource_peer_free(peer *pr);
 int resource_listen(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
+/* cmd_transport.c: mode (both), enable_transport and share_instance (server)
+ * of wire_start_tcp_*; sets transport_enabled / shared_instance_port. */
+int wire_transport_opts(br_ctx *c, peer *pr, int server);
 
 #endif

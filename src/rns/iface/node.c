@@ -67,6 +67,8 @@ struct server {
     size_t ifac_size;
     uint64_t bitrate;            /* effective, given to its clients */
     uint32_t fixed_mtu;
+    int mode;                    /* given to each accepted client */
+    int local;                   /* a shared instance: clients are local clients */
 };
 
 struct rns_node {
@@ -664,10 +666,15 @@ static void on_connection(uv_stream_t *s, int status)
 
     if (status < 0)
         return;
-    if (nif_add(n, K_TCP_ACCEPTED, "tcp-server-client", RNS_NODE_TCP_HW_MTU, &o, &nif)) {
+    if (nif_add(n, K_TCP_ACCEPTED, srv->local ? "local-client" : "tcp-server-client",
+                RNS_NODE_TCP_HW_MTU, &o, &nif)) {
         refuse(n, s);
         return;
     }
+    if (srv->local)
+        rns_transport_iface_set_local_client(n->t, nif->id, 1);
+    if (srv->mode)
+        rns_transport_iface_set_mode(n->t, nif->id, srv->mode);
     if (!(b = hbox_new(n, nif))) {
         conn_lost(nif);
         return;
@@ -741,6 +748,23 @@ int rns_node_add_tcp_server(rns_node *n, const char *host, uint16_t port,
         return ML_EIO;
     }
     return bound_port_of(&srv->h->u.handle, 0, bound_port);
+}
+
+int rns_node_add_local_server(rns_node *n, uint16_t port, uint16_t *bound_port)
+{
+    int ret = rns_node_add_tcp_server(n, "127.0.0.1", port, NULL, bound_port);
+
+    if (ret == 0)
+        n->servers[n->n_servers - 1].local = 1;
+    return ret;
+}
+
+void rns_node_set_mode(rns_node *n, int mode)
+{
+    for (size_t i = 0; i < n->n_nifs; i++)
+        rns_transport_iface_set_mode(n->t, n->nifs[i]->id, mode);
+    for (size_t i = 0; i < n->n_servers; i++)
+        n->servers[i].mode = mode;
 }
 
 static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
