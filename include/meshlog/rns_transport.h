@@ -208,7 +208,7 @@ int rns_transport_send_packet(rns_transport *t, const rns_packet *p, const uint8
                               int create_receipt, double now, uint8_t *packet_hash, int *receipt);
 
 /* A receipt still waiting for its proof. Its timeout is the reference's:
- * first_hop_timeout + RNS_DEFAULT_PER_HOP_TIMEOUT (rns_config.h) * hops, with
+ * rns_transport_first_hop_timeout + RNS_DEFAULT_PER_HOP_TIMEOUT * hops, with
  * hops the path length when sent (RNS_PATHFINDER_M, rns_packet.h, when no
  * path was known). */
 typedef struct rns_receipt_info {

@@ -121,6 +121,7 @@ struct receipt {
     uint8_t pub[RNS_KEYSIZE];
     double sent, timeout;         /* timeout < 0: culled */
     unsigned hops;
+    double first_hop;             /* its share of the timeout for the first hop */
 };
 
 struct dupgen {
@@ -892,7 +893,8 @@ static int add_receipt(rns_transport *t, const uint8_t hash[RNS_FULL_HASHLEN],
     memcpy(r->pub, pub, RNS_KEYSIZE);
     r->sent = now;
     r->hops = hops;
-    r->timeout = (double)RNS_DEFAULT_PER_HOP_TIMEOUT * (1.0 + (double)hops);
+    r->first_hop = rns_transport_first_hop_timeout(t, dest, now);
+    r->timeout = r->first_hop + (double)RNS_DEFAULT_PER_HOP_TIMEOUT * (double)hops;
     return 0;
 }
 
@@ -916,7 +918,7 @@ int rns_transport_receipt(const rns_transport *t, const uint8_t packet_hash[RNS_
         info->sent = r->sent;
         info->timeout = r->timeout;
         info->hops = r->hops;
-        info->first_hop_timeout = (double)RNS_DEFAULT_PER_HOP_TIMEOUT;
+        info->first_hop_timeout = r->first_hop;
     }
     return 0;
 }
