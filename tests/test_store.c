@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "evgen.h"
 #include "meshlog/error.h"
 #include "meshlog/store.h"
@@ -288,6 +290,89 @@ static void test_local_append(void **state)
     ml_author_wipe(&a);
 }
 
+/* A store written by schema 1 (fields as rows of v_fields) opens upgraded,
+ * with the same view. The old layout is made by taking a new store back. */
+static void test_schema_1_upgraded(void **state)
+{
+    (void)state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/schema1.db", tu_tmpdir());
+    ml_store_opts o = {1, fixed_now, &now_ms, 0, NULL, NULL, 0};
+    ml_store *s;
+    assert_int_equal(ml_store_open(&s, path, &o), 0);
+    tu_feed f;
+    uint64_t rng = 7;
+    tu_feed_init(&f, &rng, T0);
+    const char *pay[] = {
+        "{\"form\":\"F\",\"record_id\":\"R1\"}",
+        "{\"field\":\"b\",\"record_id\":\"R1\",\"value\":\"x\"}",
+        "{\"field\":\"a\",\"record_id\":\"R1\",\"value\":1}",
+        "{\"field\":\"a\",\"record_id\":\"R1\",\"value\":[2]}",
+        "{\"field\":\"c\",\"record_id\":\"R2\",\"value\":true}",
+    };
+    const char *kinds[] = {"record.create", "field.set", "field.set", "field.set", "field.set"};
+    ml_event evs[6];
+    memset(evs, 0, sizeof evs);
+    tu_feed_next(&f, "feed.open", NULL, 0, &evs[0]);
+    for (int i = 0; i < 5; i++)
+        tu_feed_next(&f, kinds[i], pay[i], i == 4, &evs[i + 1]);
+    ml_ingest_result r;
+    assert_int_equal(ml_store_ingest(s, evs, 6, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.accepted, 6);
+    ml_buf before = ML_BUF_INIT, after = ML_BUF_INIT;
+    assert_int_equal(ml_store_view(s, NULL, &before), 0);
+    ml_store_close(s);
+
+    /* back to schema 1: the winning writes (events 2, 4 and 5) as v_fields rows */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE v_fields(rid TEXT NOT NULL, field TEXT NOT NULL,"
+                                  " value TEXT NOT NULL, w INTEGER NOT NULL, c INTEGER NOT NULL,"
+                                  " a TEXT NOT NULL, s INTEGER NOT NULL,"
+                                  " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+                                  "ALTER TABLE v_records DROP COLUMN fields;"
+                                  "UPDATE meta SET v='1' WHERE k='schema_version'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    const struct { const char *rid, *field, *value; int ev; } rows[] = {
+        {"R1", "a", "[2]", 4}, {"R1", "b", "\"x\"", 2}, {"R2", "c", "true", 5}};
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO v_fields VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 3; i++) {
+        const ml_event *ev = &evs[rows[i].ev];
+        sqlite3_bind_text(st, 1, rows[i].rid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, rows[i].field, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, rows[i].value, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, ev->hlc.wall);
+        sqlite3_bind_int64(st, 5, ev->hlc.counter);
+        sqlite3_bind_text(st, 6, ev->author, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, ev->seq);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    o.create = 0;
+    assert_int_equal(ml_store_open(&s, path, &o), 0);
+    assert_int_equal(ml_store_view(s, NULL, &after), 0);
+    assert_string_equal((const char *)after.p, (const char *)before.p);
+    ml_verify_report rep;
+    assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);
+    /* and it keeps working: a later write merges with the upgraded row */
+    assert_int_equal(ml_store_ingest(s, evs, 6, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.duplicates, 6);
+    ml_store_close(s);
+    assert_int_equal(ml_store_open(&s, path, &o), 0);   /* already upgraded: opens as is */
+    ml_store_close(s);
+    ml_buf_free(&before);
+    ml_buf_free(&after);
+    free_evs(evs, 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_intermediate_bad_signature),
         cmocka_unit_test(test_skewed_clock),
         cmocka_unit_test(test_local_append),
+        cmocka_unit_test(test_schema_1_upgraded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@
 #include "meshlog/json.h"
 #include "store_int.h"
 
-#define ML_SCHEMA_VERSION "1"
+#define ML_SCHEMA_VERSION "2"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;"
@@ -48,14 +48,14 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL,"
     " data BLOB NOT NULL) WITHOUT ROWID;"
     /* The view. JSON values are stored as canonical text; (w,c,a,s) is the
-     * reducer's total order key (wall, counter, author, seq). */
+     * reducer's total order key (wall, counter, author, seq). A record's
+     * fields are one blob in its row (format in view.c), so a batch writes
+     * each record it touches once. */
     "CREATE TABLE IF NOT EXISTS v_records(rid TEXT PRIMARY KEY,"
     " form TEXT NOT NULL DEFAULT '\"\"', fw INTEGER, fc INTEGER, fa TEXT, fs INTEGER,"
-    " by TEXT NOT NULL DEFAULT '\"\"', bw INTEGER, bc INTEGER, ba TEXT, bs INTEGER)"
+    " by TEXT NOT NULL DEFAULT '\"\"', bw INTEGER, bc INTEGER, ba TEXT, bs INTEGER,"
+    " fields BLOB)"
     " WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS v_fields(rid TEXT NOT NULL, field TEXT NOT NULL,"
-    " value TEXT NOT NULL, w INTEGER NOT NULL, c INTEGER NOT NULL, a TEXT NOT NULL,"
-    " s INTEGER NOT NULL, PRIMARY KEY(rid, field)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS v_notes(rid TEXT NOT NULL, w INTEGER NOT NULL,"
     " c INTEGER NOT NULL, a TEXT NOT NULL, s INTEGER NOT NULL, text TEXT NOT NULL,"
     " PRIMARY KEY(rid, w, c, a, s)) WITHOUT ROWID;"
@@ -84,47 +84,12 @@ static const char *const st_sql[ST__COUNT] = {
         " reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_REFUSAL_BUMP] = "INSERT INTO refusals(reason, n) VALUES(?1, 1)"
                         " ON CONFLICT(reason) DO UPDATE SET n = n + 1",
-    [ST_REC_CREATE] =
-        "INSERT INTO v_records(rid, form, fw, fc, fa, fs, by, bw, bc, ba, bs)"
-        " VALUES(?1, coalesce(?2, '\"\"'), ?3, ?4, ?5, ?6, coalesce(?7, '\"\"'),"
-        " ?8, ?9, ?10, ?11)"
-        " ON CONFLICT(rid) DO UPDATE SET"
-        " form = CASE WHEN excluded.fw IS NOT NULL AND (fw IS NULL OR"
-        "   (excluded.fw, excluded.fc, excluded.fa, excluded.fs) > (fw, fc, fa, fs))"
-        "   THEN excluded.form ELSE form END,"
-        " fw = CASE WHEN excluded.fw IS NOT NULL AND (fw IS NULL OR"
-        "   (excluded.fw, excluded.fc, excluded.fa, excluded.fs) > (fw, fc, fa, fs))"
-        "   THEN excluded.fw ELSE fw END,"
-        " fc = CASE WHEN excluded.fw IS NOT NULL AND (fw IS NULL OR"
-        "   (excluded.fw, excluded.fc, excluded.fa, excluded.fs) > (fw, fc, fa, fs))"
-        "   THEN excluded.fc ELSE fc END,"
-        " fa = CASE WHEN excluded.fw IS NOT NULL AND (fw IS NULL OR"
-        "   (excluded.fw, excluded.fc, excluded.fa, excluded.fs) > (fw, fc, fa, fs))"
-        "   THEN excluded.fa ELSE fa END,"
-        " fs = CASE WHEN excluded.fw IS NOT NULL AND (fw IS NULL OR"
-        "   (excluded.fw, excluded.fc, excluded.fa, excluded.fs) > (fw, fc, fa, fs))"
-        "   THEN excluded.fs ELSE fs END,"
-        " by = CASE WHEN excluded.bw IS NOT NULL AND (bw IS NULL OR"
-        "   (excluded.bw, excluded.bc, excluded.ba, excluded.bs) > (bw, bc, ba, bs))"
-        "   THEN excluded.by ELSE by END,"
-        " bw = CASE WHEN excluded.bw IS NOT NULL AND (bw IS NULL OR"
-        "   (excluded.bw, excluded.bc, excluded.ba, excluded.bs) > (bw, bc, ba, bs))"
-        "   THEN excluded.bw ELSE bw END,"
-        " bc = CASE WHEN excluded.bw IS NOT NULL AND (bw IS NULL OR"
-        "   (excluded.bw, excluded.bc, excluded.ba, excluded.bs) > (bw, bc, ba, bs))"
-        "   THEN excluded.bc ELSE bc END,"
-        " ba = CASE WHEN excluded.bw IS NOT NULL AND (bw IS NULL OR"
-        "   (excluded.bw, excluded.bc, excluded.ba, excluded.bs) > (bw, bc, ba, bs))"
-        "   THEN excluded.ba ELSE ba END,"
-        " bs = CASE WHEN excluded.bw IS NOT NULL AND (bw IS NULL OR"
-        "   (excluded.bw, excluded.bc, excluded.ba, excluded.bs) > (bw, bc, ba, bs))"
-        "   THEN excluded.bs ELSE bs END",
-    [ST_REC_TOUCH] = "INSERT OR IGNORE INTO v_records(rid) VALUES(?1)",
-    [ST_FIELD_SET] =
-        "INSERT INTO v_fields(rid, field, value, w, c, a, s) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-        " ON CONFLICT(rid, field) DO UPDATE SET value=excluded.value, w=excluded.w,"
-        " c=excluded.c, a=excluded.a, s=excluded.s"
-        " WHERE (excluded.w, excluded.c, excluded.a, excluded.s) > (w, c, a, s)",
+    [ST_REC_GET] = "SELECT form, fw, fc, fa, fs, by, bw, bc, ba, bs, fields FROM v_records"
+                   " WHERE rid=?1",
+    [ST_REC_INSERT] = "INSERT INTO v_records(rid, form, fw, fc, fa, fs, by, bw, bc, ba, bs, fields)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [ST_REC_UPDATE] = "UPDATE v_records SET form=?2, fw=?3, fc=?4, fa=?5, fs=?6, by=?7, bw=?8,"
+                      " bc=?9, ba=?10, bs=?11, fields=?12 WHERE rid=?1",
     [ST_NOTE_ADD] = "INSERT OR IGNORE INTO v_notes(rid, w, c, a, s, text)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_ATT_ADD] = "INSERT OR IGNORE INTO v_atts(rid, field, blob_hash, w, c, a, s, size, mime)"
@@ -308,7 +273,7 @@ static int authors_flush(ml_store *s)
 
 int mls_begin(ml_store *s)
 {
-    ml_buf_reset(&s->vlast);
+    mlv_discard(s);
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return mls_db_err(s, "begin");
     s->in_tx = 1;
@@ -317,7 +282,9 @@ int mls_begin(ml_store *s)
 
 int mls_commit(ml_store *s)
 {
-    int rc = authors_flush(s);
+    int rc = mlv_flush(s);
+    if (!rc)
+        rc = authors_flush(s);
     if (rc) {
         mls_rollback(s);
         return rc;
@@ -338,7 +305,7 @@ void mls_rollback(ml_store *s)
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
-    ml_buf_reset(&s->vlast);
+    mlv_discard(s);
     ml_hlc saved = s->hlc;
     if (authors_load(s))
         authors_drop(s);
@@ -383,6 +350,24 @@ static int meta_set(ml_store *s, const char *k, const char *v)
     return rc;
 }
 
+/* Schema 1 -> 2: the view's fields move into their records' rows. One
+ * transaction: a store is either upgraded whole or left as it was. */
+static int upgrade_1(ml_store *s)
+{
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return mls_db_err(s, "upgrading the store");
+    int rc = mlv_upgrade_1(s);
+    if (!rc)
+        rc = meta_set(s, "schema_version", ML_SCHEMA_VERSION);
+    if (!rc && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = mls_db_err(s, "upgrading the store");
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        mls_log(s, ML_LOG_INFO, "store upgraded to schema %s", ML_SCHEMA_VERSION);
+    return rc;
+}
+
 static int store_setup(ml_store *s, int create, int durable)
 {
     char ver[32];
@@ -394,11 +379,19 @@ static int store_setup(ml_store *s, int create, int durable)
         return mls_db_err(s, "setting synchronous");
     /* bounded memory: ~8 MB page cache whatever the store size */
     sqlite3_exec(s->db, "PRAGMA cache_size=-8192", NULL, NULL, NULL);
+    /* checkpoint the WAL every ~64 MB instead of every 4 MB: each checkpoint
+     * costs two more fsyncs, and a page rewritten by several batches is
+     * copied once. Commits still sync the WAL, so durability is unchanged;
+     * the file is cut back to that size after a checkpoint. */
+    sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864",
+                 NULL, NULL, NULL);
     if (create && sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
         return mls_db_err(s, "creating schema");
     int rc = meta_get(s, "schema_version", ver, sizeof ver);
     if (rc == ML_ENOTFOUND && create)
         rc = meta_set(s, "schema_version", ML_SCHEMA_VERSION);
+    else if (!rc && strcmp(ver, "1") == 0)
+        rc = upgrade_1(s);
     else if (rc == ML_ENOTFOUND)
         return mls_err(s, ML_ECORRUPT, "not a meshlog store (no schema version)");
     else if (!rc && strcmp(ver, ML_SCHEMA_VERSION) != 0)
@@ -468,7 +461,7 @@ void ml_store_close(ml_store *s)
     ml_buf_free(&s->vrid);
     ml_buf_free(&s->vf1);
     ml_buf_free(&s->vf2);
-    ml_buf_free(&s->vlast);
+    mlv_free(s);
     free(s);
 }
 
@@ -512,7 +505,7 @@ int mls_accept(ml_store *s, ml_author_ent *a, const ml_event *ev, int sig_checke
     int rc = mls_step_done(s, st, "storing event");
     if (rc)
         return rc;
-    if ((rc = mlv_apply(s, ev)))
+    if ((rc = mlv_apply(s, ev, a->author)))
         return rc;
     a->head_seq = ev->seq;
     a->head_id = ev->id;

@@ -20,9 +20,9 @@ enum st_id {
     ST_PENDING_DELETE_ONE,
     ST_FORK_INSERT,
     ST_REFUSAL_BUMP,
-    ST_REC_CREATE,
-    ST_REC_TOUCH,
-    ST_FIELD_SET,
+    ST_REC_GET,
+    ST_REC_INSERT,
+    ST_REC_UPDATE,
     ST_NOTE_ADD,
     ST_ATT_ADD,
     ST__COUNT
@@ -56,7 +56,7 @@ struct ml_store {
     ml_buf scratch;
     ml_buf scratch2;
     ml_buf vrid, vf1, vf2;   /* view.c's decode buffers */
-    ml_buf vlast;            /* record known to be in v_records in this transaction */
+    struct mlv_batch *vb;    /* view.c: this transaction's view changes, not yet written */
     int in_tx;
 };
 
@@ -80,7 +80,16 @@ int mls_refusal_bump(ml_store *s, const char *reason);
 int mls_row_to_event(sqlite3_stmt *st, int col, ml_event *ev);
 int mls_feed_open_pubkey(const ml_event *ev, uint8_t pub[64], char **name);
 
-/* view.c: apply one accepted event to the view tables. */
-int mlv_apply(ml_store *s, const ml_event *ev);
+/* view.c: fold one accepted event into the transaction's view batch (author:
+ * the cached author id, valid until the transaction ends); mlv_flush writes
+ * the batch into the view tables (mls_commit calls it); mlv_discard drops it
+ * (rollback); mlv_free at close. */
+typedef struct mlv_batch mlv_batch;
+int mlv_apply(ml_store *s, const ml_event *ev, const char *author);
+int mlv_flush(ml_store *s);
+void mlv_discard(ml_store *s);
+void mlv_free(ml_store *s);
+/* Upgrade a schema-1 view (fields as rows) in place; inside a transaction. */
+int mlv_upgrade_1(ml_store *s);
 
 #endif

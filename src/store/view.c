@@ -18,9 +18,351 @@
 #include "meshlog/json.h"
 #include "store_int.h"
 
+/* ---- the batch: one transaction's view changes, folded in memory ----------- *
+ *
+ * Each accepted event is folded into an in-memory batch keyed by record (and
+ * by (record, field) for field.set), with the same last-writer-wins rule as
+ * the tables; at commit (or when the batch grows large) every touched record
+ * row is read once, merged and written once. A record's fields live in its
+ * v_records row as one blob (entries sorted by field name), so a batch costs
+ * one read and one write per record, not one upsert per event. Notes and
+ * attachments only ever accumulate: they are inserted as they arrive. */
+
+/* (wall, counter, author, seq): the reducer's total order key. */
+typedef struct vkey {
+    int64_t w, c, s;
+    const char *a;   /* the author id: the store's cached copy, or inside a blob */
+    size_t alen;
+} vkey;
+
+typedef struct vstr {
+    size_t off, len;   /* into the batch's arena */
+} vstr;
+
+typedef struct vfld {
+    vstr name, val;
+    vkey k;
+    uint32_t rec;      /* the record's index */
+    uint32_t next;     /* next field of the same record + 1; 0: none */
+} vfld;
+
+typedef struct vrec {
+    vstr rid;
+    int has_form, has_by;
+    vstr form, by;
+    vkey fk, bk;
+    uint32_t fields;   /* first field + 1; 0: none */
+    uint32_t nfields;
+} vrec;
+
+struct mlv_batch {
+    ml_buf arena;
+    vrec *r;
+    vfld *f;
+    size_t nr, capr, nf, capf;
+    uint32_t *rh, *fh;   /* open-addressing tables of entry index + 1 */
+    size_t rhcap, fhcap;
+    ml_buf blob;         /* one record's merged fields */
+};
+
+/* A batch is written out early past these sizes, to bound memory. */
+#define VB_MAX_RECORDS 4096
+#define VB_MAX_ARENA (8u << 20)
+
+static int bytes_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int r = n ? memcmp(a, b, n) : 0;
+    if (r)
+        return r < 0 ? -1 : 1;
+    return an < bn ? -1 : an > bn;
+}
+
+/* As SQLite compared (w, c, a, s) tuples: integers, then author bytes. */
+static int key_cmp(const vkey *x, const vkey *y)
+{
+    if (x->w != y->w)
+        return x->w < y->w ? -1 : 1;
+    if (x->c != y->c)
+        return x->c < y->c ? -1 : 1;
+    int r = bytes_cmp(x->a, x->alen, y->a, y->alen);
+    if (r)
+        return r;
+    return x->s < y->s ? -1 : x->s > y->s;
+}
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+#define FNV0 0xcbf29ce484222325ULL
+
+static const uint8_t *vb_at(const mlv_batch *b, vstr v)
+{
+    return b->arena.p ? b->arena.p + v.off : (const uint8_t *)"";
+}
+
+static int vb_put(mlv_batch *b, const void *p, size_t n, vstr *out)
+{
+    out->off = b->arena.len;
+    out->len = n;
+    return n ? ml_buf_append(&b->arena, p, n) : 0;
+}
+
+static uint64_t rec_hash(const void *rid, size_t n)
+{
+    return fnv(rid, n, FNV0);
+}
+
+static uint64_t fld_hash(uint32_t rec, const void *name, size_t n)
+{
+    return fnv(name, n, fnv(&rec, sizeof rec, FNV0));
+}
+
+static int field_eq(const mlv_batch *b, const vfld *f, const void *name, size_t n)
+{
+    return f->name.len == n && (n == 0 || memcmp(vb_at(b, f->name), name, n) == 0);
+}
+
+/* Grow an open-addressing table to twice the entries it indexes, rehashing. */
+static int rehash_records(mlv_batch *b)
+{
+    size_t cap = b->rhcap ? 2 * b->rhcap : 1024;
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t)
+        return ML_ENOMEM;
+    for (size_t i = 0; i < b->nr; i++) {
+        size_t j = (size_t)rec_hash(vb_at(b, b->r[i].rid), b->r[i].rid.len) & (cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = (uint32_t)i + 1;
+    }
+    free(b->rh);
+    b->rh = t;
+    b->rhcap = cap;
+    return 0;
+}
+
+static int rehash_fields(mlv_batch *b)
+{
+    size_t cap = b->fhcap ? 2 * b->fhcap : 4096;
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t)
+        return ML_ENOMEM;
+    for (size_t r = 0; r < b->nr; r++)
+        for (uint32_t i = b->r[r].fields; i; i = b->f[i - 1].next) {
+            const vfld *f = &b->f[i - 1];
+            size_t j = (size_t)fld_hash((uint32_t)r, vb_at(b, f->name), f->name.len) & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = i;
+        }
+    free(b->fh);
+    b->fh = t;
+    b->fhcap = cap;
+    return 0;
+}
+
+/* The batch entry of record rid, added when missing. */
+static int rec_get(mlv_batch *b, const ml_buf *rid, uint32_t *out)
+{
+    if (2 * (b->nr + 1) > b->rhcap && rehash_records(b))
+        return ML_ENOMEM;
+    size_t j = (size_t)rec_hash(rid->p, rid->len) & (b->rhcap - 1);
+    for (; b->rh[j]; j = (j + 1) & (b->rhcap - 1)) {
+        const vrec *r = &b->r[b->rh[j] - 1];
+        if (r->rid.len == rid->len && memcmp(vb_at(b, r->rid), rid->p, rid->len) == 0) {
+            *out = b->rh[j] - 1;
+            return 0;
+        }
+    }
+    if (b->nr == b->capr) {
+        size_t cap = b->capr ? 2 * b->capr : 256;
+        vrec *n = realloc(b->r, cap * sizeof *n);
+        if (!n)
+            return ML_ENOMEM;
+        b->r = n;
+        b->capr = cap;
+    }
+    vrec *r = &b->r[b->nr];
+    memset(r, 0, sizeof *r);
+    if (vb_put(b, rid->p, rid->len, &r->rid))
+        return ML_ENOMEM;
+    b->rh[j] = (uint32_t)++b->nr;
+    *out = (uint32_t)b->nr - 1;
+    return 0;
+}
+
+/* Set (rec, name) = val at key k unless the batch already holds a later write. */
+static int fld_set(mlv_batch *b, uint32_t rec, const ml_buf *name, ml_span val, const vkey *k)
+{
+    if (2 * (b->nf + 1) > b->fhcap && rehash_fields(b))
+        return ML_ENOMEM;
+    size_t j = (size_t)fld_hash(rec, name->p, name->len) & (b->fhcap - 1);
+    for (; b->fh[j]; j = (j + 1) & (b->fhcap - 1)) {
+        vfld *f = &b->f[b->fh[j] - 1];
+        if (f->rec != rec || !field_eq(b, f, name->p, name->len))
+            continue;
+        if (key_cmp(k, &f->k) <= 0)
+            return 0;
+        f->k = *k;
+        return vb_put(b, val.p, val.len, &f->val);
+    }
+    if (b->nf == b->capf) {
+        size_t cap = b->capf ? 2 * b->capf : 1024;
+        vfld *n = realloc(b->f, cap * sizeof *n);
+        if (!n)
+            return ML_ENOMEM;
+        b->f = n;
+        b->capf = cap;
+    }
+    vfld *f = &b->f[b->nf];
+    if (vb_put(b, name->p, name->len, &f->name) || vb_put(b, val.p, val.len, &f->val))
+        return ML_ENOMEM;
+    f->k = *k;
+    f->rec = rec;
+    f->next = b->r[rec].fields;
+    b->r[rec].fields = (uint32_t)++b->nf;
+    b->r[rec].nfields++;
+    b->fh[j] = (uint32_t)b->nf;
+    return 0;
+}
+
+static void vb_clear(mlv_batch *b)
+{
+    ml_buf_reset(&b->arena);
+    b->nr = b->nf = 0;
+    if (b->rh)
+        memset(b->rh, 0, b->rhcap * sizeof *b->rh);
+    if (b->fh)
+        memset(b->fh, 0, b->fhcap * sizeof *b->fh);
+}
+
+void mlv_discard(ml_store *s)
+{
+    if (s->vb)
+        vb_clear(s->vb);
+}
+
+void mlv_free(ml_store *s)
+{
+    mlv_batch *b = s->vb;
+    if (!b)
+        return;
+    ml_buf_free(&b->arena);
+    ml_buf_free(&b->blob);
+    free(b->r);
+    free(b->f);
+    free(b->rh);
+    free(b->fh);
+    free(b);
+    s->vb = NULL;
+}
+
+/* ---- the fields blob ----------------------------------------------------------
+ * Entries sorted by field name (bytes, as SQLite's BINARY collation), each:
+ * u32 name length, name, u32 value length, value (canonical JSON), i64 wall,
+ * i64 counter, i64 seq, u32 author length, author; integers little-endian. */
+
+typedef struct bent {
+    const uint8_t *name, *val;
+    size_t nl, vl;
+    vkey k;
+} bent;
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 8; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int blob_put(ml_buf *o, const void *name, size_t nl, const void *val, size_t vl,
+                    const vkey *k)
+{
+    if (nl > UINT32_MAX || vl > UINT32_MAX || k->alen > UINT32_MAX)
+        return ML_ETOOBIG;
+    size_t need = 4 + nl + 4 + vl + 24 + 4 + k->alen;
+    if (ml_buf_reserve(o, need))
+        return ML_ENOMEM;
+    uint8_t *p = o->p + o->len;
+    put_u32(p, (uint32_t)nl);
+    if (nl)
+        memcpy(p + 4, name, nl);
+    p += 4 + nl;
+    put_u32(p, (uint32_t)vl);
+    if (vl)
+        memcpy(p + 4, val, vl);
+    p += 4 + vl;
+    put_u64(p, (uint64_t)k->w);
+    put_u64(p + 8, (uint64_t)k->c);
+    put_u64(p + 16, (uint64_t)k->s);
+    put_u32(p + 24, (uint32_t)k->alen);
+    if (k->alen)
+        memcpy(p + 28, k->a, k->alen);
+    o->len += need;
+    o->p[o->len] = 0;
+    return 0;
+}
+
+/* Next entry at *p (< end) into e. 1: no more; ML_ECORRUPT: damaged. */
+static int blob_next(const uint8_t **p, const uint8_t *end, bent *e)
+{
+    const uint8_t *q = *p;
+    if (q == end)
+        return 1;
+    size_t left = (size_t)(end - q);
+    if (left < 4 || (e->nl = get_u32(q)) > left - 4 - 4)
+        return ML_ECORRUPT;
+    e->name = q + 4;
+    q += 4 + e->nl;
+    left = (size_t)(end - q);
+    if (left < 4 || (e->vl = get_u32(q)) > left - 4 || left - 4 - e->vl < 28)
+        return ML_ECORRUPT;
+    e->val = q + 4;
+    q += 4 + e->vl;
+    e->k.w = (int64_t)get_u64(q);
+    e->k.c = (int64_t)get_u64(q + 8);
+    e->k.s = (int64_t)get_u64(q + 16);
+    e->k.alen = get_u32(q + 24);
+    q += 28;
+    if (e->k.alen > (size_t)(end - q))
+        return ML_ECORRUPT;
+    e->k.a = (const char *)q;
+    *p = q + e->k.alen;
+    return 0;
+}
+
+/* ---- applying one event ----------------------------------------------------------- */
+
 typedef struct vargs {
     ml_span p;
     ml_buf *rid, *f1, *f2;
+    vkey k;
 } vargs;
 
 static int get_str(ml_span p, const char *key, ml_buf *out)
@@ -32,11 +374,11 @@ static int get_str(ml_span p, const char *key, ml_buf *out)
     return ml_json_str_decode(v, out);
 }
 
-static void bind_key(sqlite3_stmt *st, int col, const ml_event *ev)
+static void bind_key(sqlite3_stmt *st, int col, const ml_event *ev, const vkey *k)
 {
     sqlite3_bind_int64(st, col, ev->hlc.wall);
     sqlite3_bind_int64(st, col + 1, ev->hlc.counter);
-    sqlite3_bind_text(st, col + 2, ev->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, col + 2, k->a, (int)k->alen, SQLITE_STATIC);
     sqlite3_bind_int64(st, col + 3, ev->seq);
 }
 
@@ -50,80 +392,51 @@ static void bind_span(sqlite3_stmt *st, int col, ml_span v)
     sqlite3_bind_text(st, col, v.p, (int)v.len, SQLITE_STATIC);
 }
 
-/* Events about one record come in runs, so remembering the last record made
- * sure of in this transaction saves most INSERT OR IGNOREs. */
-static int known(ml_store *s, const ml_buf *rid)
-{
-    /* vlast holds a marker byte then the record id, so "" is never "known" by accident */
-    return s->vlast.len == rid->len + 1 && memcmp(s->vlast.p + 1, rid->p, rid->len) == 0;
-}
-
-static void remember(ml_store *s, const ml_buf *rid)
-{
-    ml_buf_reset(&s->vlast);
-    if (ml_buf_putc(&s->vlast, 1) || ml_buf_append(&s->vlast, rid->p, rid->len))
-        ml_buf_reset(&s->vlast);
-}
-
 static int apply_create(ml_store *s, const ml_event *ev, vargs *va)
 {
-    sqlite3_stmt *st = s->st[ST_REC_CREATE];
+    mlv_batch *b = s->vb;
     ml_span form, by;
-    bind_buf(st, 1, va->rid);
-    if (ml_json_get(va->p, "form", &form) == 0) {
-        bind_span(st, 2, form);
-        bind_key(st, 3, ev);
+    uint32_t ri;
+    int rc = rec_get(b, va->rid, &ri);
+    (void)ev;
+    if (!rc && ml_json_get(va->p, "form", &form) == 0 &&
+        (!b->r[ri].has_form || key_cmp(&va->k, &b->r[ri].fk) > 0)) {
+        rc = vb_put(b, form.p, form.len, &b->r[ri].form);
+        b->r[ri].fk = va->k;
+        b->r[ri].has_form = 1;
     }
-    if (ml_json_get(va->p, "by", &by) == 0) {
-        bind_span(st, 7, by);
-        bind_key(st, 8, ev);
+    if (!rc && ml_json_get(va->p, "by", &by) == 0 &&
+        (!b->r[ri].has_by || key_cmp(&va->k, &b->r[ri].bk) > 0)) {
+        rc = vb_put(b, by.p, by.len, &b->r[ri].by);
+        b->r[ri].bk = va->k;
+        b->r[ri].has_by = 1;
     }
-    int rc = mls_step_done(s, st, "updating record");
-    sqlite3_clear_bindings(st);
-    if (!rc)
-        remember(s, va->rid);
-    return rc;
-}
-
-static int touch(ml_store *s, vargs *va)
-{
-    if (known(s, va->rid))
-        return 0;
-    sqlite3_stmt *st = s->st[ST_REC_TOUCH];
-    bind_buf(st, 1, va->rid);
-    int rc = mls_step_done(s, st, "adding record");
-    if (!rc)
-        remember(s, va->rid);
     return rc;
 }
 
 static int apply_field(ml_store *s, const ml_event *ev, vargs *va)
 {
     ml_span value;
+    uint32_t ri;
+    (void)ev;
     if (get_str(va->p, "field", va->f1) || ml_json_get(va->p, "value", &value))
         return 0;
-    int rc = touch(s, va);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = s->st[ST_FIELD_SET];
-    bind_buf(st, 1, va->rid);
-    bind_buf(st, 2, va->f1);
-    bind_span(st, 3, value);
-    bind_key(st, 4, ev);
-    return mls_step_done(s, st, "setting field");
+    int rc = rec_get(s->vb, va->rid, &ri);
+    return rc ? rc : fld_set(s->vb, ri, va->f1, value, &va->k);
 }
 
 static int apply_note(ml_store *s, const ml_event *ev, vargs *va)
 {
     ml_span text;
+    uint32_t ri;
     if (ml_json_get(va->p, "text", &text))
         return 0;
-    int rc = touch(s, va);
+    int rc = rec_get(s->vb, va->rid, &ri);   /* the record row is written at flush */
     if (rc)
         return rc;
     sqlite3_stmt *st = s->st[ST_NOTE_ADD];
     bind_buf(st, 1, va->rid);
-    bind_key(st, 2, ev);
+    bind_key(st, 2, ev, &va->k);
     bind_span(st, 6, text);
     return mls_step_done(s, st, "adding note");
 }
@@ -131,18 +444,19 @@ static int apply_note(ml_store *s, const ml_event *ev, vargs *va)
 static int apply_attachment(ml_store *s, const ml_event *ev, vargs *va)
 {
     ml_span size = {"0", 1}, mime = {"\"\"", 2};
+    uint32_t ri;
     if (get_str(va->p, "field", va->f1) || get_str(va->p, "blob_hash", va->f2))
         return 0;
     ml_json_get(va->p, "size", &size);
     ml_json_get(va->p, "mime", &mime);
-    int rc = touch(s, va);
+    int rc = rec_get(s->vb, va->rid, &ri);
     if (rc)
         return rc;
     sqlite3_stmt *st = s->st[ST_ATT_ADD];
     bind_buf(st, 1, va->rid);
     bind_buf(st, 2, va->f1);
     bind_buf(st, 3, va->f2);
-    bind_key(st, 4, ev);
+    bind_key(st, 4, ev, &va->k);
     bind_span(st, 8, size);
     bind_span(st, 9, mime);
     return mls_step_done(s, st, "adding attachment");
@@ -158,18 +472,255 @@ static const struct {
     {ML_KIND_ATTACHMENT_ADD, apply_attachment},
 };
 
-int mlv_apply(ml_store *s, const ml_event *ev)
+int mlv_apply(ml_store *s, const ml_event *ev, const char *author)
 {
-    vargs va = {{NULL, 0}, &s->vrid, &s->vf1, &s->vf2};
+    vargs va = {{NULL, 0}, &s->vrid, &s->vf1, &s->vf2,
+                {ev->hlc.wall, ev->hlc.counter, ev->seq, author, strlen(author)}};
+    if (!s->vb && !(s->vb = calloc(1, sizeof *s->vb)))
+        return ML_ENOMEM;
     for (size_t i = 0; i < sizeof reducers / sizeof reducers[0]; i++) {
         if (strcmp(ev->kind, reducers[i].kind) != 0)
             continue;
         va.p = (ml_span){ev->payload, ev->payload_len};
         if (get_str(va.p, "record_id", va.rid))
             return 0;
-        return reducers[i].apply(s, ev, &va);
+        int rc = reducers[i].apply(s, ev, &va);
+        if (!rc && (s->vb->nr >= VB_MAX_RECORDS || s->vb->arena.len >= VB_MAX_ARENA))
+            rc = mlv_flush(s);
+        return rc;
     }
     return 0;
+}
+
+/* ---- writing the batch out ---------------------------------------------------------- */
+
+typedef struct fref {
+    const uint8_t *name;
+    size_t len;
+    const vfld *f;
+} fref;
+
+static int cmp_fref(const void *x, const void *y)
+{
+    const fref *a = x, *b = y;
+    return bytes_cmp(a->name, a->len, b->name, b->len);
+}
+
+typedef struct rref {
+    const uint8_t *rid;
+    size_t len;
+    uint32_t i;
+} rref;
+
+static int cmp_rref(const void *x, const void *y)
+{
+    const rref *a = x, *b = y;
+    return bytes_cmp(a->rid, a->len, b->rid, b->len);
+}
+
+/* Merge the stored fields blob (sorted) with the batch's fields of a record
+ * (sorted in fr), later key winning, into b->blob. *changed: the batch won
+ * anywhere. */
+static int merge_fields(mlv_batch *b, const uint8_t *old, size_t oldlen, fref *fr, size_t n,
+                        int *changed)
+{
+    const uint8_t *p = old, *end = old + oldlen;
+    bent e;
+    size_t i = 0;
+    int rc = blob_next(&p, end, &e);
+    ml_buf_reset(&b->blob);
+    for (;;) {
+        if (rc < 0)
+            return rc;
+        if (rc == 1 && i == n)
+            return 0;
+        int c = rc == 1 ? 1 : i == n ? -1 : bytes_cmp(e.name, e.nl, fr[i].name, fr[i].len);
+        const vfld *f = i < n ? fr[i].f : NULL;
+        vkey fk = f ? f->k : (vkey){0, 0, 0, NULL, 0};
+        int r;
+        if (c < 0 || (c == 0 && key_cmp(&e.k, &fk) >= 0)) {
+            r = blob_put(&b->blob, e.name, e.nl, e.val, e.vl, &e.k);
+        } else {
+            r = blob_put(&b->blob, fr[i].name, fr[i].len, vb_at(b, f->val), f->val.len, &f->k);
+            *changed = 1;
+        }
+        if (r)
+            return r;
+        if (c <= 0)
+            rc = blob_next(&p, end, &e);
+        if (c >= 0)
+            i++;
+    }
+}
+
+static void bind_vkey(sqlite3_stmt *st, int col, const vkey *k)
+{
+    sqlite3_bind_int64(st, col, k->w);
+    sqlite3_bind_int64(st, col + 1, k->c);
+    sqlite3_bind_text(st, col + 2, k->a, (int)k->alen, SQLITE_STATIC);
+    sqlite3_bind_int64(st, col + 3, k->s);
+}
+
+/* One of form/by: the batch's if it is later than the stored one (columns
+ * col..col+4 of get: value, w, c, a, s), else the stored one (kept as is). */
+static int bind_created(sqlite3_stmt *put, int pcol, sqlite3_stmt *get, int row, int col,
+                        const mlv_batch *b, int has, vstr v, const vkey *k)
+{
+    int stored = row && sqlite3_column_type(get, col + 1) != SQLITE_NULL;
+    int take = has;
+    if (has && stored) {
+        vkey old = {sqlite3_column_int64(get, col + 1), sqlite3_column_int64(get, col + 2),
+                    sqlite3_column_int64(get, col + 4),
+                    (const char *)sqlite3_column_text(get, col + 3),
+                    (size_t)sqlite3_column_bytes(get, col + 3)};
+        take = key_cmp(k, &old) > 0;
+    }
+    if (take) {
+        sqlite3_bind_text(put, pcol, (const char *)vb_at(b, v), (int)v.len, SQLITE_STATIC);
+        bind_vkey(put, pcol + 1, k);
+        return 1;
+    }
+    if (row) {
+        for (int i = 0; i < 5; i++)
+            sqlite3_bind_value(put, pcol + i, sqlite3_column_value(get, col + i));
+    } else {
+        sqlite3_bind_text(put, pcol, "\"\"", 2, SQLITE_STATIC);
+        for (int i = 1; i < 5; i++)
+            sqlite3_bind_null(put, pcol + i);
+    }
+    return 0;
+}
+
+static int flush_record(ml_store *s, mlv_batch *b, const vrec *r, fref *fr)
+{
+    sqlite3_stmt *get = s->st[ST_REC_GET];
+    size_t n = 0;
+    for (uint32_t i = r->fields; i; i = b->f[i - 1].next, n++)
+        fr[n] = (fref){vb_at(b, b->f[i - 1].name), b->f[i - 1].name.len, &b->f[i - 1]};
+    qsort(fr, n, sizeof *fr, cmp_fref);
+    sqlite3_bind_text(get, 1, (const char *)vb_at(b, r->rid), (int)r->rid.len, SQLITE_STATIC);
+    int step = sqlite3_step(get), row = step == SQLITE_ROW;
+    if (!row && step != SQLITE_DONE) {
+        sqlite3_reset(get);
+        return mls_db_err(s, "reading record");
+    }
+    /* get: form fw fc fa fs by bw bc ba bs fields */
+    int changed = !row, rc = 0;
+    if (n)
+        rc = merge_fields(b, row ? sqlite3_column_blob(get, 10) : NULL,
+                          row ? (size_t)sqlite3_column_bytes(get, 10) : 0, fr, n, &changed);
+    if (rc) {
+        sqlite3_reset(get);
+        return rc == ML_ECORRUPT
+                   ? mls_err(s, rc, "the view row of record %.*s is damaged", (int)r->rid.len,
+                             (const char *)vb_at(b, r->rid))
+                   : rc;
+    }
+    sqlite3_stmt *put = s->st[row ? ST_REC_UPDATE : ST_REC_INSERT];
+    changed |= bind_created(put, 2, get, row, 0, b, r->has_form, r->form, &r->fk);
+    changed |= bind_created(put, 7, get, row, 5, b, r->has_by, r->by, &r->bk);
+    if (n)
+        sqlite3_bind_blob(put, 12, b->blob.p, (int)b->blob.len, SQLITE_STATIC);
+    else if (row)
+        sqlite3_bind_value(put, 12, sqlite3_column_value(get, 10));
+    else
+        sqlite3_bind_null(put, 12);
+    sqlite3_reset(get);   /* bound values were copied (bind_value) or are ours */
+    if (changed) {
+        sqlite3_bind_text(put, 1, (const char *)vb_at(b, r->rid), (int)r->rid.len,
+                          SQLITE_STATIC);
+        rc = mls_step_done(s, put, "writing record");
+    }
+    sqlite3_clear_bindings(put);
+    return rc;
+}
+
+int mlv_flush(ml_store *s)
+{
+    mlv_batch *b = s->vb;
+    if (!b || !b->nr)
+        return 0;
+    int rc = 0;
+    size_t maxf = 0;
+    for (size_t i = 0; i < b->nr; i++)
+        if (b->r[i].nfields > maxf)
+            maxf = b->r[i].nfields;
+    rref *order = malloc(b->nr * sizeof *order);
+    fref *fr = malloc((maxf + 1) * sizeof *fr);
+    if (!order || !fr) {
+        rc = ML_ENOMEM;
+        goto out;
+    }
+    /* rid order: neighbouring rows share B-tree pages */
+    for (size_t i = 0; i < b->nr; i++)
+        order[i] = (rref){vb_at(b, b->r[i].rid), b->r[i].rid.len, (uint32_t)i};
+    qsort(order, b->nr, sizeof *order, cmp_rref);
+    for (size_t i = 0; i < b->nr && !rc; i++)
+        rc = flush_record(s, b, &b->r[order[i].i], fr);
+out:
+    free(order);
+    free(fr);
+    vb_clear(b);
+    return rc;
+}
+
+/* ---- upgrading a schema-1 store ------------------------------------------------------ */
+
+static int put_fields(ml_store *s, sqlite3_stmt *u, const ml_buf *rid, const ml_buf *blob)
+{
+    sqlite3_bind_text(u, 1, (const char *)rid->p, (int)rid->len, SQLITE_STATIC);
+    sqlite3_bind_blob(u, 2, blob->p, (int)blob->len, SQLITE_STATIC);
+    return mls_step_done(s, u, "upgrading the view");
+}
+
+/* Schema 1 kept each field as a row of v_fields: fold them into their
+ * records' blobs, in field order, and drop the table. Inside the caller's
+ * transaction. */
+int mlv_upgrade_1(ml_store *s)
+{
+    sqlite3_stmt *q = NULL, *u = NULL;
+    ml_buf rid = ML_BUF_INIT, blob = ML_BUF_INIT;
+    int rc = 0, have = 0, r;
+    if (sqlite3_exec(s->db, "ALTER TABLE v_records ADD COLUMN fields BLOB", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT rid, field, value, w, c, a, s FROM v_fields ORDER BY rid, field",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE v_records SET fields=?2 WHERE rid=?1", -1, &u, NULL) !=
+            SQLITE_OK) {
+        rc = mls_db_err(s, "upgrading the view");
+        goto out;
+    }
+    while (!rc && (r = sqlite3_step(q)) == SQLITE_ROW) {
+        const void *id = sqlite3_column_text(q, 0);
+        size_t idlen = (size_t)sqlite3_column_bytes(q, 0);
+        if (!have || bytes_cmp(rid.p, rid.len, id, idlen) != 0) {
+            if (have && (rc = put_fields(s, u, &rid, &blob)))
+                break;
+            ml_buf_reset(&rid);
+            ml_buf_reset(&blob);
+            if ((rc = ml_buf_append(&rid, id, idlen)))
+                break;
+            have = 1;
+        }
+        vkey k = {sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
+                  sqlite3_column_int64(q, 6), (const char *)sqlite3_column_text(q, 5),
+                  (size_t)sqlite3_column_bytes(q, 5)};
+        rc = blob_put(&blob, sqlite3_column_text(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+                      sqlite3_column_text(q, 2), (size_t)sqlite3_column_bytes(q, 2), &k);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = mls_db_err(s, "upgrading the view");
+    if (!rc && have)
+        rc = put_fields(s, u, &rid, &blob);
+    if (!rc && sqlite3_exec(s->db, "DROP TABLE v_fields", NULL, NULL, NULL) != SQLITE_OK)
+        rc = mls_db_err(s, "upgrading the view");
+out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(u);
+    ml_buf_free(&rid);
+    ml_buf_free(&blob);
+    return rc;
 }
 
 /* ---- printing ---------------------------------------------------------------- */
@@ -181,6 +732,8 @@ typedef struct scan {
 
 static int scan_open(ml_store *s, scan *sc, const char *sql, const char *rid)
 {
+    if (!sql)
+        return 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &sc->st, NULL) != SQLITE_OK)
         return mls_db_err(s, "reading view");
     if (rid)
@@ -263,19 +816,25 @@ static int print_atts(ml_buf *out, scan *sc, const char *rid, int rl, int d)
     return rc ? rc : ml_buf_putc(out, ']');
 }
 
-static int print_fields(ml_buf *out, scan *sc, const char *rid, int rl, int d)
+/* The fields of the record row at column col (the sorted blob). */
+static int print_fields(ml_buf *out, sqlite3_stmt *r, int col, int d)
 {
-    int rc = put_key(out, d, "fields"), n = 0;
+    const uint8_t *p = sqlite3_column_blob(r, col);
+    const uint8_t *end = p + sqlite3_column_bytes(r, col);
+    bent e;
+    int rc = put_key(out, d, "fields"), n = 0, more = 0;
     if (!rc)
         rc = ml_buf_putc(out, '{');
-    for (; !rc && scan_at(sc, rid, rl); scan_next(sc), n++) {
+    for (; !rc && p && (more = blob_next(&p, end, &e)) == 0; n++) {
         if (n)
             rc = ml_buf_putc(out, ',');
         if (!rc) rc = put_indent(out, d + 1);
-        if (!rc) rc = put_col_str(out, sc->st, 1);
+        if (!rc) rc = ml_json_put_str(out, (const char *)e.name, e.nl);
         if (!rc) rc = ml_buf_append(out, ": ", 2);
-        if (!rc) rc = put_col_json(out, sc->st, 2, d + 1);
+        if (!rc) rc = ml_json_pretty(out, (const char *)e.val, e.vl, d + 1);
     }
+    if (!rc && more < 0)
+        rc = ML_ECORRUPT;
     if (!rc && n)
         rc = put_indent(out, d);
     return rc ? rc : ml_buf_putc(out, '}');
@@ -309,7 +868,7 @@ static int print_record(ml_buf *out, scan sc[4], int d)
     if (!rc) rc = put_key(out, d, "created_by");
     if (!rc) rc = put_col_json(out, r, 2, d);
     if (!rc) rc = ml_buf_putc(out, ',');
-    if (!rc) rc = print_fields(out, &sc[1], rid, rl, d);
+    if (!rc) rc = print_fields(out, r, 3, d);
     if (!rc) rc = ml_buf_putc(out, ',');
     if (!rc) rc = put_key(out, d, "form");
     if (!rc) rc = put_col_json(out, r, 1, d);
@@ -322,14 +881,15 @@ static int print_record(ml_buf *out, scan sc[4], int d)
     return rc ? rc : ml_buf_putc(out, '}');
 }
 
+/* Scans 0 (records, with their fields), 2 (notes) and 3 (attachments); 1 is unused. */
 static const char *const view_sql[2][4] = {
-    {"SELECT rid, form, by FROM v_records ORDER BY rid",
-     "SELECT rid, field, value FROM v_fields ORDER BY rid, field",
+    {"SELECT rid, form, by, fields FROM v_records ORDER BY rid",
+     NULL,
      "SELECT rid, text FROM v_notes ORDER BY rid, w, c, a, s",
      "SELECT rid, field, blob_hash, size, mime FROM v_atts"
      " ORDER BY rid, field, blob_hash, w, c, a, s"},
-    {"SELECT rid, form, by FROM v_records WHERE rid=?1",
-     "SELECT rid, field, value FROM v_fields WHERE rid=?1 ORDER BY field",
+    {"SELECT rid, form, by, fields FROM v_records WHERE rid=?1",
+     NULL,
      "SELECT rid, text FROM v_notes WHERE rid=?1 ORDER BY w, c, a, s",
      "SELECT rid, field, blob_hash, size, mime FROM v_atts WHERE rid=?1"
      " ORDER BY field, blob_hash, w, c, a, s"},
@@ -379,9 +939,8 @@ static int csv_cell(ml_buf *out, const char *s, size_t n)
 }
 
 /* A JSON value as a spreadsheet wants it: strings bare, the rest as JSON. */
-static int csv_json(ml_buf *out, sqlite3_stmt *st, int col, ml_buf *tmp)
+static int csv_value(ml_buf *out, ml_span v, ml_buf *tmp)
 {
-    ml_span v = {(const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col)};
     if (ml_json_is_string(v)) {
         ml_buf_reset(tmp);
         int rc = ml_json_str_decode(v, tmp);
@@ -390,41 +949,103 @@ static int csv_json(ml_buf *out, sqlite3_stmt *st, int col, ml_buf *tmp)
     return csv_cell(out, v.p, v.len);
 }
 
+static int csv_json(ml_buf *out, sqlite3_stmt *st, int col, ml_buf *tmp)
+{
+    ml_span v = {(const char *)sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col)};
+    return csv_value(out, v, tmp);
+}
+
 typedef struct colset {
     char **name;
+    size_t *len;
     size_t n;
 } colset;
 
+static int cmp_col(const void *x, const void *y)
+{
+    const char *const *a = x, *const *b = y;
+    size_t la, lb;
+    memcpy(&la, *a, sizeof la);
+    memcpy(&lb, *b, sizeof lb);
+    return bytes_cmp(*a + sizeof la, la, *b + sizeof lb, lb);
+}
+
+/* Every field name in use, sorted and distinct. Each name is stored after
+ * its length (size_t) so the sort needs no side table. */
 static int load_columns(ml_store *s, colset *cs)
 {
     sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT field FROM v_fields ORDER BY field", -1, &st,
-                           NULL) != SQLITE_OK)
+    size_t cap = 0, n = 0;
+    char **v = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT fields FROM v_records WHERE fields IS NOT NULL", -1,
+                           &st, NULL) != SQLITE_OK)
         return mls_db_err(s, "reading fields");
-    int rc = 0;
+    int rc = 0, more = 0;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        if (cs->n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **nn = realloc(cs->name, cap * sizeof *nn);
-            if (!nn) {
+        const uint8_t *p = sqlite3_column_blob(st, 0);
+        const uint8_t *end = p + sqlite3_column_bytes(st, 0);
+        bent e;
+        while (!rc && p && (more = blob_next(&p, end, &e)) == 0) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                char **nv = realloc(v, cap * sizeof *nv);
+                if (!nv) {
+                    rc = ML_ENOMEM;
+                    break;
+                }
+                v = nv;
+            }
+            char *c = malloc(sizeof e.nl + e.nl + 1);
+            if (!c) {
                 rc = ML_ENOMEM;
                 break;
             }
-            cs->name = nn;
+            memcpy(c, &e.nl, sizeof e.nl);
+            memcpy(c + sizeof e.nl, e.name, e.nl);
+            c[sizeof e.nl + e.nl] = 0;
+            v[n++] = c;
         }
-        if (!(cs->name[cs->n++] = strdup((const char *)sqlite3_column_text(st, 0))))
-            rc = ML_ENOMEM;
+        if (!rc && more < 0)
+            rc = ML_ECORRUPT;
     }
     sqlite3_finalize(st);
+    if (!rc && n)
+        qsort(v, n, sizeof *v, cmp_col);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc || (k && cmp_col(&v[i], &v[k - 1]) == 0))
+            free(v[i]);
+        else
+            v[k++] = v[i];
+    }
+    if (k && (!(cs->name = malloc(k * sizeof *cs->name)) ||
+              !(cs->len = malloc(k * sizeof *cs->len)))) {
+        rc = ML_ENOMEM;
+        free(cs->name);
+        cs->name = NULL;
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (rc) {
+            free(v[i]);
+            continue;
+        }
+        memcpy(&cs->len[i], v[i], sizeof(size_t));
+        memmove(v[i], v[i] + sizeof(size_t), cs->len[i] + 1);
+        cs->name[cs->n++] = v[i];
+    }
+    free(v);
     return rc;
 }
 
-static int csv_row(ml_buf *out, scan sc[2], const colset *cs, ml_buf *tmp)
+static int csv_row(ml_buf *out, scan *sc, const colset *cs, ml_buf *tmp)
 {
-    sqlite3_stmt *r = sc[0].st;
+    sqlite3_stmt *r = sc->st;
     const char *rid = (const char *)sqlite3_column_text(r, 0);
     int rl = sqlite3_column_bytes(r, 0);
+    const uint8_t *p = sqlite3_column_blob(r, 3);
+    const uint8_t *end = p + sqlite3_column_bytes(r, 3);
+    bent e;
+    int more = p ? blob_next(&p, end, &e) : 1;
     int rc = csv_cell(out, rid, (size_t)rl);
     if (!rc) rc = ml_buf_putc(out, ',');
     if (!rc) rc = csv_json(out, r, 1, tmp);
@@ -432,39 +1053,41 @@ static int csv_row(ml_buf *out, scan sc[2], const colset *cs, ml_buf *tmp)
     if (!rc) rc = csv_json(out, r, 2, tmp);
     for (size_t i = 0; i < cs->n && !rc; i++) {
         rc = ml_buf_putc(out, ',');
-        if (!rc && scan_at(&sc[1], rid, rl) &&
-            strcmp((const char *)sqlite3_column_text(sc[1].st, 1), cs->name[i]) == 0) {
-            rc = csv_json(out, sc[1].st, 2, tmp);
-            scan_next(&sc[1]);
+        if (!rc && more == 0 && bytes_cmp(e.name, e.nl, cs->name[i], cs->len[i]) == 0) {
+            ml_span v = {(const char *)e.val, e.vl};
+            rc = csv_value(out, v, tmp);
+            more = blob_next(&p, end, &e);
         }
     }
+    if (!rc && more < 0)
+        rc = ML_ECORRUPT;
     return rc ? rc : ml_buf_append(out, "\r\n", 2);
 }
 
 int ml_store_export_csv(ml_store *s, ml_buf *out)
 {
-    colset cs = {NULL, 0};
-    scan sc[2] = {{0}};
+    colset cs = {NULL, NULL, 0};
+    scan sc[1] = {{0}};
     ml_buf tmp = ML_BUF_INIT;
     int rc = load_columns(s, &cs);
-    for (int i = 0; i < 2 && !rc; i++)
-        rc = scan_open(s, &sc[i], view_sql[0][i], NULL);
+    if (!rc)
+        rc = scan_open(s, &sc[0], view_sql[0][0], NULL);
     if (!rc)
         rc = ml_buf_puts(out, "record_id,form,created_by");
     for (size_t i = 0; i < cs.n && !rc; i++) {
         rc = ml_buf_putc(out, ',');
         if (!rc)
-            rc = csv_cell(out, cs.name[i], strlen(cs.name[i]));
+            rc = csv_cell(out, cs.name[i], cs.len[i]);
     }
     if (!rc)
         rc = ml_buf_append(out, "\r\n", 2);
     for (; !rc && sc[0].row; scan_next(&sc[0]))
         rc = csv_row(out, sc, &cs, &tmp);
-    for (int i = 0; i < 2; i++)
-        sqlite3_finalize(sc[i].st);
+    sqlite3_finalize(sc[0].st);
     for (size_t i = 0; i < cs.n; i++)
         free(cs.name[i]);
     free(cs.name);
+    free(cs.len);
     ml_buf_free(&tmp);
     return rc;
 }
