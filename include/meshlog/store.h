@@ -66,6 +66,10 @@ enum {
     ML_INGEST_LEGACY = 1,    /* accept unsigned (seed) feeds, marking them unsigned */
 };
 
+/* Events per ml_store_ingest call (one transaction) that `meshlog import`
+ * uses: bulk loads pay one commit per this many events. */
+#define ML_IMPORT_BATCH 200000
+
 enum ml_outcome {
     ML_OUT_ACCEPTED = 0,
     ML_OUT_DUPLICATE,

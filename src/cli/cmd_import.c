@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "meshlog/error.h"
 
-#define IMPORT_BATCH 200000
+#define IMPORT_BATCH ML_IMPORT_BATCH
 
 typedef struct import_ctx {
     ml_event *evs;
