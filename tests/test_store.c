@@ -332,6 +332,16 @@ static void test_schema_1_upgraded(void **state)
                                   " a TEXT NOT NULL, s INTEGER NOT NULL,"
                                   " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
                                   "ALTER TABLE v_records DROP COLUMN fields;"
+                                  "CREATE TABLE ev1(aid INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                                  " id BLOB NOT NULL, wall INTEGER NOT NULL,"
+                                  " counter INTEGER NOT NULL, kind TEXT NOT NULL,"
+                                  " payload TEXT NOT NULL, sig BLOB,"
+                                  " sigok INTEGER NOT NULL DEFAULT 0,"
+                                  " PRIMARY KEY(aid, seq)) WITHOUT ROWID;"
+                                  "INSERT INTO ev1 SELECT aid, seq, id, wall, counter, kind,"
+                                  " payload, sig, sigok FROM events;"
+                                  "DROP TABLE events;"
+                                  "ALTER TABLE ev1 RENAME TO events;"
                                   "UPDATE meta SET v='1' WHERE k='schema_version'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -362,6 +372,10 @@ static void test_schema_1_upgraded(void **state)
     assert_string_equal((const char *)after.p, (const char *)before.p);
     ml_verify_report rep;
     assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);
+    assert_int_equal(rep.events, 6);
+    ml_id id;
+    assert_int_equal(ml_store_id_at(s, evs[0].author, 3, &id), 0);
+    assert_true(ml_id_equal(&id, &evs[2].id));
     /* and it keeps working: a later write merges with the upgraded row */
     assert_int_equal(ml_store_ingest(s, evs, 6, 0, &r, NULL, NULL), 0);
     assert_int_equal(r.duplicates, 6);

@@ -21,6 +21,13 @@
 
 #define ML_SCHEMA_VERSION "2"
 
+/* The events table, also used by the schema-1 upgrade. */
+#define EVENTS_TABLE(name)                                                                   \
+    "CREATE TABLE IF NOT EXISTS " name "(k INTEGER PRIMARY KEY,"                             \
+    " aid INTEGER NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL,"                         \
+    " wall INTEGER NOT NULL, counter INTEGER NOT NULL, kind TEXT NOT NULL,"                  \
+    " payload TEXT NOT NULL, sig BLOB, sigok INTEGER NOT NULL DEFAULT 0);"
+
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS authors("
@@ -28,12 +35,11 @@ static const char schema_sql[] =
     " pubkey BLOB, name TEXT, head_seq INTEGER NOT NULL DEFAULT 0, head_id BLOB,"
     " pending INTEGER NOT NULL DEFAULT 0, max_wall INTEGER NOT NULL DEFAULT 0,"
     " max_counter INTEGER NOT NULL DEFAULT 0, skewed INTEGER NOT NULL DEFAULT 0);"
-    /* prev is not stored: it is the id of (aid, seq-1), so the chain is structural */
-    "CREATE TABLE IF NOT EXISTS events("
-    " aid INTEGER NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL,"
-    " wall INTEGER NOT NULL, counter INTEGER NOT NULL, kind TEXT NOT NULL,"
-    " payload TEXT NOT NULL, sig BLOB, sigok INTEGER NOT NULL DEFAULT 0,"
-    " PRIMARY KEY(aid, seq)) WITHOUT ROWID;"
+    /* prev is not stored: it is the id of (aid, seq-1), so the chain is
+     * structural. The rowid k is (aid << 40) + seq (EV_KEY): a feed is one
+     * rowid range, appends go to its end, and a row is not its own key (the
+     * rows are large). */
+    EVENTS_TABLE("events")
     "CREATE TABLE IF NOT EXISTS pending("
     " aid INTEGER NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, prev BLOB,"
     " wall INTEGER NOT NULL, counter INTEGER NOT NULL, kind TEXT NOT NULL,"
@@ -69,9 +75,11 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_AUTHOR_UPDATE] =
         "UPDATE authors SET pubkey=?2, name=?3, head_seq=?4, head_id=?5, pending=?6,"
         " max_wall=?7, max_counter=?8, skewed=?9, signed=?10 WHERE aid=?1",
-    [ST_EVENT_INSERT] = "INSERT INTO events(aid, seq, id, wall, counter, kind, payload, sig,"
-                        " sigok) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_EVENT_ID_AT] = "SELECT id FROM events WHERE aid=?1 AND seq=?2",
+    [ST_EVENT_INSERT] = "INSERT INTO events(k, aid, seq, id, wall, counter, kind, payload, sig,"
+                        " sigok) VALUES(" EV_KEY("?1", "?2") ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                        " ?9)",
+    /* seq=?2 too: a seq out of range must not reach into another feed's range */
+    [ST_EVENT_ID_AT] = "SELECT id FROM events WHERE k=" EV_KEY("?1", "?2") " AND seq=?2",
     [ST_PENDING_INSERT] =
         "INSERT OR IGNORE INTO pending(aid, seq, id, prev, wall, counter, kind, payload, sig)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -233,6 +241,8 @@ int mls_author_insert(ml_store *s, const char *author, int is_signed, ml_author_
     if ((rc = mls_author_add(s, author, is_signed, out)))
         return rc;
     (*out)->aid = sqlite3_last_insert_rowid(s->db);
+    if ((*out)->aid >= EV_MAX_AID)
+        return mls_err(s, ML_ETOOBIG, "this store holds no more authors");
     return 0;
 }
 
@@ -350,13 +360,22 @@ static int meta_set(ml_store *s, const char *k, const char *v)
     return rc;
 }
 
-/* Schema 1 -> 2: the view's fields move into their records' rows. One
+/* Schema 1 -> 2: the view's fields move into their records' rows, events
+ * into a rowid table keyed by EV_KEY. One
  * transaction: a store is either upgraded whole or left as it was. */
 static int upgrade_1(ml_store *s)
 {
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return mls_db_err(s, "upgrading the store");
     int rc = mlv_upgrade_1(s);
+    if (!rc && sqlite3_exec(s->db,
+                            EVENTS_TABLE("events2")
+                            "INSERT INTO events2 SELECT " EV_KEY("aid", "seq") ", aid, seq, id,"
+                            " wall, counter, kind, payload, sig, sigok FROM events;"
+                            "DROP TABLE events;"
+                            "ALTER TABLE events2 RENAME TO events;",
+                            NULL, NULL, NULL) != SQLITE_OK)
+        rc = mls_db_err(s, "upgrading the store");
     if (!rc)
         rc = meta_set(s, "schema_version", ML_SCHEMA_VERSION);
     if (!rc && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -490,6 +509,8 @@ out:
 int mls_accept(ml_store *s, ml_author_ent *a, const ml_event *ev, int sig_checked)
 {
     sqlite3_stmt *st = s->st[ST_EVENT_INSERT];
+    if (ev->seq >= EV_MAX_SEQ)
+        return mls_err(s, ML_ETOOBIG, "feed %s is longer than this store holds", a->author);
     sqlite3_bind_int64(st, 1, a->aid);
     sqlite3_bind_int64(st, 2, ev->seq);
     sqlite3_bind_blob(st, 3, ev->id.b, ML_ID_LEN, SQLITE_STATIC);
@@ -781,7 +802,8 @@ int ml_store_delta(ml_store *s, const ml_frontier *remote, size_t limit, int inc
     qsort(order, s->n_authors, sizeof *order, cmp_author_ptr);
     if (sqlite3_prepare_v2(s->db,
                            "SELECT seq, id, wall, counter, kind, payload, sig, sigok FROM events"
-                           " WHERE aid=?1 AND seq>=?2 ORDER BY seq",
+                           " WHERE k >= " EV_KEY("?1", "?2") " AND k < (?1 + 1) << 40"
+                           " ORDER BY k",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = mls_db_err(s, "reading delta");
         goto out;
@@ -811,15 +833,15 @@ static int events_query(ml_store *s, const ml_log_filter *f, sqlite3_stmt **st)
     if (f->feed_order)
         snprintf(sql, sizeof sql,
                  "SELECT e.seq, e.id, e.wall, e.counter, e.kind, e.payload, e.sig, a.author,"
-                 " (SELECT p.id FROM events p WHERE p.aid=e.aid AND p.seq=e.seq-1)"
-                 " FROM authors a JOIN events e ON a.aid = e.aid"
+                 " (SELECT p.id FROM events p WHERE p.k=e.k-1)"
+                 " FROM authors a JOIN events e ON " EV_FEED("e.k", "a.aid")
                  " WHERE (?1 IS NULL OR a.author = ?1)"
                  " AND (?2 IS NULL OR json_extract(e.payload, '$.record_id') = ?2)"
                  " ORDER BY a.author, e.seq");
     else
     snprintf(sql, sizeof sql,
              "SELECT e.seq, e.id, e.wall, e.counter, e.kind, e.payload, e.sig, a.author,"
-             " (SELECT p.id FROM events p WHERE p.aid=e.aid AND p.seq=e.seq-1)"
+             " (SELECT p.id FROM events p WHERE p.k=e.k-1)"
              " FROM events e JOIN authors a ON a.aid = e.aid"
              " WHERE (?1 IS NULL OR a.author = ?1)"
              " AND (?2 IS NULL OR json_extract(e.payload, '$.record_id') = ?2)"
@@ -969,8 +991,9 @@ int ml_store_confirm_sig(ml_store *s, ml_event *ev)
     int ok = a->has_pub && ml_event_canonical(ev, &s->scratch2) == 0 &&
              ml_ed25519_verify(ev->sig, a->pub + 32, s->scratch2.p, s->scratch2.len) == 0;
     sqlite3_stmt *st = NULL;
-    const char *sql = ok ? "UPDATE events SET sigok=1 WHERE aid=?1 AND seq=?2"
-                         : "UPDATE events SET sig=NULL, sigok=0 WHERE aid=?1 AND seq=?2";
+    const char *sql =
+        ok ? "UPDATE events SET sigok=1 WHERE k=" EV_KEY("?1", "?2") " AND seq=?2"
+           : "UPDATE events SET sig=NULL, sigok=0 WHERE k=" EV_KEY("?1", "?2") " AND seq=?2";
     if (!ok)
         ev->has_sig = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -1005,7 +1028,8 @@ int ml_store_read_feed(ml_store *s, const char *author, int64_t from, size_t max
     have_prev = from > 1;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT seq, id, wall, counter, kind, payload, sig, sigok FROM events"
-                           " WHERE aid=?1 AND seq>=?2 ORDER BY seq LIMIT ?3",
+                           " WHERE k >= " EV_KEY("?1", "?2") " AND k < (?1 + 1) << 40"
+                           " ORDER BY k LIMIT ?3",
                            -1, &st, NULL) != SQLITE_OK)
         return mls_db_err(s, "reading feed");
     sqlite3_bind_int64(st, 1, a->aid);

@@ -8,6 +8,13 @@
 
 #include "meshlog/store.h"
 
+/* Events are keyed by rowid k = (aid << 40) + seq. SQL for the rowid of (aid, seq) and the bounds of a feed's range. */
+#define EV_KEY(aid, seq) "((" aid ") << 40) + (" seq ")"
+#define EV_FEED(k, aid) k " >= ((" aid ") << 40) AND " k " < ((" aid ") + 1) << 40"
+/* So rowids stay exact: seq below 2^40, aid below 2^23. */
+#define EV_MAX_SEQ (1LL << 40)
+#define EV_MAX_AID (1LL << 23)
+
 /* Prepared statements, one per row of the SQL table in store.c. */
 enum st_id {
     ST_AUTHOR_INSERT,

@@ -151,7 +151,7 @@ int ml_store_verify(ml_store *s, ml_verify_report *rep, void (*cb)(void *, const
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "SELECT seq, id, wall, counter, kind, payload, sig, sigok FROM events"
-                           " WHERE aid=?1 ORDER BY seq",
+                           " WHERE " EV_FEED("k", "?1") " ORDER BY k",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = mls_db_err(s, "verifying");
         goto out;
