@@ -81,7 +81,7 @@ static int meets(const uint8_t h[32], unsigned cost)
         return 0;
     /* bit 255-z is the only set bit? */
     for (size_t i = 0; i < 32; i++) {
-        uint8_t want = (i == z / 8) ? (uint8_t)(0x80u >> (z % 8)) : 0;
+        uint8_t want = (uint8_t)(i == z / 8 ? 0x80u >> (z % 8) : 0u);
         if (h[i] != want)
             return 0;
     }
