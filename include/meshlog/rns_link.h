@@ -33,6 +33,11 @@
 #define RNS_LINK_MODE_AES256_CBC 1   /* the only mode RNS 1.x enables */
 #define RNS_LINK_DEFAULT_MTU 500
 #define RNS_LINK_PER_HOP_TIMEOUT 6.0 /* seconds */
+#define RNS_LINK_KEEPALIVE_MAX 360.0 /* seconds: keepalive before an RTT is known */
+#define RNS_LINK_ECPUBSIZE 64        /* LINKREQUEST: X25519 public | Ed25519 public */
+#define RNS_LINK_MTU_SIZE 3          /* signalling bytes after them */
+#define RNS_LINK_MTU_BYTEMASK 0x1FFFFFu
+#define RNS_LINK_MODE_BYTEMASK 0xE0u
 
 /* Fills out[0..len) with random bytes; 0 or a negative ML_E* code. */
 typedef int (*rns_rng_fn)(void *ctx, void *out, size_t len);
@@ -200,5 +205,58 @@ size_t rns_link_mdu_for_mtu(uint32_t mtu);
 /* The 3 signalling bytes for an MTU and mode, and back. */
 void rns_link_signalling(uint8_t out[3], uint32_t mtu, unsigned mode);
 void rns_link_parse_signalling(const uint8_t in[3], uint32_t *mtu, unsigned *mode);
+
+/* ---- read-outs, overrides and hooks (status output, tests) ---------------------------- */
+
+/* The watchdog's times (same clock as `now`) and periods (seconds). */
+typedef struct rns_link_timers {
+    double request_time;           /* LINKREQUEST sent (initiator) / received */
+    double establishment_timeout;  /* seconds after request_time the handshake may take:
+                                      6 * max(1, hops) (+ first hop) for an initiator,
+                                      6 * max(1, hops) + 360 for a responder */
+    double last_inbound;           /* last packet taken (keepalives included) */
+    double last_outbound;
+    double last_data;              /* last non-keepalive packet, either way */
+    double last_keepalive;         /* last keepalive sent, ping or pong (0: none yet) */
+    double keepalive, stale_time;  /* periods */
+} rns_link_timers;
+void rns_link_get_timers(const rns_link *l, rns_link_timers *out);
+/* Overrides the keepalive period and/or the stale time (0: keep as is); the
+ * timers use them from now on. A later RTT measurement recomputes both.
+ * 0 or ML_EINVAL (negative or NaN). */
+int rns_link_set_watchdog(rns_link *l, double keepalive, double stale_time);
+
+/* Which secrets the link holds: its ephemeral X25519 private and public key,
+ * the X25519 shared secret and the derived link key. All are wiped on close. */
+typedef struct rns_link_keys {
+    int prv, pub, shared, derived;
+} rns_link_keys;
+void rns_link_key_state(const rns_link *l, rns_link_keys *out);
+/* Our ephemeral X25519 public key and the Ed25519 key our side signs with
+ * (initiator: its ephemeral key; responder: the destination's). ML_ESTATE
+ * once closed. */
+int rns_link_ephemeral_keys(const rns_link *l, uint8_t x_pub[32], uint8_t sig_pub[32]);
+unsigned rns_link_mode(const rns_link *l);
+/* 1 for the link modes this implementation (like RNS 1.x) enables: AES-256-CBC. */
+int rns_link_mode_enabled(unsigned mode);
+
+/* Packs one DATA packet to this link in `context`, encrypted with the link key
+ * unless the context is sent plain, into raw (appended) without queueing it:
+ * what the peer would send (the key is the same both ways). For tools and
+ * tests that feed crafted or damaged link traffic to a link.
+ * 0, ML_ESTATE (no key), ML_ENOMEM, or the rng's error. */
+int rns_link_pack(rns_link *l, uint8_t context, const uint8_t *data, size_t len, ml_buf *raw);
+
+/* The default time to wait for a RESPONSE, as the reference computes it:
+ * rtt * 6 + 10 * 1.125 seconds. */
+double rns_link_request_timeout(const rns_link *l);
+
+/* Sees every link packet in the clear: outbound (before encryption) for
+ * DATA of every context and for proofs, inbound after decryption (DATA) or
+ * as received (proofs). data is borrowed for the call; the tap must not call
+ * into the link. */
+typedef void (*rns_link_tap_fn)(void *ctx, const rns_link *l, int outbound, uint8_t packet_type,
+                                uint8_t context, const uint8_t *data, size_t len);
+void rns_link_set_tap(rns_link *l, rns_link_tap_fn fn, void *ctx);
 
 #endif

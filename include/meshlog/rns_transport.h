@@ -235,6 +235,18 @@ int rns_transport_link_open(rns_transport *t, const uint8_t dest[RNS_HASHLEN], d
  * has been popped and the next call into the core), or NULL. After calling
  * rns_link_send/request/respond/close on it, call rns_transport_flush(). */
 rns_link *rns_transport_link(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
+/* The interface a link is bound to (packets for it arriving on another one
+ * are dropped), or -1 (not yet known, or no such link). */
+int rns_transport_link_iface(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
+/* The MTU a link opened to dest now would signal: the hardware MTU of the
+ * interface its path leaves on when that interface autoconfigures its MTU,
+ * else (no path, or a fixed interface) RNS_MTU. */
+uint32_t rns_transport_link_mtu(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now);
+/* How many open links (either direction) this core has for dest. */
+size_t rns_transport_link_count(const rns_transport *t, const uint8_t dest[RNS_HASHLEN]);
+/* Installs (fn NULL: removes) a tap on every link, present and future (see
+ * rns_link_set_tap). */
+void rns_transport_set_link_tap(rns_transport *t, rns_link_tap_fn fn, void *ctx);
 /* Moves what links have queued into the output and event queues. 0 or ML_ENOMEM. */
 int rns_transport_flush(rns_transport *t, double now);
 

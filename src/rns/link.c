@@ -17,7 +17,7 @@
 #define SIGNALLING_LEN 3
 #define LRPROOF_LEN (RNS_SIGLEN + 32)
 #define KEYLEN 64
-#define KEEPALIVE_MAX 360.0
+#define KEEPALIVE_MAX RNS_LINK_KEEPALIVE_MAX
 #define KEEPALIVE_MIN 5.0
 #define KEEPALIVE_RTT_FACTOR (360.0 / 1.75)
 #define STALE_FACTOR 2.0
@@ -27,6 +27,8 @@
 #define KEEPALIVE_PING 0xFF
 #define KEEPALIVE_PONG 0xFE
 #define RNS_LINK_MIN_MTU (RNS_HEADER_MAXSIZE + RNS_TOKEN_OVERHEAD + 16 + 1)
+#define TRAFFIC_TIMEOUT_FACTOR 6.0
+#define RESPONSE_MAX_GRACE_TIME 10.0
 
 struct node {
     struct node *next;
@@ -48,8 +50,9 @@ struct rns_link {
     rns_identity *remote;            /* destination (initiator) / identified peer */
     uint8_t peer_x_pub[32];
     uint8_t peer_sig_pub[32];        /* checks the peer's proofs */
+    uint8_t shared[32];              /* X25519 secret, kept (as the reference) until close */
     uint8_t key[KEYLEN];
-    int has_key;
+    int has_key, has_shared, has_pub;
     uint32_t mtu;
     unsigned mode;
     int prove_all;                   /* 0 none, 1 all, 2 ask prove_fn */
@@ -58,7 +61,11 @@ struct rns_link {
     double rtt, keepalive, stale_time;
     double request_time, deadline_establish;
     double last_inbound, last_outbound, last_keepalive, stale_since;
+    double last_data;                /* last non-keepalive traffic, either way */
+    double ka_sent;                  /* last keepalive actually sent (0: none yet) */
     rns_rng_fn rng;
+    rns_link_tap_fn tap;
+    void *tap_ctx;
     void *rng_ctx;
     struct queue packets, events;
 };
@@ -162,14 +169,14 @@ static void set_rtt(rns_link *l, double rtt)
 
 static int derive_key(rns_link *l)
 {
-    uint8_t shared[32];
-    int ret = ml_x25519(shared, l->x_priv, l->peer_x_pub);
+    int ret = ml_x25519(l->shared, l->x_priv, l->peer_x_pub);
 
     if (ret == 0)
-        ret = ml_hkdf_sha256(l->key, KEYLEN, shared, sizeof shared, l->link_id, RNS_HASHLEN,
-                             NULL, 0);
-    ml_wipe(shared, sizeof shared);
-    l->has_key = ret == 0;
+        ret = ml_hkdf_sha256(l->key, KEYLEN, l->shared, sizeof l->shared, l->link_id,
+                             RNS_HASHLEN, NULL, 0);
+    l->has_key = l->has_shared = ret == 0;
+    if (ret)
+        ml_wipe(l->shared, sizeof l->shared);
     return ret;
 }
 
@@ -200,9 +207,11 @@ static rns_link *link_new(rns_rng_fn rng, void *rng_ctx, int prove_all)
 static void wipe_secrets(rns_link *l)
 {
     ml_wipe(l->x_priv, sizeof l->x_priv);
+    ml_wipe(l->x_pub, sizeof l->x_pub);
     ml_wipe(l->ed_seed, sizeof l->ed_seed);
+    ml_wipe(l->shared, sizeof l->shared);
     ml_wipe(l->key, sizeof l->key);
-    l->has_key = 0;
+    l->has_key = l->has_shared = l->has_pub = 0;
 }
 
 void rns_link_free(rns_link *l)
@@ -269,6 +278,10 @@ static int send_data(rns_link *l, uint8_t context, const uint8_t *pt, size_t len
     ml_buf tok = ML_BUF_INIT;
     int ret;
 
+    if (l->tap)
+        l->tap(l->tap_ctx, l, 1, RNS_PACKET_DATA, context, pt, len);
+    if (context != RNS_CTX_KEEPALIVE)
+        l->last_data = now;
     if (plain_context(context)) {
         if (len + RNS_HEADER_MINSIZE > l->mtu)
             return ML_ETOOBIG;
@@ -328,6 +341,8 @@ int rns_link_prove(rns_link *l, const rns_packet *p, double now)
     if ((ret = rns_packet_hash(proof, p)) ||
         (ret = link_sign(l, proof + RNS_FULL_HASHLEN, proof, RNS_FULL_HASHLEN)))
         return ret;
+    if (l->tap)
+        l->tap(l->tap_ctx, l, 1, RNS_PACKET_PROOF, RNS_CTX_NONE, proof, sizeof proof);
     return queue_link_packet(l, RNS_PACKET_PROOF, RNS_CTX_NONE, proof, sizeof proof, now, NULL);
 }
 
@@ -444,6 +459,7 @@ int rns_link_initiate(rns_link **out, const rns_link_initiate_params *lp, double
         (ret = ml_ed25519_public(data + 32, l->ed_seed)))
         goto out;
     memcpy(l->x_pub, data, 32);
+    l->has_pub = 1;
     if ((ret = rns_identity_from_public(&l->remote, rns_identity_public_key(lp->dest_identity))))
         goto out;
     memcpy(l->peer_sig_pub, rns_identity_public_key(l->remote) + 32, 32);
@@ -548,6 +564,7 @@ int rns_link_accept(rns_link **out, const rns_link_accept_params *lp, const rns_
         goto out;
     if ((ret = l->rng(l->rng_ctx, l->x_priv, 32)) || (ret = ml_x25519_public(l->x_pub, l->x_priv)))
         goto out;
+    l->has_pub = 1;
     if ((ret = derive_key(l)) || (ret = queue_lrproof(l, now)))
         goto out;
     l->request_time = l->last_inbound = now;
@@ -726,10 +743,11 @@ static int handle_keepalive(rns_link *l, const rns_packet *p, double now)
 
     if (p->data_len != 1)
         return ML_EMALFORMED;
-    /* Answer a ping only when we have been silent for a keepalive interval:
-     * otherwise our own traffic already tells the initiator we are here. */
-    if (!l->initiator && p->data[0] == KEEPALIVE_PING && now - l->last_outbound >= l->keepalive)
+    /* As the reference: the responder answers every ping at once. */
+    if (!l->initiator && p->data[0] == KEEPALIVE_PING) {
+        l->last_keepalive = l->ka_sent = now;
         return send_data(l, RNS_CTX_KEEPALIVE, &pong, 1, now, NULL);
+    }
     return 0;
 }
 
@@ -785,6 +803,8 @@ static int handle_data(rns_link *l, const rns_packet *p, double now)
         ret = ML_ESTATE;
     else
         ret = ml_token_decrypt(&pt, l->key, p->data, p->data_len);
+    if (ret == 0 && l->tap)
+        l->tap(l->tap_ctx, l, 0, RNS_PACKET_DATA, p->context, pt.p, pt.len);
     if (ret == 0)
         ret = dispatch_data(l, p, &pt, now);
     ml_wipe(pt.p, pt.cap);
@@ -798,6 +818,8 @@ static int handle_proof(rns_link *l, const rns_packet *p)
 
     if (!usable(l))
         return ML_ESTATE;
+    if (l->tap)
+        l->tap(l->tap_ctx, l, 0, RNS_PACKET_PROOF, p->context, p->data, p->data_len);
     if (p->context == RNS_CTX_RESOURCE_PRF) {
         if (!(ev = push_event(l, RNS_LINK_EV_PACKET)))
             return ML_ENOMEM;
@@ -823,6 +845,11 @@ int rns_link_receive(rns_link *l, const rns_packet *p, double now)
         return ML_EINVAL;
     if (l->state == RNS_LINK_CLOSED)
         return ML_ESTATE;
+    /* The initiator's own ping echoed back (a shared medium) is no sign of
+     * life: ignored without touching the watchdog, as the reference does. */
+    if (l->initiator && p->packet_type == RNS_PACKET_DATA && p->context == RNS_CTX_KEEPALIVE &&
+        p->data_len == 1 && p->data[0] == KEEPALIVE_PING)
+        return 0;
     if (p->packet_type == RNS_PACKET_PROOF && p->context == RNS_CTX_LRPROOF)
         ret = handle_lrproof(l, p, now);
     else if (p->packet_type == RNS_PACKET_PROOF)
@@ -831,6 +858,8 @@ int rns_link_receive(rns_link *l, const rns_packet *p, double now)
         ret = handle_data(l, p, now);
     if (ret == 0 && l->state != RNS_LINK_CLOSED) {
         l->last_inbound = now;
+        if (p->context != RNS_CTX_KEEPALIVE)
+            l->last_data = now;
         if (l->state == RNS_LINK_STALE)
             l->state = RNS_LINK_ACTIVE;
     }
@@ -873,7 +902,7 @@ static int tick_active(rns_link *l, double now)
         return push_event(l, RNS_LINK_EV_STALE) ? 0 : ML_ENOMEM;
     }
     if (now >= keepalive_due(l)) {
-        l->last_keepalive = now;
+        l->last_keepalive = l->ka_sent = now;
         return send_data(l, RNS_CTX_KEEPALIVE, &ping, 1, now, NULL);
     }
     return 0;
@@ -970,4 +999,100 @@ double rns_link_keepalive(const rns_link *l)
 const rns_identity *rns_link_remote_identity(const rns_link *l)
 {
     return l->remote;
+}
+
+/* ---- read-outs, overrides and hooks ------------------------------------------------------ */
+
+void rns_link_set_tap(rns_link *l, rns_link_tap_fn fn, void *ctx)
+{
+    l->tap = fn;
+    l->tap_ctx = ctx;
+}
+
+void rns_link_get_timers(const rns_link *l, rns_link_timers *out)
+{
+    memset(out, 0, sizeof *out);
+    out->request_time = l->request_time;
+    out->establishment_timeout = l->deadline_establish - l->request_time;
+    out->last_inbound = l->last_inbound;
+    out->last_outbound = l->last_outbound;
+    out->last_data = l->last_data;
+    out->last_keepalive = l->ka_sent;
+    out->keepalive = l->keepalive;
+    out->stale_time = l->stale_time;
+}
+
+int rns_link_set_watchdog(rns_link *l, double keepalive, double stale_time)
+{
+    if (!(keepalive >= 0) || !(stale_time >= 0))
+        return ML_EINVAL;
+    if (keepalive > 0)
+        l->keepalive = keepalive;
+    if (stale_time > 0)
+        l->stale_time = stale_time;
+    return 0;
+}
+
+void rns_link_key_state(const rns_link *l, rns_link_keys *out)
+{
+    out->prv = l->has_pub;   /* made and wiped together with the public key */
+    out->pub = l->has_pub;
+    out->shared = l->has_shared;
+    out->derived = l->has_key;
+}
+
+int rns_link_ephemeral_keys(const rns_link *l, uint8_t x_pub[32], uint8_t sig_pub[32])
+{
+    if (!l->has_pub)
+        return ML_ESTATE;
+    memcpy(x_pub, l->x_pub, 32);
+    if (l->initiator)
+        return ml_ed25519_public(sig_pub, l->ed_seed);
+    memcpy(sig_pub, rns_identity_public_key(l->signer) + 32, 32);
+    return 0;
+}
+
+unsigned rns_link_mode(const rns_link *l)
+{
+    return l->mode;
+}
+
+int rns_link_mode_enabled(unsigned mode)
+{
+    return mode == RNS_LINK_MODE_AES256_CBC;
+}
+
+int rns_link_pack(rns_link *l, uint8_t context, const uint8_t *data, size_t len, ml_buf *raw)
+{
+    uint8_t iv[16];
+    ml_buf tok = ML_BUF_INIT;
+    rns_packet p;
+    int ret;
+
+    memset(&p, 0, sizeof p);
+    p.packet_type = RNS_PACKET_DATA;
+    p.dest_type = RNS_DEST_LINK;
+    p.context = context;
+    memcpy(p.dest_hash, l->link_id, RNS_HASHLEN);
+    if (plain_context(context)) {
+        p.data = data;
+        p.data_len = len;
+        return rns_packet_pack(raw, &p);
+    }
+    if (!l->has_key)
+        return ML_ESTATE;
+    if ((ret = l->rng(l->rng_ctx, iv, sizeof iv)))
+        return ret;
+    if ((ret = ml_token_encrypt(&tok, l->key, iv, data, len)) == 0) {
+        p.data = tok.p;
+        p.data_len = tok.len;
+        ret = rns_packet_pack(raw, &p);
+    }
+    ml_buf_free(&tok);
+    return ret;
+}
+
+double rns_link_request_timeout(const rns_link *l)
+{
+    return l->rtt * TRAFFIC_TIMEOUT_FACTOR + RESPONSE_MAX_GRACE_TIME * 1.125;
 }

@@ -172,6 +172,8 @@ struct rns_transport {
     size_t cur_raw_len;
     const uint8_t *cur_plain;     /* ... and with its access code removed */
     size_t cur_plain_len;
+    rns_link_tap_fn link_tap;
+    void *link_tap_ctx;
 };
 
 static int tn_init(rns_transport *t);
@@ -1157,6 +1159,7 @@ static struct tlink *add_link(rns_transport *t, rns_link *l, const uint8_t dest[
     memcpy(tl->dest, dest, RNS_HASHLEN);
     tl->iface = iface;
     tl->initiator = initiator;
+    rns_link_set_tap(l, t->link_tap, t->link_tap_ctx);
     return tl;
 }
 
@@ -1217,6 +1220,11 @@ out:
 rns_link *rns_transport_link(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
 {
     struct tlink *tl = link_get(t, link_id);
+
+    /* as documented, a closed link stays readable until it is reaped */
+    for (size_t i = 0; !tl && i < t->n_links; i++)
+        if (memcmp(t->links[i].id, link_id, RNS_HASHLEN) == 0)
+            tl = &t->links[i];
     return tl ? tl->l : NULL;
 }
 
@@ -1405,6 +1413,14 @@ static int link_inbound(rns_transport *t, const rns_packet *p, int iface, double
     int ret;
 
     if (!tl) {
+        t->stats.dropped_unroutable++;
+        return 0;
+    }
+    /* A link is bound to the interface it was set up over: the same packet
+     * arriving elsewhere is someone else's doing (as Link.receive refuses it). */
+    if (tl->iface >= 0 && iface != tl->iface) {
+        tlog(t, RNS_LOG_WARN, "link %s: packet on interface %d, not %d: dropped", hx(tl->id, 0),
+             iface, tl->iface);
         t->stats.dropped_unroutable++;
         return 0;
     }
@@ -3051,4 +3067,36 @@ int rns_transport_announce_entry(const rns_transport *t, const uint8_t dest[RNS_
     if (e && timestamp)
         *timestamp = e->timestamp;
     return e != NULL;
+}
+
+void rns_transport_set_link_tap(rns_transport *t, rns_link_tap_fn fn, void *ctx)
+{
+    t->link_tap = fn;
+    t->link_tap_ctx = ctx;
+    for (size_t i = 0; i < t->n_links; i++)
+        rns_link_set_tap(t->links[i].l, fn, ctx);
+}
+
+int rns_transport_link_iface(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
+{
+    struct tlink *tl = link_get(t, link_id);
+    return tl ? tl->iface : -1;
+}
+
+uint32_t rns_transport_link_mtu(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now)
+{
+    struct known *k = known_get(t, dest);
+    struct iface *ifc = k && path_valid(k, now) ? iface_get(t, k->iface) : NULL;
+
+    return link_mtu_for(ifc);
+}
+
+size_t rns_transport_link_count(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->n_links; i++)
+        if (!t->links[i].dead && !memcmp(t->links[i].dest, dest, RNS_HASHLEN))
+            n++;
+    return n;
 }

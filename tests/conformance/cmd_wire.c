@@ -150,6 +150,8 @@ void snapshot(peer *pr, wlink *l)
     l->mdu = rns_link_mdu(live);
     l->rtt = rns_link_rtt(live);
     l->keepalive = rns_link_keepalive(live);
+    rns_link_get_timers(live, &l->timers);
+    rns_link_key_state(live, &l->keys);
     remote = rns_link_remote_identity(live);
     /* as in the reference, only a responder reports a remote identity: the
      * initiator's, once it has identified itself */
@@ -263,6 +265,7 @@ static void note_link(peer *pr, const rns_tev *ev)
         memcpy(l->id, ev->link_id, RNS_HASHLEN);
         memcpy(l->dest, ev->dest, RNS_HASHLEN);
         l->initiator = ev->initiator;
+        l->last_keepalive = -1;
     }
     if (!l)
         return;
@@ -336,6 +339,7 @@ static void peer_free(peer *pr)
     ml_wipe(pr->groups, sizeof pr->groups);
     free(pr->network_name);
     free(pr->passphrase);
+    json_decref(pr->link_capture);
     for (size_t i = 0; i < pr->n_handlers; i++) {
         free(pr->handlers[i].path);
         json_decref(pr->handlers[i].allowed);
@@ -377,6 +381,7 @@ static int peer_new(br_ctx *c, peer **out)
     }
     ml_hex(pr->handle, r, sizeof r);
     wire_tap_attach(pr);
+    br_link_peer_init(pr);
     peers[slot] = pr;
     *out = pr;
     return 0;
@@ -1025,26 +1030,42 @@ static int cmd_wire_ifac_compute(br_ctx *c)
     return ret;
 }
 
+/* Milliseconds since a watchdog time, or null when it never happened. */
+static int set_ago_ms(br_ctx *c, const char *key, double when)
+{
+    double ago = rns_node_now() - when;
+
+    if (when <= 0)
+        return br_set_null(c, key);
+    return br_set_int(c, key, (long long)((ago > 0 ? ago : 0) * 1000.0));
+}
+
 /* The lifecycle snapshot the suite reads, numbered as the reference numbers
- * link states and teardown reasons (the same order as rns_link.h). Times the
- * link module keeps to itself (last inbound, last keepalive, stale time) are
- * null. */
+ * link states and teardown reasons (the same order as rns_link.h); the
+ * watchdog's times come from the link (rns_link_get_timers). As the
+ * reference's get_mtu()/get_mdu(), MTU and MDU are reported only while the
+ * link is ACTIVE. */
 static int set_link_status(br_ctx *c, peer *pr, wlink *l)
 {
     static const char *const states[] = {"PENDING", "HANDSHAKE", "ACTIVE", "STALE", "CLOSED"};
     static const char *const reasons[] = {NULL, "TIMEOUT", "INITIATOR_CLOSED",
                                           "DESTINATION_CLOSED"};
+    int active;
 
     snapshot(pr, l);
+    active = l->state == RNS_LINK_ACTIVE;
     return br_set_int(c, "status", l->state) || br_set_str(c, "status_name", states[l->state]) ||
            (l->reason ? br_set_int(c, "teardown_reason", l->reason) ||
                             br_set_str(c, "teardown_reason_name", reasons[l->reason])
                       : br_set_null(c, "teardown_reason") ||
                             br_set_null(c, "teardown_reason_name")) ||
-           br_set_null(c, "no_inbound_for_ms") || br_set_null(c, "last_keepalive_ago_ms") ||
-           br_set(c, "keepalive_s", json_real(l->keepalive)) || br_set_null(c, "stale_time_s") ||
-           br_set(c, "rtt", json_real(l->rtt)) || br_set_int(c, "mtu", l->mtu) ||
-           br_set_int(c, "mdu", (long long)l->mdu) ||
+           set_ago_ms(c, "no_inbound_for_ms", l->timers.last_inbound) ||
+           set_ago_ms(c, "last_keepalive_ago_ms", l->timers.last_keepalive) ||
+           br_set(c, "keepalive_s", json_real(l->keepalive)) ||
+           br_set(c, "stale_time_s", json_real(l->timers.stale_time)) ||
+           br_set(c, "rtt", json_real(l->rtt)) ||
+           (active ? br_set_int(c, "mtu", l->mtu) : br_set_null(c, "mtu")) ||
+           (active ? br_set_int(c, "mdu", (long long)l->mdu) : br_set_null(c, "mdu")) ||
            br_set_int(c, "mode", RNS_LINK_MODE_AES256_CBC) ||
            (l->identified ? br_set_hex(c, "remote_identity_hash", l->remote_hash, RNS_HASHLEN)
                           : br_set_null(c, "remote_identity_hash")) ||

@@ -64,6 +64,9 @@ typedef struct wlink {
     double rtt, keepalive;
     int identified;
     uint8_t remote_hash[RNS_HASHLEN];
+    rns_link_timers timers;  /* the watchdog's times, as last seen */
+    rns_link_keys keys;      /* which secrets it held, as last seen */
+    int last_keepalive;      /* the last keepalive byte it sent, or -1 */
 } wlink;
 
 /* A request handler on a local destination (wire_register_request_handler). */
@@ -117,6 +120,8 @@ typedef struct peer {
     struct res_state *res;   /* resources seen (cmd_resource.c), or NULL */
     int shared_master;       /* started with share_instance */
     int local_client;        /* attached to a shared instance */
+    json_t *link_capture;    /* while armed (cmd_link.c): link packets seen by the link tap */
+    uint8_t capture_link[RNS_HASHLEN];
     char *network_name;      /* IFAC credentials of its interface, or NULL */
     char *passphrase;
     size_t ifac_size;
@@ -176,5 +181,7 @@ int resource_listen(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
 /* cmd_transport.c: mode (both), enable_transport and share_instance (server)
  * of wire_start_tcp_*; sets transport_enabled / shared_instance_port. */
 int wire_transport_opts(br_ctx *c, peer *pr, int server);
+/* cmd_link.c: installs the peer's link tap (keepalive bytes, captures). */
+void br_link_peer_init(peer *pr);
 
 #endif
