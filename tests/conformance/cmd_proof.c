@@ -963,77 +963,6 @@ out:
     return ret;
 }
 
-static int link_data_count(peer *pr, const uint8_t dest[RNS_HASHLEN])
-{
-    listener *ls = find_listener(pr, dest);
-    return ls ? (int)json_array_size(ls->link_data) : 0;
-}
-
-/* A DATA packet encrypted by the receiving link itself (the link key is
- * shared by both ends), damaged or not, fed to the peer on the link's
- * interface: only a pristine one may be delivered, and the link stays up. */
-static int cmd_wire_inject_tampered_link_data(br_ctx *c)
-{
-    const char *how = "none";
-    ml_buf data = ML_BUF_INIT, raw = ML_BUF_INIT, sink = ML_BUF_INIT;
-    rns_link *live;
-    int before, iface, ret;
-    wlink *l;
-    peer *pr;
-
-    ret = wlink_param(c, &pr, &l) || br_hex_opt(c, "data", &data, &(int){0}) ||
-          (br_param(c, "corruption") && br_str(c, "corruption", &how));
-    if (ret)
-        goto out;
-    if (strcmp(how, "none") && strcmp(how, "ciphertext") && strcmp(how, "hmac") &&
-        strcmp(how, "truncate")) {
-        ret = br_fail(c, "unknown corruption: '%s'", how);
-        goto out;
-    }
-    if (l->initiator || !find_listener(pr, l->dest)) {
-        ret = br_fail(c, "link_id is not an inbound link of any listener on this peer (run "
-                         "the injector on the RECEIVER peer)");
-        goto out;
-    }
-    if (!(live = rns_transport_link(core(pr), l->id))) {
-        ret = br_fail(c, "Unknown link_id");
-        goto out;
-    }
-    /* whatever the link still had queued goes out first */
-    rns_transport_flush(core(pr), rns_node_now());
-    rns_node_kick(pr->node);
-    while (rns_link_pop_packet(live, &sink) == 1)
-        ml_buf_reset(&sink);
-    ret = br_check(c, rns_link_send(live, RNS_CTX_NONE, data.p, data.len, rns_node_now(), NULL),
-                   "encrypt") ||
-          br_check(c, rns_link_pop_packet(live, &raw) == 1 ? 0 : ML_ESTATE, "packet");
-    if (ret)
-        goto out;
-    if (!strcmp(how, "ciphertext"))
-        raw.p[RNS_HEADER_MINSIZE + 4]++;
-    else if (!strcmp(how, "hmac"))
-        raw.p[raw.len - 1]++;
-    else if (!strcmp(how, "truncate"))
-        raw.len--;
-    before = link_data_count(pr, l->dest);
-    /* the connection the link came over (a server's accepted client) */
-    iface = pr->last_iface >= 0 ? pr->last_iface : peer_iface(pr, -1);
-    rns_node_inject(pr->node, iface, raw.p, raw.len);
-    br_wire_pump(50);
-    snapshot(pr, l);
-    ret = br_set_str(c, "corruption", how) || br_set_bool(c, "unpacked", 1) ||
-          br_set_bool(c, "delivered", link_data_count(pr, l->dest) > before) ||
-          br_set_bool(c, "link_active", l->state == RNS_LINK_ACTIVE) ||
-          br_set_str(c, "status_name", link_states[l->state]);
-out:
-    ml_buf_free(&data);
-    ml_buf_free(&raw);
-    ml_buf_free(&sink);
-    return ret;
-}
-
-/* ---- PLAIN destinations ----------------------------------------------------------------- */
-
 /* Destination.encrypt / decrypt of a PLAIN destination (rns_dest.h): no keys,
  * the bytes pass as they are. */
 static int plain_crypt(br_ctx *c, int decrypt)
@@ -1131,7 +1060,6 @@ const br_cmd br_proof_cmds[] = {
     {"wire_capture_lrproof_frame", cmd_wire_capture_lrproof_frame},
     {"wire_inject_crafted_link_proof", cmd_wire_inject_crafted_link_proof},
     {"wire_send_over_closed_link", cmd_wire_send_over_closed_link},
-    {"wire_inject_tampered_link_data", cmd_wire_inject_tampered_link_data},
     {"wire_plain_encrypt", cmd_wire_plain_encrypt},
     {"wire_known_destinations_roundtrip", cmd_wire_known_destinations_roundtrip},
     {"wire_plain_decrypt", cmd_wire_plain_decrypt},
