@@ -341,6 +341,48 @@ static void test_ratchets(void **state)
     rns_dest_free(d);
 }
 
+/* Every truncation and every single-bit flip of a ratchet file is refused
+ * with an error and leaves the ratchets as they were; random bytes too. */
+static void test_ratchet_file_damage(void **state)
+{
+    rns_dest *d = make(NULL, RNS_DEST_IN, RNS_DEST_SINGLE);
+    ml_buf file = ML_BUF_INIT;
+    uint8_t id0[RNS_RATCHET_ID_LEN], id[RNS_RATCHET_ID_LEN], junk[300];
+    uint64_t rs = tu_seed();
+    int rotated;
+
+    (void)state;
+    assert_int_equal(rns_dest_ratchets_decode(d, (const uint8_t *)"\x80", 1), ML_ESTATE);
+    assert_int_equal(rns_dest_enable_ratchets_volatile(d), 0);
+    for (int i = 0; i < 3; i++) {
+        rns_dest_set_latest_ratchet_time(d, 0);
+        assert_int_equal(rns_dest_rotate_ratchets(d, 1e9, &rotated), 0);
+        assert_true(rotated);
+    }
+    assert_int_equal(rns_dest_ratchet_id_at(d, 0, id0), 0);
+    assert_int_equal(rns_dest_ratchets_encode(d, &file), 0);
+    assert_int_equal(rns_dest_ratchets_persist(d), ML_ESTATE);   /* volatile: no file */
+    for (size_t n = 0; n < file.len; n++)
+        assert_true(rns_dest_ratchets_decode(d, file.p, n) < 0);
+    for (size_t bit = 0; bit < file.len * 8; bit++) {
+        file.p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        assert_true(rns_dest_ratchets_decode(d, file.p, file.len) < 0);
+        file.p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    for (int i = 0; i < 200; i++) {
+        size_t n = (size_t)tu_rand_below(&rs, sizeof junk);
+        rng(&rs, junk, n);
+        assert_true(rns_dest_ratchets_decode(d, junk, n) < 0);
+    }
+    assert_int_equal(rns_dest_ratchet_count(d), 3);
+    assert_int_equal(rns_dest_ratchet_id_at(d, 0, id), 0);
+    assert_memory_equal(id, id0, sizeof id);
+    assert_int_equal(rns_dest_ratchets_decode(d, file.p, file.len), 0);
+    assert_int_equal(rns_dest_ratchet_count(d), 3);
+    ml_buf_free(&file);
+    rns_dest_free(d);
+}
+
 /* ---- the core with a ratcheted destination ---------------------------------------- */
 
 typedef struct core {
@@ -556,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_announce_and_default_app_data),
         cmocka_unit_test(test_path_response_cache),
         cmocka_unit_test(test_ratchets),
+        cmocka_unit_test(test_ratchet_file_damage),
         cmocka_unit_test(test_core_ratchets),
         cmocka_unit_test(test_core_golden_app_data),
         cmocka_unit_test(test_keyless_identity),
