@@ -246,6 +246,21 @@ static void test_ifac_and_ic(void **state)
     assert_true(ic.ic_burst_freq == 4.5 && ic.ic_new_time == 99.0);
     rns_iface_config_clear(&ic);
 
+    /* announce rate control: none configured; a transport node's defaults */
+    assert_int_equal(resolve("UDPInterface", "", &ic), 0);
+    assert_int_equal(ic.announce_rate_target, -1);
+    rns_iface_config_transport_defaults(&ic);
+    assert_int_equal(ic.announce_rate_target, RNS_DEFAULT_AR_TARGET);
+    assert_int_equal(ic.announce_rate_penalty, 0);
+    assert_int_equal(ic.announce_rate_grace, 5);
+    rns_iface_config_clear(&ic);
+    assert_int_equal(resolve("UDPInterface", "announce_rate_target = 60", &ic), 0);
+    assert_int_equal(ic.announce_rate_grace, 0);    /* a target set alone: no grace */
+    rns_iface_config_transport_defaults(&ic);
+    assert_int_equal(ic.announce_rate_target, 60);
+    assert_int_equal(ic.announce_rate_grace, 0);
+    rns_iface_config_clear(&ic);
+
     /* an external (unknown) type: base defaults */
     assert_int_equal(resolve("MyOwnInterface", "", &ic), 0);
     assert_int_equal(ic.bitrate, RNS_BASE_BITRATE);

@@ -141,12 +141,29 @@ static void test_destination(void **state)
     rns_identity_free(b);
 }
 
+static void test_autoconnect(void **state)
+{
+    (void)state;
+    uint8_t h[32];
+
+    assert_true(rns_discovery_autoconnect("BackboneInterface", "10.0.0.1"));
+    assert_false(rns_discovery_autoconnect("BackboneInterface", "200::1"));
+    assert_false(rns_discovery_autoconnect("TCPClientInterface", "10.0.0.1"));
+    assert_false(rns_discovery_autoconnect("I2PInterface", "abcdefgh.b32.i2p"));
+    assert_false(rns_discovery_autoconnect("UDPInterface", "10.0.0.1"));
+    assert_false(rns_discovery_autoconnect(NULL, "10.0.0.1"));
+    rns_discovery_endpoint_hash(h, "10.9.9.9", 4242);
+    tu_assert_hex(h, 32, "9d3d11bf12d66d61d869e2fb3cb1d9fc0a95cd6b896ab4f8f46e7d0d6c7c1920");
+    rns_discovery_endpoint_hash(h, "host", -1);
+    tu_assert_hex(h, 32, "4740ae6347b0172c01254ff55bae5aff5199f4446e7f6d643d40185b3f475145");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workblock), cmocka_unit_test(test_value_and_generate),
         cmocka_unit_test(test_addresses), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_destination),
+        cmocka_unit_test(test_destination), cmocka_unit_test(test_autoconnect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,12 @@ enum rns_iface_mode {
 #define RNS_IC_HELD_RELEASE_INTERVAL 5.0
 #define RNS_EC_PR_FREQ 5.0
 
+/* Announce rate control a transport node applies to its interfaces when the
+ * config sets none (Interface.DEFAULT_AR_*). */
+#define RNS_DEFAULT_AR_TARGET 3600
+#define RNS_DEFAULT_AR_PENALTY 0
+#define RNS_DEFAULT_AR_GRACE 5
+
 /* Discovery announce interval: 6 h by default, never below 5 min. */
 #define RNS_DISCOVERY_INTERVAL_DEFAULT (6 * 60 * 60)
 #define RNS_DISCOVERY_INTERVAL_MIN (5 * 60)
@@ -143,6 +149,9 @@ typedef struct rns_iface_config {
 int rns_iface_config_resolve(const rns_cfg_section *s, const char *name, rns_iface_config *out,
                              char *err, size_t errlen);
 void rns_iface_config_clear(rns_iface_config *c);   /* NULL ok */
+/* What a transport-enabled instance adds: announce rate target, penalty and
+ * grace default to RNS_DEFAULT_AR_* where the section set none. NULL ok. */
+void rns_iface_config_transport_defaults(rns_iface_config *c);
 
 struct rns_ifac;
 /* The interface's access code from its credentials: *out NULL (and 0) when

@@ -56,6 +56,16 @@ void rns_discovery_sanitize_name(char *out, const char *in);
 /* The sender's clean-up: CR and LF removed, surrounding white space trimmed. */
 void rns_discovery_sanitize(char *out, const char *in);
 
+/* InterfaceDiscovery.autoconnect's choice for a discovered interface of the
+ * given type reachable at reachable_on: 1 when it is to be dialled (a
+ * BackboneInterface, as a TCP/HDLC client, not on Yggdrasil, which may not be
+ * routed here), 0 otherwise (other types: not supported, or, for TCP client
+ * and I2P records, not implemented by the reference either). */
+int rns_discovery_autoconnect(const char *type, const char *reachable_on);
+/* The key autoconnected interfaces are deduplicated by:
+ * SHA-256("<reachable_on>:<port>"), port < 0 leaving ":<port>" out. */
+void rns_discovery_endpoint_hash(uint8_t out[32], const char *reachable_on, long port);
+
 /* The discovery destination rnstransport.discovery.interface is built under
  * the network identity when there is one, else the transport identity.
  * dest (16) gets its hash; *chosen (may be NULL) the identity used.

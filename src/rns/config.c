@@ -774,6 +774,18 @@ fail:
     return rc;
 }
 
+void rns_iface_config_transport_defaults(rns_iface_config *c)
+{
+    if (!c)
+        return;
+    if (c->announce_rate_target < 0)
+        c->announce_rate_target = RNS_DEFAULT_AR_TARGET;
+    if (c->announce_rate_penalty < 0)
+        c->announce_rate_penalty = RNS_DEFAULT_AR_PENALTY;
+    if (c->announce_rate_grace < 0)
+        c->announce_rate_grace = RNS_DEFAULT_AR_GRACE;
+}
+
 void rns_iface_config_clear(rns_iface_config *c)
 {
     if (!c)

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "meshlog/crypto.h"
@@ -226,6 +227,29 @@ void rns_discovery_sanitize(char *out, const char *in)
             out[n++] = *p;
     out[n] = '\0';
     strip(out);
+}
+
+/* ---- autoconnect ---------------------------------------------------------------------- */
+
+int rns_discovery_autoconnect(const char *type, const char *reachable_on)
+{
+    if (!type || !reachable_on || strcmp(type, "BackboneInterface") != 0)
+        return 0;
+    return !rns_discovery_is_ygg_ipv6(reachable_on);
+}
+
+void rns_discovery_endpoint_hash(uint8_t out[32], const char *reachable_on, long port)
+{
+    char tail[32] = "";
+    ml_sha256_ctx c;
+
+    if (port >= 0)
+        snprintf(tail, sizeof tail, ":%ld", port);
+    if (!reachable_on)
+        reachable_on = "";
+    if (ml_sha256_init(&c) || ml_sha256_update(&c, reachable_on, strlen(reachable_on)) ||
+        ml_sha256_update(&c, tail, strlen(tail)) || ml_sha256_final(&c, out))
+        memset(out, 0, 32);
 }
 
 /* ---- the discovery destination ------------------------------------------------------- */

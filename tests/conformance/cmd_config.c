@@ -364,7 +364,71 @@ static int cmd_wire_first_hop_timeout(br_ctx *c)
            br_set_int(c, "default_per_hop_timeout", RNS_DEFAULT_PER_HOP_TIMEOUT);
 }
 
+/* InterfaceDiscovery.autoconnect over four records none of which may be
+ * dialled; a record the library accepts is dialled as a TCP client, and the
+ * node's interface count says whether anything was added. */
+static int cmd_wire_discovery_autoconnect_gate(br_ctx *c)
+{
+    static const struct {
+        const char *name, *type, *at;
+        long port;
+    } cases[] = {
+        {"wrong_type", "UDPInterface", "10.0.0.5", 4242},
+        {"tcp_client", "TCPClientInterface", "10.0.0.6", 4242},
+        {"i2p", "I2PInterface", "abcdefgh.b32.i2p", 0},
+        {"yggdrasil", "BackboneInterface", "200::1", 4242},
+    };
+    peer *pr;
+    uint8_t h[32];
+
+    if (peer_param(c, &pr))
+        return -1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t before = rns_node_ifaces(pr->node, NULL, 0), after;
+        if (rns_discovery_autoconnect(cases[i].type, cases[i].at) &&
+            br_check(c, rns_node_add_tcp_client(pr->node, cases[i].at, (uint16_t)cases[i].port, NULL, NULL),
+                     "autoconnect"))
+            return -1;
+        after = rns_node_ifaces(pr->node, NULL, 0);
+        if (br_set(c, cases[i].name, json_pack("{s:I}", "interfaces_added", (json_int_t)(after - before))))
+            return -1;
+    }
+    rns_discovery_endpoint_hash(h, "10.9.9.9", 4242);
+    return br_set_hex(c, "endpoint_hash", h, sizeof h) || br_set_str(c, "endpoint_spec", "10.9.9.9:4242");
+}
+
+/* The shared-instance port and the announce-rate defaults a transport node
+ * gives an interface whose section sets none. */
+static int cmd_wire_interface_transport_defaults(br_ctx *c)
+{
+    static const char section[] = "[interfaces]\n[[i]]\ntype = TCPServerInterface\n";
+    rns_cfg *cfg = NULL;
+    rns_iface_config ic;
+    char err[160];
+    peer *pr;
+    int ret;
+
+    if (peer_param(c, &pr) ||
+        br_check(c, rns_cfg_parse(&cfg, section, sizeof section - 1, err, sizeof err), "config"))
+        return -1;
+    ret = br_check(c, rns_iface_config_resolve(rns_cfg_sub(rns_cfg_sub(rns_cfg_root(cfg), "interfaces"), "i"),
+                                               "i", &ic, err, sizeof err),
+                   "interface");
+    rns_cfg_free(cfg);
+    if (ret)
+        return -1;
+    rns_iface_config_transport_defaults(&ic);
+    ret = br_set_int(c, "local_interface_port", RNS_NODE_SHARED_PORT) ||
+          br_set_int(c, "ar_target", ic.announce_rate_target) ||
+          br_set_int(c, "ar_penalty", ic.announce_rate_penalty) ||
+          br_set_int(c, "ar_grace", ic.announce_rate_grace);
+    rns_iface_config_clear(&ic);
+    return ret;
+}
+
 const br_cmd br_config_cmds[] = {
+    {"wire_discovery_autoconnect_gate", cmd_wire_discovery_autoconnect_gate},
+    {"wire_interface_transport_defaults", cmd_wire_interface_transport_defaults},
     {"wire_instance_posture", cmd_wire_instance_posture},
     {"wire_mgmt_destinations", cmd_wire_mgmt_destinations},
     {"wire_interface_bitrate", cmd_wire_interface_bitrate},
