@@ -270,6 +270,26 @@ static void test_ifac_and_ic(void **state)
     rns_iface_config_clear(NULL);
 }
 
+static void test_hash_list(void **state)
+{
+    (void)state;
+    const char *ok[] = {"00112233445566778899aabbccddeeff", "00112233445566778899AABBCCDDEEFF",
+                        "ffeeddccbbaa99887766554433221100"};
+    const char *shorter[] = {"00112233445566778899aabbccddee"};
+    const char *nothex[] = {"0011223344556677889900zz00112233"};
+    uint8_t out[4][16];
+    size_t n;
+    char err[128];
+
+    assert_int_equal(rns_cfg_hash_list(ok, 3, out, 4, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);   /* the same hash twice is kept once */
+    assert_int_equal(out[1][0], 0xff);
+    assert_int_equal(rns_cfg_hash_list(ok, 3, out, 1, &n, err, sizeof err), ML_ETOOBIG);
+    assert_int_equal(rns_cfg_hash_list(shorter, 1, out, 4, &n, err, sizeof err), ML_EMALFORMED);
+    assert_non_null(strstr(err, "32 hex digits"));
+    assert_int_equal(rns_cfg_hash_list(nothex, 1, out, 4, &n, err, sizeof err), ML_EMALFORMED);
+}
+
 static void test_classes(void **state)
 {
     (void)state;
@@ -289,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_syntax),      cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_modes),       cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_ifac_and_ic), cmocka_unit_test(test_classes),
+        cmocka_unit_test(test_hash_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

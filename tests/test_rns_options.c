@@ -9,6 +9,7 @@
 #include "meshlog/crypto.h"
 #include "meshlog/rns_config.h"
 #include "meshlog/rns_destination.h"
+#include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_node.h"
 #include "meshlog/rns_proof.h"
 #include "meshlog/rns_transport.h"
@@ -168,12 +169,151 @@ static void test_node_options(void **state)
     rns_node_free(n);
 }
 
+/* ---- remote management over a real link -------------------------------------------- */
+
+typedef struct mpeer {
+    rns_node *node;
+    int seen, established, responses;
+    uint8_t link_id[RNS_HASHLEN];
+    ml_buf last;
+} mpeer;
+
+static uint8_t g_rm[RNS_HASHLEN];
+
+static void m_event(void *ctx, rns_node *n, const rns_tev *ev)
+{
+    mpeer *p = ctx;
+    (void)n;
+    if (ev->type == RNS_TEV_ANNOUNCE && !memcmp(ev->dest, g_rm, RNS_HASHLEN))
+        p->seen = 1;
+    if (ev->type == RNS_TEV_LINK && ev->link_ev.type == RNS_LINK_EV_ESTABLISHED) {
+        memcpy(p->link_id, ev->link_id, RNS_HASHLEN);
+        p->established = 1;
+    }
+    if (ev->type == RNS_TEV_LINK && ev->link_ev.type == RNS_LINK_EV_RESPONSE) {
+        p->responses++;
+        ml_buf_reset(&p->last);
+        assert_int_equal(ml_buf_append(&p->last, ev->link_ev.data.p, ev->link_ev.data.len), 0);
+    }
+}
+
+static void m_wake(uv_timer_t *h) { (void)h; }
+
+static void run_for(uv_loop_t *loop, int *flag, double secs)
+{
+    double end = rns_node_now() + secs;
+    uv_timer_t wake;
+    uv_timer_init(loop, &wake);
+    uv_timer_start(&wake, m_wake, 10, 10);
+    while (!(flag && *flag) && rns_node_now() < end)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&wake, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+}
+
+static void request(mpeer *b, mpeer *a, rns_link *l, const char *path, int with_links)
+{
+    ml_buf mp = ML_BUF_INIT;
+    assert_int_equal(rns_mp_put_array(&mp, 1), 0);
+    if (!strcmp(path, "/path"))
+        assert_int_equal(rns_mp_put_cstr(&mp, "table"), 0);
+    else
+        assert_int_equal(rns_mp_put_bool(&mp, with_links), 0);
+    assert_int_equal(rns_link_request(l, path, mp.p, mp.len, rns_node_now(), NULL), 0);
+    rns_node_kick(b->node);
+    rns_node_kick(a->node);
+    ml_buf_free(&mp);
+}
+
+static void test_remote_management(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    mpeer a = {0}, b = {0};
+    rns_node_config ca = {&loop, NULL, NULL, m_event, NULL, &a}, cb = {&loop, NULL, NULL, m_event, NULL, &b};
+    rns_identity *admin;
+    uint8_t priv[64], acl[1][RNS_HASHLEN], rm[RNS_HASHLEN];
+    uint16_t port;
+    int ifc;
+    size_t n;
+    rns_link *l;
+    rns_mp_reader r;
+    rns_mp_item it;
+
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(ml_random(priv, sizeof priv), 0);
+    assert_int_equal(rns_identity_from_private(&admin, priv), 0);
+    memcpy(acl[0], rns_identity_hash(admin), RNS_HASHLEN);
+    assert_int_equal(rns_node_new(&a.node, &ca), 0);
+    assert_int_equal(rns_node_new(&b.node, &cb), 0);
+    assert_int_equal(rns_node_remote_management(a.node, rm), 0);
+    assert_int_equal(rns_node_enable_remote_management(a.node, acl[0], 1), 0);
+    assert_int_equal(rns_node_enable_remote_management(a.node, acl[0], 1), ML_EEXIST);
+    assert_int_equal(rns_node_remote_management(a.node, g_rm), 1);
+    assert_non_null(rns_node_remote_management_allowed(a.node, &n));
+    assert_int_equal(n, 1);
+    assert_int_equal(rns_node_add_tcp_server(a.node, "127.0.0.1", 0, NULL, &port), 0);
+    assert_int_equal(rns_node_add_tcp_client(b.node, "127.0.0.1", port, NULL, &ifc), 0);
+    run_for(&loop, NULL, 0.3);
+    assert_int_equal(rns_transport_announce(rns_node_transport(a.node), g_rm, rns_node_now()), 0);
+    rns_node_kick(a.node);
+    run_for(&loop, &b.seen, 5);
+    assert_true(b.seen);
+    assert_int_equal(rns_transport_link_open(rns_node_transport(b.node), g_rm, rns_node_now(), rm), 0);
+    rns_node_kick(b.node);
+    run_for(&loop, &b.established, 5);
+    assert_true(b.established);
+    l = rns_transport_link(rns_node_transport(b.node), b.link_id);
+    assert_non_null(l);
+
+    /* not identified: no answer (ALLOW_LIST) */
+    request(&b, &a, l, "/status", 1);
+    run_for(&loop, &b.responses, 0.5);
+    assert_int_equal(b.responses, 0);
+
+    /* identified as the admin: the status, with the link count */
+    assert_int_equal(rns_link_identify(l, admin, rns_node_now()), 0);
+    rns_node_kick(b.node);
+    run_for(&loop, NULL, 0.3);
+    request(&b, &a, l, "/status", 1);
+    run_for(&loop, &b.responses, 5);
+    assert_int_equal(b.responses, 1);
+    rns_mp_reader_init(&r, b.last.p, b.last.len);
+    assert_int_equal(rns_mp_next(&r, &it), 0);
+    assert_int_equal(it.type, RNS_MP_ARRAY);
+    assert_int_equal(it.count, 2);
+    assert_int_equal(rns_mp_next(&r, &it), 0);
+    assert_int_equal(it.type, RNS_MP_MAP);
+    assert_int_equal(rns_mp_skip(&r), 0); /* "interfaces" */
+    assert_int_equal(rns_mp_next(&r, &it), 0);
+    assert_int_equal(it.type, RNS_MP_ARRAY);
+    assert_true(it.count >= 2);           /* the listener and its client */
+
+    /* the path table: b's client interface is a path a learned? a knows none
+     * of b's destinations, so an empty list */
+    b.responses = 0;
+    request(&b, &a, l, "/path", 0);
+    run_for(&loop, &b.responses, 5);
+    assert_int_equal(b.responses, 1);
+    rns_mp_reader_init(&r, b.last.p, b.last.len);
+    assert_int_equal(rns_mp_next(&r, &it), 0);
+    assert_int_equal(it.type, RNS_MP_ARRAY);
+
+    rns_node_free(b.node);
+    rns_node_free(a.node);
+    rns_identity_free(admin);
+    ml_buf_free(&a.last);
+    ml_buf_free(&b.last);
+    uv_loop_close(&loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_hop_timeout),
         cmocka_unit_test(test_implicit_proof),
         cmocka_unit_test(test_node_options),
+        cmocka_unit_test(test_remote_management),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

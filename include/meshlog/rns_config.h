@@ -103,6 +103,14 @@ int rns_cfg_bool(const rns_cfg_section *s, const char *key, int *out);
 int rns_cfg_int(const rns_cfg_section *s, const char *key, long long *out);
 int rns_cfg_float(const rns_cfg_section *s, const char *key, double *out);
 
+/* Identity hash lists of the [reticulum] section (remote_management_allowed,
+ * blackhole_sources, interface_discovery_sources): each item must be exactly
+ * 32 hex digits (16 bytes), else ML_EMALFORMED with err naming it, as the
+ * reference refuses to start; duplicates are kept once. out has room for
+ * max; *n_out set. ML_ETOOBIG past max. */
+int rns_cfg_hash_list(const char *const *items, size_t n, uint8_t (*out)[16], size_t max,
+                      size_t *n_out, char *err, size_t errlen);
+
 /* ---- an interface section, resolved ------------------------------------------ */
 
 typedef struct rns_iface_config {

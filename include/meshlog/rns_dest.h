@@ -124,6 +124,16 @@ int rns_dest_register_request_handler(rns_dest *d, const char *path, rns_dest_re
 /* 1 if a handler was removed, 0 if there was none. */
 int rns_dest_deregister_request_handler(rns_dest *d, const char *path);
 size_t rns_dest_request_handler_count(const rns_dest *d);
+/* The i-th handler, read back (pointers borrowed until it changes): 1, or 0
+ * past the end. */
+typedef struct rns_dest_handler_info {
+    const char *path;
+    const uint8_t *path_hash;        /* 16 */
+    int allow;
+    const uint8_t (*allowed)[16];
+    size_t n_allowed;
+} rns_dest_handler_info;
+int rns_dest_request_handler_at(const rns_dest *d, size_t i, rns_dest_handler_info *out);
 /* Runs the handler for path_hash (truncated hash of the path) if the policy
  * lets the requester in: 1 response appended, 0 none (no handler, refused,
  * or the handler gave none), ML_ENOMEM. */

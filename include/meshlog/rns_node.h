@@ -133,6 +133,19 @@ int rns_node_respond_to_probes(rns_node *n);
 /* 1 and its hash (may be NULL) when probes are answered, else 0. */
 int rns_node_probe_destination(const rns_node *n, uint8_t hash[RNS_HASHLEN]);
 
+/* enable_remote_management: registers rnstransport.remote.management under
+ * the transport identity with the reference's request handlers, answered by
+ * the node itself, for identified requesters among allowed only (ALLOW_LIST):
+ * "/status" [want_link_count] gives [interface stats(, link count)], "/path"
+ * ["table", dest|nil, max_hops|nil] the path table. allowed: n_allowed
+ * identity hashes of 16 bytes each, back to back; copied.
+ * 0, ML_EEXIST (already on), ML_ENOMEM, or a registration error. */
+int rns_node_enable_remote_management(rns_node *n, const uint8_t *allowed, size_t n_allowed);
+/* 1 and its destination hash (may be NULL) when on, else 0. */
+int rns_node_remote_management(const rns_node *n, uint8_t hash[RNS_HASHLEN]);
+/* The ACL (borrowed): *count hashes of 16 bytes back to back; NULL when off. */
+const uint8_t *rns_node_remote_management_allowed(const rns_node *n, size_t *count);
+
 /* The effective bitrate (bits/s) of an interface, or for iface_id < 0 of the
  * node's first TCP server (what its clients' interfaces get); 0 when none. */
 uint64_t rns_node_bitrate(const rns_node *n, int iface_id);

@@ -150,6 +150,19 @@ int rns_transport_announce(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN
  * receives its hop count. */
 int rns_transport_has_path(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now,
                            unsigned *hops);
+/* One entry of the path table. */
+typedef struct rns_path_info {
+    uint8_t dest[RNS_HASHLEN];
+    uint8_t next_hop[RNS_HASHLEN];   /* the transport id it came through, or dest */
+    unsigned hops;
+    int iface_id;
+    double last_seen, expires;
+} rns_path_info;
+/* The i-th destination (0, 1, ...) with a valid path: 1 and *out filled, 0
+ * past the end. */
+int rns_transport_path_at(const rns_transport *t, size_t i, double now, rns_path_info *out);
+/* How many links (initiated or accepted, not yet reaped) the core holds. */
+size_t rns_transport_links_total(const rns_transport *t);
 /* Queues a path request for dest on every interface that is up. 0, ML_ENOMEM. */
 int rns_transport_request_path(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now);
 /* Identity.recall: the 64-byte public key announced for dest (copied to pub,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "meshlog/buf.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_framing.h"
 #include "meshlog/rns_ifac.h"
@@ -488,6 +489,30 @@ int rns_cfg_parse(rns_cfg **out, const char *text, size_t len, char *err, size_t
         return rc;
     }
     *out = cfg;
+    return 0;
+}
+
+int rns_cfg_hash_list(const char *const *items, size_t n, uint8_t (*out)[16], size_t max,
+                      size_t *n_out, char *err, size_t errlen)
+{
+    *n_out = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t h[16];
+        size_t k;
+        if (!items[i] || strlen(items[i]) != 32 || ml_unhex(h, sizeof h, items[i], 32) != 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "identity hash %s is not 32 hex digits",
+                         items[i] ? items[i] : "(null)");
+            return ML_EMALFORMED;
+        }
+        for (k = 0; k < *n_out && memcmp(out[k], h, 16); k++)
+            ;
+        if (k < *n_out)
+            continue;
+        if (*n_out == max)
+            return ML_ETOOBIG;
+        memcpy(out[(*n_out)++], h, 16);
+    }
     return 0;
 }
 

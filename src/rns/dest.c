@@ -447,6 +447,21 @@ static int request_allowed(const struct handler *h, const uint8_t *remote)
     return 0;
 }
 
+int rns_dest_request_handler_at(const rns_dest *d, size_t i, rns_dest_handler_info *out)
+{
+    const struct handler *h;
+
+    if (!d || !out || i >= d->n_handlers)
+        return 0;
+    h = &d->handlers[i];
+    out->path = h->path;
+    out->path_hash = h->path_hash;
+    out->allow = h->allow;
+    out->allowed = (const uint8_t(*)[16])h->allowed;
+    out->n_allowed = h->n_allowed;
+    return 1;
+}
+
 int rns_dest_handle_request(rns_dest *d, const uint8_t path_hash[RNS_HASHLEN],
                             const rns_dest_request *rq, ml_buf *out)
 {

@@ -770,6 +770,31 @@ double rns_transport_first_hop_timeout(const rns_transport *t, const uint8_t des
     return (double)RNS_MTU * 8.0 / (double)ifc->bitrate + RNS_DEFAULT_PER_HOP_TIMEOUT;
 }
 
+int rns_transport_path_at(const rns_transport *t, size_t i, double now, rns_path_info *out)
+{
+    for (size_t k = 0; k < t->n_known; k++) {
+        const struct known *kn = &t->known[k];
+        if (!path_valid(kn, now) || i--)
+            continue;
+        memcpy(out->dest, kn->dest, RNS_HASHLEN);
+        memcpy(out->next_hop, kn->next_hop, RNS_HASHLEN);
+        out->hops = kn->hops;
+        out->iface_id = kn->iface;
+        out->last_seen = kn->last_seen;
+        out->expires = kn->expires;
+        return 1;
+    }
+    return 0;
+}
+
+size_t rns_transport_links_total(const rns_transport *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_links; i++)
+        n += !t->links[i].dead;
+    return n;
+}
+
 int rns_transport_has_path(const rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now,
                            unsigned *hops)
 {

@@ -7,6 +7,7 @@
 #include "meshlog/error.h"
 #include "meshlog/crypto.h"
 #include "meshlog/rns_config.h"
+#include "meshlog/rns_dest.h"
 #include "meshlog/rns_destination.h"
 #include "meshlog/rns_discovery.h"
 #include "meshlog/rns_identity.h"
@@ -262,12 +263,51 @@ static int cmd_discovery_announce_identity(br_ctx *c)
 
 /* ---- live peers ------------------------------------------------------------------------- */
 
+/* A list of hex identity hashes, validated by the config library. */
+static int hash_list_param(br_ctx *c, const char *key, uint8_t (*out)[RNS_HASHLEN], size_t max,
+                           size_t *n)
+{
+    json_t *v = br_param(c, key), *e;
+    const char *items[64];
+    char err[160];
+    size_t i, k = 0;
+    int rc;
+
+    *n = 0;
+    if (!v)
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > 64)
+        return br_fail(c, "%s must be a list of at most 64 hex strings", key);
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e))
+            return br_fail(c, "%s must be a list of hex strings", key);
+        items[k++] = json_string_value(e);
+    }
+    rc = rns_cfg_hash_list(items, k, out, max, n, err, sizeof err);
+    if (rc == ML_EMALFORMED)
+        return br_fail(c, "%s: %s", key, err);
+    return br_check(c, rc, key);
+}
+
+/* n hashes of 16 bytes, back to back, as a list of hex strings. */
+static json_t *hex_list(const uint8_t *h, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char hex[2 * RNS_HASHLEN + 1];
+        ml_hex(hex, h + i * RNS_HASHLEN, RNS_HASHLEN);
+        json_array_append_new(a, json_string(hex));
+    }
+    return a;
+}
+
 int config_apply(br_ctx *c, peer *pr)
 {
     static const char *const unsupported[] = {"panic_on_interface_error", "blackhole_sources",
-                                              "interface_discovery_sources", "rpc_key",
-                                              "remote_management_allowed"};
-    int probes, implicit;
+                                              "interface_discovery_sources", "rpc_key"};
+    int probes, implicit, rm;
+    uint8_t acl[64][RNS_HASHLEN];
+    size_t n_acl = 0;
 
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
         json_t *v = br_param(c, unsupported[i]);
@@ -280,46 +320,84 @@ int config_apply(br_ctx *c, peer *pr)
     rns_transport_set_implicit_proofs(core(pr), implicit);
     if (probes && br_check(c, rns_node_respond_to_probes(pr->node), "respond_to_probes"))
         return -1;
+    /* the ACL is checked even when remote management stays off, as the
+     * reference refuses to start on a malformed entry either way */
+    if (hash_list_param(c, "remote_management_allowed", acl, 64, &n_acl) ||
+        br_bool(c, "enable_remote_management", 0, &rm))
+        return -1;
+    if (rm && br_check(c, rns_node_enable_remote_management(pr->node, acl[0], n_acl),
+                       "remote management"))
+        return -1;
     return 0;
 }
 
 /* The posture the node runs with. Knobs the node does not implement
- * (remote management, panic_on_interface_error, source lists) are refused at
- * start and not reported. */
+ * (panic_on_interface_error, source lists) are refused at start and not
+ * reported. */
 static int cmd_wire_instance_posture(br_ctx *c)
 {
     peer *pr;
+    const uint8_t *acl;
+    size_t n_acl;
 
     if (peer_param(c, &pr))
         return -1;
-    return br_set_bool(c, "respond_to_probes", rns_node_probe_destination(pr->node, NULL)) ||
+    acl = rns_node_remote_management_allowed(pr->node, &n_acl);
+    return br_set_bool(c, "transport_enabled", rns_transport_transport_enabled(core(pr))) ||
+           br_set_bool(c, "is_shared_instance", pr->shared_master) ||
+           br_set_bool(c, "is_connected_to_shared_instance", pr->local_client) ||
+           br_set_bool(c, "respond_to_probes", rns_node_probe_destination(pr->node, NULL)) ||
+           br_set_bool(c, "remote_management_enabled", rns_node_remote_management(pr->node, NULL)) ||
+           br_set(c, "remote_management_allowed", hex_list(acl, n_acl)) ||
            br_set_bool(c, "should_use_implicit_proof", rns_transport_implicit_proofs(core(pr)));
 }
 
 /* PROVE_ALL as the reference numbers it (Destination.PROVE_* = 0x21..0x23). */
 static int proof_code(enum rns_proof_strategy p) { return p == RNS_PROVE_ALL ? 0x23 : 0x21; }
 
+static int report_remote_management(br_ctx *c, peer *pr)
+{
+    uint8_t rm[RNS_HASHLEN];
+    const uint8_t *acl;
+    size_t n_acl;
+    rns_dest *d;
+    rns_dest_handler_info hi;
+    json_t *o, *hs;
+    char hex[2 * RNS_HASHLEN + 1];
+
+    if (!rns_node_remote_management(pr->node, rm) || !(d = rns_transport_dest(core(pr), rm)))
+        return br_set(c, "remote_management", json_pack("{s:b}", "present", 0));
+    acl = rns_node_remote_management_allowed(pr->node, &n_acl);
+    hs = json_array();
+    for (size_t i = 0; rns_dest_request_handler_at(d, i, &hi); i++) {
+        int same = hi.n_allowed == n_acl &&
+                   (n_acl == 0 || memcmp(hi.allowed, acl, n_acl * RNS_HASHLEN) == 0);
+        ml_hex(hex, hi.path_hash, RNS_HASHLEN);
+        json_array_append_new(hs, json_pack("{s:s,s:s,s:i,s:o,s:b}", "path", hi.path, "path_hash", hex,
+                                            "allow", hi.allow, "allowed_hashes",
+                                            hex_list(hi.n_allowed ? hi.allowed[0] : NULL, hi.n_allowed), "allowed_list_is_acl",
+                                            same));
+    }
+    ml_hex(hex, rm, RNS_HASHLEN);
+    o = json_pack("{s:b,s:s,s:s,s:b,s:b,s:o}", "present", 1, "hash", hex, "name",
+                  "rnstransport.remote.management", "in_mgmt_destinations", 1, "in_mgmt_hashes", 1,
+                  "request_handlers", hs);
+    return br_set(c, "remote_management", o);
+}
+
 static int cmd_wire_mgmt_destinations(br_ctx *c)
 {
-    static const char *const rm_aspects[] = {"remote", "management"};
     peer *pr;
-    uint8_t probe[RNS_HASHLEN], rm[RNS_HASHLEN];
+    uint8_t probe[RNS_HASHLEN];
     enum rns_proof_strategy ps;
     int links;
     json_t *o;
 
     if (peer_param(c, &pr))
         return -1;
-    if (br_check(c, rns_destination_hash_for(rm, NULL, RNS_DEST_SINGLE, "rnstransport", rm_aspects, 2,
-                                             rns_node_identity(pr->node)),
-                 "remote management name"))
-        return -1;
-    /* the node has no remote management: the destination is never registered */
     if (br_set_hex(c, "transport_identity_hash", rns_identity_hash(rns_node_identity(pr->node)),
                    RNS_HASHLEN) ||
-        br_set_str(c, "app_name", "rnstransport") ||
-        br_set(c, "remote_management",
-               json_pack("{s:b}", "present", rns_transport_local_dest(core(pr), rm, NULL, NULL) == 0)))
+        br_set_str(c, "app_name", "rnstransport") || report_remote_management(c, pr))
         return -1;
     if (!rns_node_probe_destination(pr->node, probe))
         return br_set(c, "probe", json_pack("{s:b}", "present", 0));

@@ -445,21 +445,6 @@ static int iface_opts(br_ctx *c, rns_iface_opts *o)
     return 0;
 }
 
-/* Options this node cannot honour are refused rather than ignored. */
-static int refuse_unsupported(br_ctx *c)
-{
-    static const char *const keys[] = {"enable_remote_management"};
-    int on;
-
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (br_bool(c, keys[i], 0, &on))
-            return -1;
-        if (on)
-            return br_fail(c, "%s is not supported by this node", keys[i]);
-    }
-    return 0;
-}
-
 /* The peer remembers its interface's IFAC credentials for wire_ifac_compute. */
 static int keep_credentials(br_ctx *c, peer *pr, const rns_iface_opts *o)
 {
@@ -478,7 +463,7 @@ static int cmd_wire_start_tcp_server(br_ctx *c)
     uint16_t bound = 0;
     peer *pr;
 
-    if (refuse_unsupported(c) || iface_opts(c, &o) || br_int(c, "bind_port", 0, &port))
+    if (iface_opts(c, &o) || br_int(c, "bind_port", 0, &port))
         return -1;
     if (port < 0 || port > 65535)
         return br_fail(c, "bind_port out of range");
@@ -510,7 +495,7 @@ static int cmd_wire_start_tcp_client(br_ctx *c)
     long long port;
     peer *pr;
 
-    if (refuse_unsupported(c) || iface_opts(c, &o) || br_str(c, "target_host", &host) ||
+    if (iface_opts(c, &o) || br_str(c, "target_host", &host) ||
         br_int(c, "target_port", -1, &port))
         return -1;
     if (port <= 0 || port > 65535)

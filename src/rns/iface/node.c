@@ -21,8 +21,10 @@
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_config.h"
+#include "meshlog/rns_dest.h"
 #include "meshlog/rns_framing.h"
 #include "meshlog/rns_ifac.h"
+#include "meshlog/rns_msgpack.h"
 #include "meshlog/rns_node.h"
 
 #define MAX_NIFS RNS_TRANSPORT_MAX_IFACES
@@ -79,6 +81,10 @@ struct rns_node {
     rns_identity *ident;          /* the transport identity (management destinations) */
     uint8_t probe[RNS_HASHLEN];   /* rnstransport.probe, when probes are answered */
     int probes;
+    uint8_t rm[RNS_HASHLEN];      /* rnstransport.remote.management, when enabled */
+    int rm_on;
+    uint8_t (*acl)[RNS_HASHLEN];  /* identities allowed to manage remotely */
+    size_t n_acl;
     rns_node_config cfg;
     uv_timer_t timer, stop_timer;
     struct niface *nifs[MAX_NIFS];
@@ -92,6 +98,7 @@ struct rns_node {
 };
 
 static void service(rns_node *n);
+static int mgmt_request(rns_node *n, const rns_tev *ev);
 
 /* ---- small helpers ------------------------------------------------------------- */
 
@@ -311,7 +318,7 @@ static void service(rns_node *n)
         rns_transport_flush(n->t, rns_node_now());
         send_outputs(n);
         while (rns_transport_pop_event(n->t, &ev) == 1) {
-            if (n->cfg.on_event)
+            if (!mgmt_request(n, &ev) && n->cfg.on_event)
                 n->cfg.on_event(n->cfg.ctx, n, &ev);
             rns_tev_clear(&ev);
             n->again = 1;
@@ -938,6 +945,180 @@ int rns_node_respond_to_probes(rns_node *n)
     return 0;
 }
 
+/* ---- remote management ---------------------------------------------------------------- */
+
+/* The node answers the requests of its management destination itself. */
+static int mgmt_request(rns_node *n, const rns_tev *ev)
+{
+    rns_link *l;
+    const rns_identity *rid;
+    rns_dest_request rq;
+    ml_buf out = ML_BUF_INIT;
+    double now = rns_node_now();
+
+    if (!n->rm_on || ev->type != RNS_TEV_LINK || ev->link_ev.type != RNS_LINK_EV_REQUEST ||
+        memcmp(ev->dest, n->rm, RNS_HASHLEN) != 0)
+        return 0;
+    if (!(l = rns_transport_link(n->t, ev->link_id)))
+        return 1;
+    rid = rns_link_remote_identity(l);
+    memset(&rq, 0, sizeof rq);
+    rq.data = ev->link_ev.data.p;
+    rq.data_len = ev->link_ev.data.len;
+    rq.request_id = ev->link_ev.id;
+    rq.link_id = ev->link_id;
+    rq.remote_identity_hash = rid ? rns_identity_hash(rid) : NULL;
+    rq.requested_at = ev->link_ev.timestamp;
+    if (rns_dest_handle_request(rns_transport_dest(n->t, n->rm), ev->link_ev.path_hash, &rq, &out) == 1 &&
+        rns_link_respond(l, ev->link_ev.id, out.p, out.len, now) == 0)
+        rns_transport_flush(n->t, now);
+    ml_buf_free(&out);
+    return 1;
+}
+
+/* The request data: a list whose first item says what is asked. */
+static int request_list(const rns_dest_request *rq, rns_mp_reader *r, uint32_t *count)
+{
+    rns_mp_item it;
+    rns_mp_reader_init(r, rq->data, rq->data_len);
+    if (rns_mp_next(r, &it) || it.type != RNS_MP_ARRAY || it.count == 0)
+        return -1;
+    *count = it.count;
+    return 0;
+}
+
+static int put_kv_uint(ml_buf *o, const char *k, uint64_t v)
+{
+    return rns_mp_put_cstr(o, k) || rns_mp_put_uint(o, v);
+}
+
+/* /status [want_link_count]: [interface stats] or [stats, link count]. */
+static int status_gen(void *ctx, const rns_dest_request *rq, ml_buf *o)
+{
+    rns_node *n = ctx;
+    rns_mp_reader r;
+    rns_mp_item it;
+    uint32_t count;
+    int ids[64], links;
+    size_t k = rns_node_ifaces(n, ids, 64);
+    uint64_t rx, tx;
+
+    if (!rq->remote_identity_hash || request_list(rq, &r, &count) || rns_mp_next(&r, &it))
+        return 0;
+    links = it.type == RNS_MP_BOOL && it.b;
+    if (k > 64)
+        k = 64;
+    rns_node_byte_counts(n, &rx, &tx);
+    if (rns_mp_put_array(o, links ? 2 : 1) || rns_mp_put_map(o, 4) ||
+        rns_mp_put_cstr(o, "interfaces") || rns_mp_put_array(o, k))
+        return ML_ENOMEM;
+    for (size_t i = 0; i < k; i++) {
+        rns_node_iface_info info;
+        if (rns_node_get_iface_info(n, ids[i], &info))
+            memset(&info, 0, sizeof info);
+        if (rns_mp_put_map(o, 6) || rns_mp_put_cstr(o, "name") ||
+            rns_mp_put_cstr(o, info.kind ? info.kind : "") || rns_mp_put_cstr(o, "status") ||
+            rns_mp_put_bool(o, info.connected) || put_kv_uint(o, "mode", RNS_MODE_FULL) ||
+            put_kv_uint(o, "bitrate", rns_node_bitrate(n, ids[i])) ||
+            put_kv_uint(o, "ifac_size", info.ifac_size) || put_kv_uint(o, "hw_mtu", info.hw_mtu))
+            return ML_ENOMEM;
+    }
+    if (put_kv_uint(o, "rxb", rx) || put_kv_uint(o, "txb", tx) ||
+        rns_mp_put_cstr(o, "transport_id") || rns_mp_put_bin(o, rns_transport_id(n->t), RNS_HASHLEN))
+        return ML_ENOMEM;
+    if (links && rns_mp_put_uint(o, rns_transport_links_total(n->t)))
+        return ML_ENOMEM;
+    return 1;
+}
+
+/* /path ["table", destination or nil, max_hops or nil]: the path table. */
+static int path_gen(void *ctx, const rns_dest_request *rq, ml_buf *o)
+{
+    rns_node *n = ctx;
+    rns_mp_reader r;
+    rns_mp_item it;
+    uint32_t count;
+    const uint8_t *only = NULL;
+    uint64_t max_hops = UINT64_MAX;
+    rns_path_info p;
+    double now = rns_node_now();
+    size_t k = 0;
+
+    if (!rq->remote_identity_hash || request_list(rq, &r, &count) || rns_mp_next(&r, &it) ||
+        it.type != RNS_MP_STR || it.len != 5 || memcmp(it.data, "table", 5) != 0)
+        return 0;   /* "rates" is not kept by this node */
+    if (count > 1 && !rns_mp_next(&r, &it) && it.type == RNS_MP_BIN && it.len == RNS_HASHLEN)
+        only = it.data;
+    if (count > 2 && !rns_mp_next(&r, &it) && it.type == RNS_MP_UINT)
+        max_hops = it.u;
+    for (size_t i = 0; rns_transport_path_at(n->t, i, now, &p); i++)
+        k += (!only || !memcmp(only, p.dest, RNS_HASHLEN)) && p.hops <= max_hops;
+    if (rns_mp_put_array(o, k))
+        return ML_ENOMEM;
+    for (size_t i = 0; rns_transport_path_at(n->t, i, now, &p); i++) {
+        if ((only && memcmp(only, p.dest, RNS_HASHLEN)) || p.hops > max_hops)
+            continue;
+        if (rns_mp_put_map(o, 6) || rns_mp_put_cstr(o, "hash") ||
+            rns_mp_put_bin(o, p.dest, RNS_HASHLEN) || rns_mp_put_cstr(o, "timestamp") ||
+            rns_mp_put_float(o, p.last_seen) || rns_mp_put_cstr(o, "via") ||
+            rns_mp_put_bin(o, p.next_hop, RNS_HASHLEN) || put_kv_uint(o, "hops", p.hops) ||
+            rns_mp_put_cstr(o, "expires") || rns_mp_put_float(o, p.expires) ||
+            put_kv_uint(o, "interface", (uint64_t)(p.iface_id < 0 ? 0 : p.iface_id)))
+            return ML_ENOMEM;
+    }
+    return 1;
+}
+
+int rns_node_enable_remote_management(rns_node *n, const uint8_t *allowed, size_t n_allowed)
+{
+    static const char *const aspects[] = {"remote", "management"};
+    rns_dest_params dp = {n->ident, "rnstransport", aspects, 2, RNS_PROVE_NONE, 1, NULL, 0};
+    rns_dest *d;
+    int ret;
+
+    if (n->rm_on)
+        return ML_EEXIST;
+    if (n_allowed && !(n->acl = malloc(n_allowed * sizeof *n->acl)))
+        return ML_ENOMEM;
+    if (n_allowed)
+        memcpy(n->acl, allowed, n_allowed * sizeof *n->acl);
+    n->n_acl = n_allowed;
+    if ((ret = rns_transport_register(n->t, &dp, n->rm)))
+        goto fail;
+    d = rns_transport_dest(n->t, n->rm);
+    if (!d) {
+        ret = ML_ENOTFOUND;
+        goto fail;
+    }
+    if ((ret = rns_dest_register_request_handler(d, "/status", status_gen, n, RNS_DEST_ALLOW_LIST,
+                                                 (const uint8_t(*)[16])n->acl, n->n_acl)) ||
+        (ret = rns_dest_register_request_handler(d, "/path", path_gen, n, RNS_DEST_ALLOW_LIST,
+                                                 (const uint8_t(*)[16])n->acl, n->n_acl)))
+        goto fail;
+    n->rm_on = 1;
+    return 0;
+fail:
+    free(n->acl);
+    n->acl = NULL;
+    n->n_acl = 0;
+    return ret;
+}
+
+int rns_node_remote_management(const rns_node *n, uint8_t hash[RNS_HASHLEN])
+{
+    if (!n || !n->rm_on)
+        return 0;
+    if (hash)
+        memcpy(hash, n->rm, RNS_HASHLEN);
+    return 1;
+}
+
+const uint8_t *rns_node_remote_management_allowed(const rns_node *n, size_t *count)
+{
+    *count = n && n->rm_on ? n->n_acl : 0;
+    return n && n->rm_on && n->n_acl ? n->acl[0] : NULL;
+}
+
 int rns_node_probe_destination(const rns_node *n, uint8_t hash[RNS_HASHLEN])
 {
     if (!n || !n->probes)
@@ -998,6 +1179,7 @@ void rns_node_free(rns_node *n)
         uv_loop_close(n->loop);
     rns_transport_free(n->t);
     rns_identity_free(n->ident);
+    free(n->acl);
     free(n);
 }
 
