@@ -307,6 +307,42 @@ static void test_remote_management(void **state)
     uv_loop_close(&loop);
 }
 
+/* A client that may not reconnect forever gives up; with panic on, the node stops. */
+static void test_panic(void **state)
+{
+    (void)state;
+    rns_node *n, *srv;
+    uint16_t port;
+    int ifc;
+    rns_iface_opts o = {NULL, NULL, 0, 0.02, 0};
+
+    /* a port nobody listens on: bind a server, note its port, free it */
+    assert_int_equal(rns_node_new(&srv, NULL), 0);
+    assert_int_equal(rns_node_add_tcp_server(srv, "127.0.0.1", 0, NULL, &port), 0);
+    rns_node_free(srv);
+
+    assert_int_equal(rns_node_new(&n, NULL), 0);
+    assert_int_equal(rns_node_panic_on_interface_error(n), 0);
+    rns_node_set_panic_on_interface_error(n, 1);
+    assert_int_equal(rns_node_panic_on_interface_error(n), 1);
+    assert_int_equal(rns_node_add_tcp_client(n, "127.0.0.1", port, &o, &ifc), 0);
+    assert_int_equal(rns_node_set_max_reconnect_tries(n, ifc, 2), 0);
+    assert_int_equal(rns_node_set_max_reconnect_tries(n, 999, 2), ML_ENOTFOUND);
+    assert_int_equal(rns_node_run(n, 3.0), ML_ESTATE);
+    assert_int_equal(rns_node_panicked(n), 1);
+    assert_int_equal(rns_node_run(n, 0.1), ML_ESTATE);
+    rns_node_free(n);
+
+    /* without panic the node goes on; the interface just stays down */
+    assert_int_equal(rns_node_new(&n, NULL), 0);
+    assert_int_equal(rns_node_add_tcp_client(n, "127.0.0.1", port, &o, &ifc), 0);
+    assert_int_equal(rns_node_set_max_reconnect_tries(n, ifc, 1), 0);
+    assert_int_equal(rns_node_run(n, 0.3), 0);
+    assert_int_equal(rns_node_panicked(n), 0);
+    assert_false(rns_node_iface_up(n, ifc));
+    rns_node_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_implicit_proof),
         cmocka_unit_test(test_node_options),
         cmocka_unit_test(test_remote_management),
+        cmocka_unit_test(test_panic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,7 +94,8 @@ void rns_node_set_mode(rns_node *n, int mode);
 /* 1 when a client interface is connected (UDP and server clients: always 1). */
 int rns_node_iface_up(rns_node *n, int iface_id);
 /* Drops a client interface's connection as if the peer had gone; it
- * reconnects by itself after reconnect_s. For tests and operators. 0 or ML_ENOTFOUND. */
+ * reconnects by itself after reconnect_s (see rns_node_set_max_reconnect_tries).
+ * For tests and operators. 0 or ML_ENOTFOUND. */
 int rns_node_disconnect(rns_node *n, int iface_id);
 
 /* Test hooks. rns_node_inject feeds raw to the core as if it had arrived on
@@ -149,6 +150,17 @@ const uint8_t *rns_node_remote_management_allowed(const rns_node *n, size_t *cou
 /* The effective bitrate (bits/s) of an interface, or for iface_id < 0 of the
  * node's first TCP server (what its clients' interfaces get); 0 when none. */
 uint64_t rns_node_bitrate(const rns_node *n, int iface_id);
+
+/* A client interface (TCP or shared) gives up after `tries` failed
+ * reconnection attempts in a row (0, the default: never) and stays down.
+ * 0 or ML_ENOTFOUND (no such client interface). */
+int rns_node_set_max_reconnect_tries(rns_node *n, int iface_id, unsigned tries);
+/* panic_on_interface_error: an interface that gives up stops the node for
+ * good (the reference exits the process): rns_node_run returns ML_ESTATE from
+ * then on and rns_node_panicked says 1. Off by default. */
+void rns_node_set_panic_on_interface_error(rns_node *n, int on);
+int rns_node_panic_on_interface_error(const rns_node *n);
+int rns_node_panicked(const rns_node *n);
 
 /* Runs the node's loop for up to `seconds` (< 0: until rns_node_stop). */
 int rns_node_run(rns_node *n, double seconds);

@@ -303,9 +303,9 @@ static json_t *hex_list(const uint8_t *h, size_t n)
 
 int config_apply(br_ctx *c, peer *pr)
 {
-    static const char *const unsupported[] = {"panic_on_interface_error", "blackhole_sources",
-                                              "interface_discovery_sources", "rpc_key"};
-    int probes, implicit, rm;
+    static const char *const unsupported[] = {"blackhole_sources", "interface_discovery_sources",
+                                              "rpc_key"};
+    int probes, implicit, rm, panic;
     uint8_t acl[64][RNS_HASHLEN];
     size_t n_acl = 0;
 
@@ -315,8 +315,10 @@ int config_apply(br_ctx *c, peer *pr)
             return br_fail(c, "%s is not supported by this node", unsupported[i]);
     }
     if (br_bool(c, "respond_to_probes", 0, &probes) ||
-        br_bool(c, "use_implicit_proof", 1, &implicit))
+        br_bool(c, "use_implicit_proof", 1, &implicit) ||
+        br_bool(c, "panic_on_interface_error", 0, &panic))
         return -1;
+    rns_node_set_panic_on_interface_error(pr->node, panic);
     rns_transport_set_implicit_proofs(core(pr), implicit);
     if (probes && br_check(c, rns_node_respond_to_probes(pr->node), "respond_to_probes"))
         return -1;
@@ -332,8 +334,7 @@ int config_apply(br_ctx *c, peer *pr)
 }
 
 /* The posture the node runs with. Knobs the node does not implement
- * (panic_on_interface_error, source lists) are refused at start and not
- * reported. */
+ * (the source lists, rpc_key) are refused at start and not reported. */
 static int cmd_wire_instance_posture(br_ctx *c)
 {
     peer *pr;
@@ -349,6 +350,7 @@ static int cmd_wire_instance_posture(br_ctx *c)
            br_set_bool(c, "respond_to_probes", rns_node_probe_destination(pr->node, NULL)) ||
            br_set_bool(c, "remote_management_enabled", rns_node_remote_management(pr->node, NULL)) ||
            br_set(c, "remote_management_allowed", hex_list(acl, n_acl)) ||
+           br_set_bool(c, "panic_on_interface_error", rns_node_panic_on_interface_error(pr->node)) ||
            br_set_bool(c, "should_use_implicit_proof", rns_transport_implicit_proofs(core(pr)));
 }
 

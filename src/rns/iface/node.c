@@ -61,6 +61,7 @@ struct niface {
     size_t ifac_size;            /* 0: no IFAC */
     uint32_t hw_mtu;
     uint64_t bitrate;            /* effective, bits/s; 0 unknown */
+    unsigned max_tries, tries;   /* reconnect attempts allowed (0: forever), made */
 };
 
 struct server {
@@ -85,6 +86,7 @@ struct rns_node {
     int rm_on;
     uint8_t (*acl)[RNS_HASHLEN];  /* identities allowed to manage remotely */
     size_t n_acl;
+    int panic_on_error, panicked;
     rns_node_config cfg;
     uv_timer_t timer, stop_timer;
     struct niface *nifs[MAX_NIFS];
@@ -421,6 +423,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void conn_ready(struct niface *nif)
 {
+    nif->tries = 0;
     rns_deframer_reset(nif->df);
     if (uv_read_start(&nif->conn->u.stream, on_alloc, on_read)) {
         conn_lost(nif);
@@ -525,7 +528,19 @@ static void on_retry(uv_timer_t *h)
 static void schedule_reconnect(struct niface *nif)
 {
     double s = nif->reconnect_s > 0 ? nif->reconnect_s : RNS_NODE_RECONNECT_S;
+    rns_node *n = nif->node;
 
+    if (nif->max_tries && ++nif->tries > nif->max_tries) {
+        /* the reference tears such an interface down, and with
+         * panic_on_interface_error the whole instance goes */
+        nlog(n, RNS_LOG_ERROR, "interface %d: reconnection attempts used up, torn down", nif->id);
+        if (n->panic_on_error) {
+            n->panicked = 1;
+            nlog(n, RNS_LOG_ERROR, "panic_on_interface_error: stopping the node");
+            rns_node_stop(n);
+        }
+        return;
+    }
     if (nif->retry)
         uv_timer_start(&nif->retry->u.timer, on_retry, (uint64_t)(s * 1000.0), 0);
 }
@@ -1211,14 +1226,30 @@ uint64_t rns_node_bitrate(const rns_node *n, int iface_id)
     return 0;
 }
 
+int rns_node_set_max_reconnect_tries(rns_node *n, int iface_id, unsigned tries)
+{
+    for (size_t i = 0; i < n->n_nifs; i++)
+        if (n->nifs[i]->id == iface_id && n->nifs[i]->retry) {
+            n->nifs[i]->max_tries = tries;
+            return 0;
+        }
+    return ML_ENOTFOUND;
+}
+
+void rns_node_set_panic_on_interface_error(rns_node *n, int on) { n->panic_on_error = on != 0; }
+int rns_node_panic_on_interface_error(const rns_node *n) { return n->panic_on_error; }
+int rns_node_panicked(const rns_node *n) { return n->panicked; }
+
 int rns_node_run(rns_node *n, double seconds)
 {
+    if (n->panicked)
+        return ML_ESTATE;
     service(n);
     if (seconds >= 0)
         uv_timer_start(&n->stop_timer, on_stop, (uint64_t)(seconds * 1000.0), 0);
     uv_run(n->loop, UV_RUN_DEFAULT);
     uv_timer_stop(&n->stop_timer);
-    return 0;
+    return n->panicked ? ML_ESTATE : 0;
 }
 
 void rns_node_stop(rns_node *n)
