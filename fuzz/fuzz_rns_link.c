@@ -56,7 +56,7 @@ static int deliver(rns_link *from, rns_link *to, double now)
 static int make_pair(rns_link **ini, rns_link **res, rns_identity *bob)
 {
     uint8_t dh[RNS_HASHLEN] = {1};
-    rns_link_initiate_params ip = {dh, bob, 500, NULL, 1, 0, 1, rng, NULL};
+    rns_link_initiate_params ip = {dh, bob, 500, NULL, 1, 0, 1, rng, NULL, 0};
     rns_link_accept_params ap = {bob, 500, 1, 1, rng, NULL};
     ml_buf b = ML_BUF_INIT;
     rns_packet p;

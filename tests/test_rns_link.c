@@ -12,6 +12,8 @@
 #include <math.h>
 
 #include "meshlog/crypto.h"
+#include "meshlog/error.h"
+#include "meshlog/rns_destination.h"
 #include "meshlog/rns_link.h"
 
 #define T0 1767225600.0
@@ -500,6 +502,190 @@ static void test_timers(void **state)
     pair_free(&pr);
 }
 
+/* ---- read-outs, overrides and hooks ------------------------------------------------------ */
+
+struct tapped {
+    int calls, outbound;
+    uint8_t context;
+    ml_buf data;
+};
+
+static void tap_fn(void *ctx, const rns_link *l, int outbound, uint8_t packet_type,
+                   uint8_t context, const uint8_t *data, size_t len)
+{
+    struct tapped *t = ctx;
+    (void)l, (void)packet_type;
+    t->calls++;
+    t->outbound = outbound;
+    t->context = context;
+    if (!outbound) { /* what came in, in the clear */
+        ml_buf_reset(&t->data);
+        assert_int_equal(ml_buf_append(&t->data, data, len), 0);
+    }
+}
+
+/* Feeds `to` what rns_link_pack built on `from` (the key is the same both ways). */
+static int feed(rns_link *from, rns_link *to, uint8_t context, const void *pt, size_t len,
+                double now)
+{
+    ml_buf raw = ML_BUF_INIT;
+    rns_packet p;
+    int ret;
+
+    assert_int_equal(rns_link_pack(from, context, pt, len, &raw), 0);
+    assert_int_equal(rns_packet_unpack(&p, raw.p, raw.len), 0);
+    ret = rns_link_receive(to, &p, now);
+    ml_buf_free(&raw);
+    return ret;
+}
+
+static void drain(rns_link *l)
+{
+    rns_link_event ev;
+    ml_buf b = ML_BUF_INIT;
+    while (rns_link_pop_event(l, &ev))
+        rns_link_event_clear(&ev);
+    while (rns_link_pop_packet(l, &b) == 1)
+        ml_buf_reset(&b);
+    ml_buf_free(&b);
+}
+
+/* Watchdog times and overrides, keepalive answers, crafted packets, key purge. */
+static void test_hooks(void **state)
+{
+    (void)state;
+    json_t *v = tu_vector(g_file, "link_handshake_mtu500");
+    struct pair pr = handshake(v);
+    rns_link_timers ti, tr, t2;
+    rns_link_keys k;
+    rns_link_event ev;
+    struct tapped tap = {0, 0, 0, ML_BUF_INIT};
+    ml_buf b = ML_BUF_INIT;
+    rns_packet p;
+    uint8_t xpub[32], spub[32], wrong[16] = {0};
+    double now = pr.now + 1;
+
+    drain(pr.ini);
+    drain(pr.res);
+    rns_link_get_timers(pr.ini, &ti);
+    rns_link_get_timers(pr.res, &tr);
+    assert_true(fabs(ti.establishment_timeout - 6.0) < 1e-9);
+    assert_true(fabs(tr.establishment_timeout - (6.0 + 360.0)) < 1e-9);
+    assert_true(ti.stale_time == 2 * ti.keepalive && ti.keepalive == rns_link_keepalive(pr.ini));
+    assert_true(ti.last_keepalive == 0 && ti.last_inbound > 0);
+    assert_true(fabs(rns_link_request_timeout(pr.ini) - (rns_link_rtt(pr.ini) * 6 + 11.25)) < 1e-9);
+
+    /* A ping is answered at once with a pong; it refreshes last_inbound only. */
+    rns_link_set_tap(pr.res, tap_fn, &tap);
+    assert_int_equal(feed(pr.ini, pr.res, RNS_CTX_KEEPALIVE, "\xff", 1, now), 0);
+    assert_int_equal(rns_link_pop_packet(pr.res, &b), 1);
+    tu_assert_hex(b.p + b.len - 2, 2, "fafe");
+    assert_true(tap.calls == 2 && tap.outbound && tap.context == RNS_CTX_KEEPALIVE); /* in, out */
+    rns_link_get_timers(pr.res, &t2);
+    assert_true(t2.last_inbound == now && t2.last_data == tr.last_data && t2.last_keepalive == now);
+    /* The initiator's own ping coming back changes nothing. */
+    assert_int_equal(feed(pr.res, pr.ini, RNS_CTX_KEEPALIVE, "\xff", 1, now), 0);
+    rns_link_get_timers(pr.ini, &t2);
+    assert_true(t2.last_inbound == ti.last_inbound);
+    expect_no_packet(pr.ini);
+
+    /* Crafted data reaches the application; the tap sees it in the clear. */
+    assert_int_equal(feed(pr.ini, pr.res, RNS_CTX_NONE, "hello", 5, now), 0);
+    expect_event(pr.res, RNS_LINK_EV_DATA, &ev);
+    tu_assert_hex(ev.data.p, ev.data.len, "68656c6c6f");
+    rns_link_event_clear(&ev);
+    tu_assert_hex(tap.data.p, tap.data.len, "68656c6c6f");
+    drain(pr.res);
+
+    /* Watchdog override: the deadline follows; bad values are refused. */
+    assert_int_equal(rns_link_set_watchdog(pr.ini, 1.0, 3.0), 0);
+    assert_true(rns_link_deadline(pr.ini) <= now + 1.0);
+    assert_int_equal(rns_link_set_watchdog(pr.ini, -1.0, 0), ML_EINVAL);
+    rns_link_get_timers(pr.ini, &t2);
+    assert_true(t2.keepalive == 1.0 && t2.stale_time == 3.0);
+
+    /* Phy figures only while tracking. */
+    double r, sn, q;
+    rns_link_set_phy_stats(pr.ini, -42, 7, 83);
+    assert_int_equal(rns_link_phy_stats(pr.ini, &r, &sn, &q), ML_ENOTFOUND);
+    rns_link_track_phy_stats(pr.ini, 1);
+    rns_link_set_phy_stats(pr.ini, -42, 7, 83);
+    assert_int_equal(rns_link_phy_stats(pr.ini, &r, &sn, &q), 0);
+    assert_true(r == -42 && sn == 7 && q == 83);
+    rns_link_track_phy_stats(pr.ini, 0);
+    assert_int_equal(rns_link_phy_stats(pr.ini, &r, &sn, &q), ML_ENOTFOUND);
+
+    /* LINKCLOSE naming another link is refused; the right id closes. */
+    assert_int_equal(feed(pr.ini, pr.res, RNS_CTX_LINKCLOSE, wrong, 16, now), ML_EBADID);
+    assert_int_equal(rns_link_state(pr.res), RNS_LINK_ACTIVE);
+    rns_link_key_state(pr.res, &k);
+    assert_true(k.prv && k.pub && k.shared && k.derived);
+    assert_int_equal(rns_link_ephemeral_keys(pr.ini, xpub, spub), 0);
+    assert_int_equal(rns_link_ephemeral_keys(pr.res, xpub, spub), 0);
+    assert_int_equal(feed(pr.ini, pr.res, RNS_CTX_LINKCLOSE, rns_link_id(pr.res), 16, now), 0);
+    assert_int_equal(rns_link_state(pr.res), RNS_LINK_CLOSED);
+    rns_link_key_state(pr.res, &k);
+    assert_true(!k.prv && !k.pub && !k.shared && !k.derived);
+    assert_int_equal(rns_link_ephemeral_keys(pr.res, xpub, spub), ML_ESTATE);
+    assert_int_equal(rns_link_pack(pr.res, RNS_CTX_NONE, (const uint8_t *)"x", 1, &b), ML_ESTATE);
+    /* A closed link takes nothing, not even a packet made while it was up. */
+    ml_buf_reset(&b);
+    assert_int_equal(rns_link_pack(pr.ini, RNS_CTX_NONE, (const uint8_t *)"late", 4, &b), 0);
+    assert_int_equal(rns_packet_unpack(&p, b.p, b.len), 0);
+    assert_int_equal(rns_link_receive(pr.res, &p, now), ML_ESTATE);
+    ml_buf_free(&b);
+    ml_buf_free(&tap.data);
+    pair_free(&pr);
+}
+
+/* An LRPROOF in another link mode ends the attempt; links go to SINGLE only. */
+static void test_lrproof_mode_and_dest_type(void **state)
+{
+    (void)state;
+    json_t *v = tu_vector(g_file, "link_handshake_mtu500");
+    rns_link *ini = initiate(v, 500, NULL, T0), *res = NULL, *l = NULL;
+    rns_identity *bob = rt_identity(g_file, "bob");
+    rns_link_accept_params ap = {bob, 500, 1, 0, rng_fn, &g_rng};
+    rns_link_initiate_params ip;
+    ml_buf b = ML_BUF_INIT, lr = ML_BUF_INIT;
+    rns_link_event ev;
+    rns_packet p, q;
+
+    assert_int_equal(rns_link_pop_packet(ini, &lr), 1);
+    assert_int_equal(rns_packet_unpack(&p, lr.p, lr.len), 0);
+    assert_int_equal(rns_link_accept(&res, &ap, &p, T0 + STEP), 0);
+    assert_int_equal(rns_link_pop_packet(res, &b), 1);
+    assert_int_equal(rns_packet_unpack(&q, b.p, b.len), 0);
+    assert_int_equal(q.data_len, 99);
+    b.p[b.len - 3] = (uint8_t)((b.p[b.len - 3] & 0x1F) | (2 << 5));
+    assert_int_equal(rns_link_receive(ini, &q, T0 + 2 * STEP), ML_EUNSUPPORTED);
+    assert_int_equal(rns_link_state(ini), RNS_LINK_CLOSED);
+    expect_event(ini, RNS_LINK_EV_CLOSED, &ev);
+    expect_no_packet(ini);
+
+    memset(&ip, 0, sizeof ip);
+    ip.dest_hash = rns_link_id(ini);
+    ip.dest_identity = bob;
+    ip.rng = rng_fn;
+    ip.rng_ctx = &g_rng;
+    ip.dest_type = RNS_DEST_PLAIN;
+    assert_int_equal(rns_link_initiate(&l, &ip, T0), ML_EINVAL);
+    assert_null(l);
+    ip.dest_type = RNS_DEST_GROUP;
+    assert_int_equal(rns_link_initiate(&l, &ip, T0), ML_EINVAL);
+    ip.dest_type = RNS_DEST_SINGLE;
+    assert_int_equal(rns_link_initiate(&l, &ip, T0), 0);
+    assert_true(rns_link_mode_enabled(RNS_LINK_MODE_AES256_CBC) && !rns_link_mode_enabled(0) &&
+                !rns_link_mode_enabled(2) && rns_link_mode(l) == RNS_LINK_MODE_AES256_CBC);
+    rns_link_free(l);
+    drain(res);
+    ml_buf_free(&b);
+    ml_buf_free(&lr);
+    rns_link_free(ini);
+    rns_link_free(res);
+    rns_identity_free(bob);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -522,6 +708,8 @@ int main(void)
         cmocka_unit_test(test_signalling),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_hooks),
+        cmocka_unit_test(test_lrproof_mode_and_dest_type),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -293,6 +293,61 @@ static void test_links_either_side(void **state)
     node_free(&b);
 }
 
+static int g_tapped;
+static void count_tap(void *ctx, const rns_link *l, int outbound, uint8_t packet_type,
+                      uint8_t context, const uint8_t *data, size_t len)
+{
+    (void)ctx, (void)l, (void)packet_type;
+    if (!outbound && context == RNS_CTX_NONE && len == 4 && !memcmp(data, "bind", 4))
+        g_tapped++;
+}
+
+/* A link takes packets only on the interface it was set up over; the link
+ * read-outs and the link tap. */
+static void test_link_binding(void **state)
+{
+    rns_iface_props other = {"other", 500, 0, 0, NULL};
+    uint8_t id[RNS_HASHLEN];
+    ml_buf raw = ML_BUF_INIT;
+    int foreign;
+    node a, b;
+    (void)state;
+
+    node_init(&a, g_seed + 40, 0, NULL);
+    node_init(&b, g_seed + 41, 0, NULL);
+    node_register(&b, 1);
+    rns_transport_announce(b.t, b.dest, 100.0);
+    pump(&a, &b, 100.0);
+    assert_int_equal(rns_transport_link_mtu(a.t, b.dest, 100.0), 500);
+    open_link(&a, &b, 101.0, id);
+    node_clear_events(&b);
+    assert_int_equal(rns_transport_link_count(b.t, b.dest), 1);
+    assert_int_equal(rns_transport_link_count(a.t, b.dest), 1);
+    assert_int_equal(rns_transport_link_iface(b.t, id), b.ifc);
+    assert_int_equal(rns_transport_add_iface(b.t, &other, &foreign), 0);
+    rns_transport_set_link_tap(b.t, count_tap, NULL);
+    g_tapped = 0;
+    /* link data arriving on another interface is refused, on its own taken */
+    assert_int_equal(rns_link_pack(rns_transport_link(a.t, id), RNS_CTX_NONE,
+                                   (const uint8_t *)"bind", 4, &raw), 0);
+    assert_int_equal(rns_transport_inbound(b.t, foreign, raw.p, raw.len, 102.0), 0);
+    collect(&b);
+    assert_null(find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    assert_int_equal(g_tapped, 0);
+    /* (a second copy: the first one's hash is in the duplicate filter now) */
+    ml_buf_reset(&raw);
+    assert_int_equal(rns_link_pack(rns_transport_link(a.t, id), RNS_CTX_NONE,
+                                   (const uint8_t *)"bind", 4, &raw), 0);
+    assert_int_equal(rns_transport_inbound(b.t, b.ifc, raw.p, raw.len, 102.0), 0);
+    collect(&b);
+    assert_non_null(find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    assert_int_equal(g_tapped, 1);
+    rns_transport_set_link_tap(b.t, NULL, NULL);
+    ml_buf_free(&raw);
+    node_free(&a);
+    node_free(&b);
+}
+
 static void test_single_packet_proof(void **state)
 {
     node a, b;
@@ -537,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_announce_both_ways),
         cmocka_unit_test(test_path_request),
         cmocka_unit_test(test_links_either_side),
+        cmocka_unit_test(test_link_binding),
         cmocka_unit_test(test_single_packet_proof),
         cmocka_unit_test(test_header2_via_transport),
         cmocka_unit_test(test_ifac),

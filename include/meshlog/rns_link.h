@@ -70,6 +70,8 @@ typedef struct rns_link_initiate_params {
     int prove_all;                     /* send explicit proofs for received DATA */
     rns_rng_fn rng;                    /* draws: X25519 key, Ed25519 seed, IVs */
     void *rng_ctx;
+    int dest_type;                     /* enum rns_dest_type of the destination: only
+                                          SINGLE (0, the default) takes links */
 } rns_link_initiate_params;
 
 /* Responder parameters. */
@@ -84,7 +86,8 @@ typedef struct rns_link_accept_params {
 } rns_link_accept_params;
 
 /* Starts a link: *out is owned by the caller (rns_link_free), the
- * LINKREQUEST waits in the outbox. 0, ML_EINVAL, ML_ENOMEM, or the rng's error. */
+ * LINKREQUEST waits in the outbox. 0, ML_EINVAL (also: a destination that is
+ * not SINGLE), ML_ENOMEM, or the rng's error. */
 int rns_link_initiate(rns_link **out, const rns_link_initiate_params *lp, double now);
 
 /* Answers a received LINKREQUEST packet for the destination of lp->identity:
@@ -106,7 +109,8 @@ int rns_link_id_of_request(uint8_t out[RNS_HASHLEN], const rns_packet *request);
  * Returns 0 when it was taken; ML_EINVAL (not for this link), ML_ESTATE (not
  * acceptable in the current state, e.g. data before the handshake ended or on
  * a closed link), ML_EBADSIG (bad LRPROOF or proof signature), ML_EUNSUPPORTED
- * (LRPROOF with another link mode), ML_EAUTH / ML_EMALFORMED (does not decrypt
+ * (LRPROOF with another link mode: as in the reference, this closes a
+ * PENDING link), ML_EAUTH / ML_EMALFORMED (does not decrypt
  * or parse), ML_EBADID (LINKCLOSE naming another link). A refused packet
  * changes nothing. Proof events are raised for any correctly signed proof;
  * matching them to packets sent (receipts) is the caller's job. */
@@ -250,6 +254,14 @@ int rns_link_pack(rns_link *l, uint8_t context, const uint8_t *data, size_t len,
 /* The default time to wait for a RESPONSE, as the reference computes it:
  * rtt * 6 + 10 * 1.125 seconds. */
 double rns_link_request_timeout(const rns_link *l);
+
+/* Physical-layer figures of received packets (RSSI in dBm, SNR in dB, link
+ * quality in %), as a radio driver reports them. They are kept and reported
+ * only while tracking is on (off by default): rns_link_phy_stats gives
+ * ML_ENOTFOUND otherwise, or when none was reported since tracking began. */
+void rns_link_track_phy_stats(rns_link *l, int on);
+void rns_link_set_phy_stats(rns_link *l, double rssi, double snr, double q);
+int rns_link_phy_stats(const rns_link *l, double *rssi, double *snr, double *q);
 
 /* Sees every link packet in the clear: outbound (before encryption) for
  * DATA of every context and for proofs, inbound after decryption (DATA) or

@@ -117,6 +117,7 @@ typedef struct rns_node_iface_info {
     int connected;
     size_t ifac_size;          /* bytes of access code; 0: no IFAC */
     uint32_t hw_mtu;
+    int fixed_mtu;             /* 1: hw_mtu was pinned (fixed_mtu), not autoconfigured */
 } rns_node_iface_info;
 int rns_node_get_iface_info(rns_node *n, int iface_id, rns_node_iface_info *info);
 /* Bytes received and written by the node's interfaces on the wire (framing

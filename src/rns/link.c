@@ -10,6 +10,7 @@
 
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
+#include "meshlog/rns_destination.h"
 #include "meshlog/rns_link.h"
 #include "meshlog/rns_msgpack.h"
 
@@ -66,6 +67,8 @@ struct rns_link {
     rns_rng_fn rng;
     rns_link_tap_fn tap;
     void *tap_ctx;
+    int track_phy, has_phy;
+    double rssi, snr, q;
     void *rng_ctx;
     struct queue packets, events;
 };
@@ -447,7 +450,7 @@ int rns_link_initiate(rns_link **out, const rns_link_initiate_params *lp, double
     int ret = ML_EINVAL;
 
     *out = NULL;
-    if (!lp->dest_hash || !lp->dest_identity || !lp->rng)
+    if (!lp->dest_hash || !lp->dest_identity || !lp->rng || lp->dest_type != RNS_DEST_SINGLE)
         return ML_EINVAL;
     if (!(l = link_new(lp->rng, lp->rng_ctx, lp->prove_all)))
         return ML_ENOMEM;
@@ -622,7 +625,13 @@ static int handle_lrproof(rns_link *l, const rns_packet *p, double now)
 
     if (!l->initiator || l->state != RNS_LINK_PENDING)
         return ML_ESTATE;
-    if ((ret = check_lrproof(l, p)) || (ret = derive_key(l)))
+    /* A proof in another mode ends the attempt, as the reference's
+     * validate_proof does; a bad signature only leaves it waiting. */
+    if ((ret = check_lrproof(l, p)) == ML_EUNSUPPORTED) {
+        int ret2 = closed(l, RNS_LINK_CLOSE_NONE);
+        return ret2 ? ret2 : ret;
+    }
+    if (ret || (ret = derive_key(l)))
         return ret;
     set_rtt(l, now - l->request_time);
     if ((ret = rns_mp_put_float(&b, l->rtt)) == 0 && b.len == sizeof rtt_mp)
@@ -1095,4 +1104,30 @@ int rns_link_pack(rns_link *l, uint8_t context, const uint8_t *data, size_t len,
 double rns_link_request_timeout(const rns_link *l)
 {
     return l->rtt * TRAFFIC_TIMEOUT_FACTOR + RESPONSE_MAX_GRACE_TIME * 1.125;
+}
+
+void rns_link_track_phy_stats(rns_link *l, int on)
+{
+    l->track_phy = on != 0;
+    l->has_phy = 0;
+}
+
+void rns_link_set_phy_stats(rns_link *l, double rssi, double snr, double q)
+{
+    if (!l->track_phy)
+        return;
+    l->rssi = rssi;
+    l->snr = snr;
+    l->q = q;
+    l->has_phy = 1;
+}
+
+int rns_link_phy_stats(const rns_link *l, double *rssi, double *snr, double *q)
+{
+    if (!l->track_phy || !l->has_phy)
+        return ML_ENOTFOUND;
+    *rssi = l->rssi;
+    *snr = l->snr;
+    *q = l->q;
+    return 0;
 }

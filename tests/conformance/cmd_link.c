@@ -722,7 +722,296 @@ out:
     return ret;
 }
 
+/* ---- crafted handshake and identity packets ------------------------------------------------- */
+
+/* A standalone initiator link to a fresh destination this command owns,
+ * then an LRPROOF of the given variant built for it and fed to the link. */
+static int cmd_wire_inject_crafted_lrproof(br_ctx *c)
+{
+    static const char *const variants[] = {"valid", "forged_signature", "wrong_signed_data",
+                                           "mode_mismatch", "wrong_size", "non_pending"};
+    uint8_t dest[RNS_HASHLEN], eph_priv[32], signd[RNS_HASHLEN + 64 + RNS_LINK_MTU_SIZE];
+    uint8_t data[RNS_SIGLEN + 32 + RNS_LINK_MTU_SIZE], junk[96];
+    rns_identity *owner = NULL, *signer = NULL, *other = NULL;
+    rns_link *l = NULL;
+    ml_buf raw = ML_BUF_INIT, raw2 = ML_BUF_INIT;
+    const char *variant;
+    size_t v, n = RNS_HASHLEN + 64, dlen = RNS_SIGLEN + 32;
+    rns_packet p;
+    peer *pr;
+    int st, ret = peer_param(c, &pr) || br_str(c, "variant", &variant);
+
+    for (v = 0; !ret && v < 6 && strcmp(variants[v], variant); v++)
+        ;
+    if (!ret && v == 6)
+        ret = br_fail(c, "unknown lrproof variant: %s", variant);
+    if (!ret)
+        ret = fresh_destination(c, "lrproof", &owner, dest) ||
+              build_request(c, pr, owner, dest, &l, &raw, &p) ||
+              br_random(c, eph_priv, sizeof eph_priv) ||
+              br_check(c, ml_x25519_public(data + RNS_SIGLEN, eph_priv), "x25519");
+    if (ret)
+        goto out;
+    /* signed: link id | our ephemeral key | the destination's signing key */
+    memcpy(signd, rns_link_id(l), RNS_HASHLEN);
+    memcpy(signd + RNS_HASHLEN, data + RNS_SIGLEN, 32);
+    memcpy(signd + RNS_HASHLEN + 32, rns_identity_public_key(owner) + 32, 32);
+    if (v == 3) { /* a genuine proof with signalling, then its mode changed */
+        rns_link_signalling(signd + n, RNS_MTU, rns_link_mode(l));
+        memcpy(data + dlen, signd + n, RNS_LINK_MTU_SIZE);
+        n += RNS_LINK_MTU_SIZE;
+    }
+    signer = owner;
+    if (v == 1) {
+        uint8_t priv[RNS_KEYSIZE];
+        ret = br_random(c, priv, sizeof priv) ||
+              br_check(c, rns_identity_from_private(&other, priv), "identity");
+        ml_wipe(priv, sizeof priv);
+        signer = other;
+    }
+    if (!ret && v == 2)
+        ret = br_random(c, junk, sizeof junk);
+    if (!ret)
+        ret = br_check(c, rns_identity_sign(signer, data, v == 2 ? junk : signd,
+                                            v == 2 ? sizeof junk : n), "sign");
+    if (ret)
+        goto out;
+    if (v == 3) {
+        dlen += RNS_LINK_MTU_SIZE;
+        data[RNS_SIGLEN + 32] = (uint8_t)((data[RNS_SIGLEN + 32] & ~RNS_LINK_MODE_BYTEMASK) |
+                                          ((2u << 5) & RNS_LINK_MODE_BYTEMASK));
+    }
+    if (v == 4)
+        dlen--;
+    if (v == 5)
+        rns_link_close(l, rns_node_now()); /* PENDING: closes without a packet */
+    memset(&p, 0, sizeof p);
+    p.packet_type = RNS_PACKET_PROOF;
+    p.dest_type = RNS_DEST_LINK;
+    p.context = RNS_CTX_LRPROOF;
+    memcpy(p.dest_hash, rns_link_id(l), RNS_HASHLEN);
+    p.data = data;
+    p.data_len = dlen;
+    if ((ret = br_check(c, rns_packet_pack(&raw2, &p), "pack") ||
+               br_check(c, rns_packet_unpack(&p, raw2.p, raw2.len), "unpack")))
+        goto out;
+    rns_link_receive(l, &p, rns_node_now());
+    st = (int)rns_link_state(l);
+    ret = br_set_str(c, "variant", variant) || br_set_bool(c, "activated", st == RNS_LINK_ACTIVE) ||
+          br_set_int(c, "status", st) || br_set_str(c, "status_name", state_names[st]) ||
+          (st == RNS_LINK_ACTIVE ? br_set_int(c, "mtu", rns_link_mtu(l)) : br_set_null(c, "mtu")) ||
+          br_set_int(c, "mode", rns_link_mode(l));
+out:
+    ml_wipe(eph_priv, sizeof eph_priv);
+    rns_link_free(l);
+    rns_identity_free(owner);
+    rns_identity_free(other);
+    ml_buf_free(&raw);
+    ml_buf_free(&raw2);
+    return ret;
+}
+
+/* A LINKIDENTIFY of the given variant for a fresh claimed identity,
+ * encrypted to the live link and fed to the core. */
+static int cmd_wire_inject_crafted_link_identify(br_ctx *c)
+{
+    static const char *const variants[] = {"valid", "forged_signature", "wrong_signed_data",
+                                           "wrong_length"};
+    uint8_t id[RNS_HASHLEN], priv[RNS_KEYSIZE], signd[RNS_HASHLEN + RNS_KEYSIZE];
+    uint8_t pt[RNS_KEYSIZE + RNS_SIGLEN], junk[96];
+    rns_identity *claimed = NULL, *other = NULL, *signer;
+    const rns_identity *after;
+    ml_buf raw = ML_BUF_INIT;
+    const char *variant;
+    size_t v, len = sizeof pt;
+    rns_link *l;
+    peer *pr;
+    int ret = link_param(c, &pr, &l, id) || br_str(c, "variant", &variant);
+
+    for (v = 0; !ret && v < 4 && strcmp(variants[v], variant); v++)
+        ;
+    if (!ret && v == 4)
+        ret = br_fail(c, "unknown link-identify variant: %s", variant);
+    if (!ret)
+        ret = br_random(c, priv, sizeof priv) ||
+              br_check(c, rns_identity_from_private(&claimed, priv), "identity") ||
+              br_random(c, priv, sizeof priv) ||
+              br_check(c, rns_identity_from_private(&other, priv), "identity") ||
+              br_random(c, junk, sizeof junk);
+    if (ret)
+        goto out;
+    memcpy(signd, id, RNS_HASHLEN);
+    memcpy(signd + RNS_HASHLEN, rns_identity_public_key(claimed), RNS_KEYSIZE);
+    memcpy(pt, rns_identity_public_key(claimed), RNS_KEYSIZE);
+    signer = v == 1 ? other : claimed;
+    if ((ret = br_check(c, rns_identity_sign(signer, pt + RNS_KEYSIZE, v == 2 ? junk : signd,
+                                             v == 2 ? sizeof junk : sizeof signd), "sign")))
+        goto out;
+    if (v == 3)
+        len = RNS_KEYSIZE + RNS_SIGLEN / 2;
+    if ((ret = br_check(c, rns_link_pack(l, RNS_CTX_LINKIDENTIFY, pt, len, &raw), "pack")))
+        goto out;
+    inject(pr, id, &raw);
+    l = rns_transport_link(core(pr), id);
+    after = l ? rns_link_remote_identity(l) : NULL;
+    ret = br_set_str(c, "variant", variant) ||
+          br_set_hex(c, "claimed_identity_hash", rns_identity_hash(claimed), RNS_HASHLEN) ||
+          (after ? br_set_hex(c, "remote_identity_after", rns_identity_hash(after), RNS_HASHLEN)
+                 : br_set_null(c, "remote_identity_after")) ||
+          br_set_bool(c, "adopted", after && !memcmp(rns_identity_hash(after),
+                                                     rns_identity_hash(claimed), RNS_HASHLEN)) ||
+          br_set_bool(c, "initiator", l && rns_link_is_initiator(l));
+out:
+    ml_wipe(priv, sizeof priv);
+    rns_identity_free(claimed);
+    rns_identity_free(other);
+    ml_buf_free(&raw);
+    return ret;
+}
+
+/* ---- link gates ---------------------------------------------------------------------------- */
+
+/* Links to fresh SINGLE, PLAIN and GROUP destinations: only SINGLE takes one. */
+static int cmd_wire_link_type_gate(br_ctx *c)
+{
+    static const struct {
+        const char *key;
+        int type;
+    } arms[] = {{"single", RNS_DEST_SINGLE}, {"plain", RNS_DEST_PLAIN}, {"group", RNS_DEST_GROUP}};
+    uint8_t dest[RNS_HASHLEN];
+    rns_identity *id = NULL;
+    peer *pr;
+    int ret = peer_param(c, &pr) || fresh_destination(c, "link-type-gate", &id, dest);
+
+    for (size_t i = 0; !ret && i < sizeof arms / sizeof arms[0]; i++) {
+        rns_link_initiate_params lp = {.dest_hash = dest, .dest_identity = id, .rng = rng,
+                                       .mtu = RNS_MTU, .dest_type = arms[i].type};
+        rns_link *l = NULL;
+        int r = rns_link_initiate(&l, &lp, rns_node_now());
+        json_t *o = json_object();
+        char err[128];
+
+        snprintf(err, sizeof err, "links can only be established to SINGLE destinations: %s",
+                 ml_strerror(r));
+        json_object_set_new(o, "raised", json_boolean(r != 0));
+        json_object_set_new(o, "error", r ? json_string(err) : json_null());
+        json_object_set_new(o, "link_created", json_boolean(l != NULL));
+        rns_link_free(l);
+        ret = br_set(c, arms[i].key, o);
+    }
+    rns_identity_free(id);
+    return ret;
+}
+
+static json_t *phy_read(const rns_link *l)
+{
+    double rssi, snr, q;
+
+    if (rns_link_phy_stats(l, &rssi, &snr, &q))
+        return json_pack("{s:n,s:n,s:n}", "rssi", "snr", "q");
+    return json_pack("{s:I,s:I,s:I}", "rssi", (json_int_t)rssi, "snr", (json_int_t)snr, "q",
+                     (json_int_t)q);
+}
+
+/* Phy figures reported to the link with tracking off, on, and off again. */
+static int cmd_wire_link_phy_stats_gate(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    json_t *off, *on, *off_again;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id))
+        return -1;
+    rns_link_set_phy_stats(l, -42, 7, 83);
+    off = phy_read(l);
+    rns_link_track_phy_stats(l, 1);
+    rns_link_set_phy_stats(l, -42, 7, 83);
+    on = phy_read(l);
+    rns_link_track_phy_stats(l, 0);
+    rns_link_set_phy_stats(l, -42, 7, 83);
+    off_again = phy_read(l);
+    return br_set(c, "stored", json_pack("{s:i,s:i,s:i}", "rssi", -42, "snr", 7, "q", 83)) ||
+           br_set(c, "off", off) || br_set(c, "on", on) || br_set(c, "off_again", off_again);
+}
+
+static void count_close(void *ctx, const rns_link *l, int outbound, uint8_t packet_type,
+                        uint8_t context, const uint8_t *data, size_t len)
+{
+    (void)l, (void)data, (void)len;
+    if (outbound && packet_type == RNS_PACKET_DATA && context == RNS_CTX_LINKCLOSE)
+        ++*(int *)ctx;
+}
+
+/* LINKCLOSE packets sent by closing a PENDING link (none) and the given
+ * ACTIVE one (one). */
+static int cmd_wire_link_teardown_emission(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], dest[RNS_HASHLEN];
+    rns_identity *owner = NULL;
+    rns_link *l, *pending = NULL;
+    ml_buf raw = ML_BUF_INIT;
+    json_t *seen = NULL, *e;
+    rns_packet p;
+    size_t i;
+    peer *pr;
+    int pending_closes = 0, active_closes = 0, before, ret;
+
+    ret = link_param(c, &pr, &l, id) || fresh_destination(c, "teardown-emit", &owner, dest) ||
+          build_request(c, pr, owner, dest, &pending, &raw, &p);
+    if (ret)
+        goto out;
+    rns_link_set_tap(pending, count_close, &pending_closes);
+    rns_link_close(pending, rns_node_now());
+    before = (int)rns_link_state(l);
+    capture_arm(pr, id);
+    rns_link_close(l, rns_node_now());
+    rns_transport_flush(core(pr), rns_node_now());
+    seen = capture_take(pr);
+    rns_node_kick(pr->node);
+    json_array_foreach(seen, i, e)
+        if (json_is_true(json_object_get(e, "outbound")) &&
+            json_integer_value(json_object_get(e, "context")) == RNS_CTX_LINKCLOSE)
+            active_closes++;
+    ret = br_set_int(c, "pending_linkclose_emitted", pending_closes) ||
+          br_set_int(c, "active_linkclose_emitted", active_closes) ||
+          br_set_str(c, "active_status_before", state_names[before]);
+out:
+    json_decref(seen);
+    rns_link_free(pending);
+    rns_identity_free(owner);
+    ml_buf_free(&raw);
+    return ret;
+}
+
+/* The peer's interface MTU as the node set it up, which links over it signal
+ * (the core always does link MTU discovery). */
+static int cmd_wire_interface_hw_mtu(br_ctx *c)
+{
+    rns_node_iface_info info;
+    int ids[4], iface;
+    peer *pr;
+
+    if (peer_param(c, &pr))
+        return -1;
+    iface = pr->iface_id;
+    if (iface < 0 && rns_node_ifaces(pr->node, ids, 4) > 0)
+        iface = ids[0];
+    if (iface < 0 || rns_node_get_iface_info(pr->node, iface, &info))
+        return br_fail(c, "No configured wire interface on this handle.");
+    return br_set_int(c, "hw_mtu", info.hw_mtu) || br_set_bool(c, "link_mtu_discovery", 1) ||
+           br_set_int(c, "reticulum_mtu", RNS_MTU) ||
+           br_set_bool(c, "autoconfigure_mtu", info.hw_mtu && !info.fixed_mtu) ||
+           br_set_bool(c, "fixed_mtu", info.fixed_mtu);
+}
+
 const br_cmd br_link_cmds[] = {
+    {"wire_inject_crafted_lrproof", cmd_wire_inject_crafted_lrproof},
+    {"wire_inject_crafted_link_identify", cmd_wire_inject_crafted_link_identify},
+    {"wire_link_type_gate", cmd_wire_link_type_gate},
+    {"wire_link_phy_stats_gate", cmd_wire_link_phy_stats_gate},
+    {"wire_link_teardown_emission", cmd_wire_link_teardown_emission},
+    {"wire_interface_hw_mtu", cmd_wire_interface_hw_mtu},
     {"wire_link_set_watchdog", cmd_wire_link_set_watchdog},
     {"wire_send_keepalive_probe", cmd_wire_send_keepalive_probe},
     {"wire_last_keepalive", cmd_wire_last_keepalive},

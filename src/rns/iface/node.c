@@ -60,6 +60,7 @@ struct niface {
     const char *kind_name;       /* a literal */
     size_t ifac_size;            /* 0: no IFAC */
     uint32_t hw_mtu;
+    int fixed_mtu;               /* hw_mtu was pinned by the fixed_mtu option */
     uint64_t bitrate;            /* effective, bits/s; 0 unknown */
     unsigned max_tries, tries;   /* reconnect attempts allowed (0: forever), made */
 };
@@ -598,6 +599,7 @@ static int nif_add(rns_node *n, enum kind kind, const char *name, uint32_t hw_mt
         ip.hw_mtu = (uint32_t)rns_framing_autoconf_mtu(nif->bitrate);
         if (o && o->fixed_mtu)
             ip.hw_mtu = o->fixed_mtu; /* pinned; links over it still signal it */
+        nif->fixed_mtu = o && o->fixed_mtu;
         ip.autoconf_mtu = ip.hw_mtu != 0;
         nif->hw_mtu = ip.hw_mtu;
     } else if (kind == K_UDP) {
@@ -912,6 +914,7 @@ int rns_node_get_iface_info(rns_node *n, int iface_id, rns_node_iface_info *info
     info->connected = nif->connected;
     info->ifac_size = nif->ifac_size;
     info->hw_mtu = nif->hw_mtu;
+    info->fixed_mtu = nif->fixed_mtu;
     return 0;
 }
 
