@@ -1026,6 +1026,107 @@ static void test_wire_loopback(void **state)
     session_end(&s);
 }
 
+/* The link commands of cmd_link.c: watchdog read-outs, crafted and damaged
+ * link traffic fed to the core, and the handshake gates. */
+static void test_wire_links(void **state)
+{
+    session s;
+    char *srv, *cli, *dest, *link;
+    json_t *r;
+    double ka;
+    (void)state;
+
+    session_start(&s);
+    r = call(&s, "wire_link_signalling_bytes", json_pack("{s:i,s:i}", "mtu", 500, "mode", 1), 1);
+    expect(r, "signalling_bytes", json_string("2001f4"));
+    json_decref(r);
+    r = call(&s, "wire_link_signalling_bytes", json_pack("{s:i,s:i}", "mtu", 500, "mode", 0), 1);
+    expect(r, "raised", json_true());
+    json_decref(r);
+    start_pair(&s, "", "", "", &srv, &cli);
+    r = call(&s, "wire_listen", json_pack("{s:s,s:s,s:[s]}", "handle", srv, "app_name", "meshlog",
+                                          "aspects", "links"), 1);
+    dest = take_str(r, "destination_hash");
+    json_decref(call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                     "destination_hash", dest, "timeout_ms", 5000), 1));
+    r = call(&s, "wire_link_open", json_pack("{s:s,s:s,s:s,s:[s]}", "handle", cli, "destination_hash",
+                                             dest, "app_name", "meshlog", "aspects", "links"), 1);
+    link = take_str(r, "link_id");
+    r = call(&s, "wire_link_status", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1);
+    ka = json_real_value(json_object_get(r, "keepalive_s"));
+    expect(r, "stale_time_s", json_real(2 * ka));
+    assert_true(json_is_integer(json_object_get(r, "no_inbound_for_ms")));
+    json_decref(r);
+    r = call(&s, "wire_link_set_watchdog", json_pack("{s:s,s:s,s:f,s:f}", "handle", cli, "link_id",
+                                                     link, "keepalive_s", 50.0, "stale_time_s", 90.0), 1);
+    expect(r, "stale_time_s", json_real(90.0));
+    json_decref(r);
+    /* the responder answers a ping at once */
+    r = call(&s, "wire_send_keepalive_probe", json_pack("{s:s,s:s}", "handle", srv, "link_id", link), 1);
+    expect(r, "response", json_string("fe"));
+    expect(r, "last_data_advanced", json_false());
+    json_decref(r);
+    /* damaged link data is not delivered; nor is good data on another interface */
+    r = call(&s, "wire_inject_tampered_link_data", json_pack("{s:s,s:s,s:s,s:s}", "handle", srv,
+                                                             "link_id", link, "data", "6869",
+                                                             "corruption", "hmac"), 1);
+    expect(r, "delivered", json_false());
+    expect(r, "link_active", json_true());
+    json_decref(r);
+    r = call(&s, "wire_inject_tampered_link_data",
+             json_pack("{s:s,s:s,s:s,s:s}", "handle", srv, "link_id", link, "data", "6869",
+                       "corruption", "foreign_interface"), 1);
+    expect(r, "delivered", json_false());
+    json_decref(r);
+    r = call(&s, "wire_inject_tampered_link_data", json_pack("{s:s,s:s,s:s,s:s}", "handle", srv,
+                                                             "link_id", link, "data", "6869",
+                                                             "corruption", "none"), 1);
+    expect(r, "delivered", json_true());
+    json_decref(r);
+    /* handshake gates on self-made links */
+    r = call(&s, "wire_inject_crafted_lrproof", json_pack("{s:s,s:s}", "handle", cli, "variant",
+                                                          "forged_signature"), 1);
+    expect(r, "activated", json_false());
+    json_decref(r);
+    r = call(&s, "wire_inject_crafted_lrproof", json_pack("{s:s,s:s}", "handle", cli, "variant",
+                                                          "mode_mismatch"), 1);
+    expect(r, "status_name", json_string("CLOSED"));
+    json_decref(r);
+    r = call(&s, "wire_inject_crafted_lrproof", json_pack("{s:s,s:s}", "handle", cli, "variant", "valid"), 1);
+    expect(r, "activated", json_true());
+    json_decref(r);
+    r = call(&s, "wire_inject_crafted_link_request", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                               "variant", "valid64", "hops", 3), 1);
+    expect(r, "mtu", json_integer(500));
+    expect(r, "establishment_timeout", json_real(6 * 3 + 360));
+    json_decref(r);
+    r = call(&s, "wire_inject_crafted_link_request", json_pack("{s:s,s:s}", "handle", cli, "variant",
+                                                               "size_66"), 1);
+    expect(r, "accepted", json_false());
+    json_decref(r);
+    r = call(&s, "wire_inject_crafted_link_identify", json_pack("{s:s,s:s,s:s}", "handle", srv,
+                                                                "link_id", link, "variant",
+                                                                "forged_signature"), 1);
+    expect(r, "adopted", json_false());
+    json_decref(r);
+    /* LINKCLOSE naming another link is ignored; the real id closes */
+    r = call(&s, "wire_send_forged_link_close", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id",
+                                                          link, "forged_id", dest), 1);
+    expect(r, "torn_down", json_false());
+    json_decref(r);
+    r = call(&s, "wire_send_forged_link_close", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id",
+                                                          link, "forged_id", link), 1);
+    expect(r, "torn_down", json_true());
+    json_decref(r);
+    r = call(&s, "wire_link_key_material", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1);
+    expect(r, "derived_key_present", json_false());
+    json_decref(r);
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", cli), 1));
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", srv), 1));
+    free(srv), free(cli), free(dest), free(link);
+    session_end(&s);
+}
+
 /* Announces cross an IFAC link only when both ends share the credentials. */
 static void test_wire_ifac(void **state)
 {
@@ -1372,7 +1473,7 @@ int main(void)
         cmocka_unit_test(test_channel),    cmocka_unit_test(test_wire_loopback),
         cmocka_unit_test(test_wire_ifac),  cmocka_unit_test(test_destinations),
         cmocka_unit_test(test_wire_ratchets),
-        cmocka_unit_test(test_wire_proofs),
+        cmocka_unit_test(test_wire_proofs), cmocka_unit_test(test_wire_links),
         cmocka_unit_test(test_protocol),   cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
