@@ -314,7 +314,7 @@ static void test_panic(void **state)
     rns_node *n, *srv;
     uint16_t port;
     int ifc;
-    rns_iface_opts o = {NULL, NULL, 0, 0.02, 0};
+    rns_iface_opts o = {NULL, NULL, 0, 0.02, 0, 0};
 
     /* a port nobody listens on: bind a server, note its port, free it */
     assert_int_equal(rns_node_new(&srv, NULL), 0);
