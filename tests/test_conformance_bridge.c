@@ -1127,6 +1127,97 @@ static void test_wire_links(void **state)
     session_end(&s);
 }
 
+/* A transport node in the middle: C's destination reaches A at 2 hops through
+ * the server's transport id, and a link goes across; a shared instance with
+ * transport off relays for its local client. */
+static void test_wire_transport(void **state)
+{
+    session s;
+    char *srv, *a, *c, *dest, *tid, *link, *master, *lc;
+    json_int_t port;
+    json_t *r;
+    (void)state;
+
+    session_start(&s);
+    r = call(&s, "wire_start_tcp_server", json_pack("{s:s,s:s,s:s}", "network_name", "",
+                                                    "passphrase", "", "mode", "gateway"), 1);
+    expect(r, "transport_enabled", json_true());
+    port = json_integer_value(json_object_get(r, "port"));
+    assert_non_null(tid = strdup(json_string_value(json_object_get(r, "identity_hash"))));
+    srv = take_str(r, "handle");
+    a = take_str(call(&s, "wire_start_tcp_client",
+                      json_pack("{s:s,s:s,s:s,s:I}", "network_name", "", "passphrase", "",
+                                "target_host", "127.0.0.1", "target_port", port), 1), "handle");
+    c = take_str(call(&s, "wire_start_tcp_client",
+                      json_pack("{s:s,s:s,s:s,s:I}", "network_name", "", "passphrase", "",
+                                "target_host", "127.0.0.1", "target_port", port), 1), "handle");
+    dest = take_str(call(&s, "wire_listen", json_pack("{s:s,s:s,s:[s]}", "handle", c, "app_name",
+                                                      "meshlog", "aspects", "hop"), 1),
+                    "destination_hash");
+    r = call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", a, "destination_hash",
+                                             dest, "timeout_ms", 5000), 1);
+    expect(r, "hops", json_integer(2));
+    json_decref(r);
+    r = call(&s, "wire_read_path_entry", json_pack("{s:s,s:s}", "handle", a, "destination_hash", dest), 1);
+    expect(r, "next_hop", json_string(tid));
+    json_decref(r);
+    r = call(&s, "wire_read_path_random_hash", json_pack("{s:s,s:s}", "handle", srv,
+                                                         "destination_hash", dest), 1);
+    expect(r, "found", json_true());
+    json_decref(r);
+    link = take_str(call(&s, "wire_link_open", json_pack("{s:s,s:s,s:s,s:[s]}", "handle", a,
+                                                         "destination_hash", dest, "app_name",
+                                                         "meshlog", "aspects", "hop"), 1),
+                    "link_id");
+    json_decref(call(&s, "wire_link_send", json_pack("{s:s,s:s,s:s}", "handle", a, "link_id", link,
+                                                     "data", "6869"), 1));
+    r = call(&s, "wire_link_poll", json_pack("{s:s,s:s,s:i}", "handle", c, "destination_hash", dest,
+                                             "timeout_ms", 2000), 1);
+    expect(r, "packets", json_pack("[s]", "6869"));
+    json_decref(r);
+    /* a gateway interface goes looking for unknown paths */
+    json_decref(call(&s, "wire_request_path", json_pack("{s:s,s:s}", "handle", c, "destination_hash",
+                                                        "00112233445566778899aabbccddeeff"), 1));
+    for (int i = 0; i < 50; i++) {
+        r = call(&s, "wire_has_discovery_path_request",
+                 json_pack("{s:s,s:s}", "handle", srv, "destination_hash",
+                           "00112233445566778899aabbccddeeff"), 1);
+        if (json_is_true(json_object_get(r, "found")) || i == 49)
+            break;
+        json_decref(r);
+        json_decref(call(&s, "wire_tx_bytes", json_pack("{s:s}", "handle", srv), 1));
+    }
+    expect(r, "found", json_true());
+    json_decref(r);
+    json_decref(call(&s, "wire_set_interface_mode", json_pack("{s:s,s:s}", "handle", srv, "mode", "nope"), 0));
+    /* a shared instance with transport off relays its local client's announce */
+    r = call(&s, "wire_start_tcp_server", json_pack("{s:s,s:s,s:b,s:s,s:b}", "network_name", "",
+                                                    "passphrase", "", "share_instance", 1,
+                                                    "share_instance_type", "tcp",
+                                                    "enable_transport", 0), 1);
+    expect(r, "transport_enabled", json_false());
+    port = json_integer_value(json_object_get(r, "shared_instance_port"));
+    assert_true(port > 0);
+    master = take_str(r, "handle");
+    lc = take_str(call(&s, "wire_start_local_client", json_pack("{s:I}", "shared_instance_port", port), 1),
+                  "handle");
+    r = call(&s, "wire_transport_enabled", json_pack("{s:s}", "handle", master), 1);
+    expect(r, "is_shared_instance", json_true());
+    json_decref(r);
+    free(dest);
+    dest = take_str(call(&s, "wire_announce", json_pack("{s:s,s:s,s:[s]}", "handle", lc, "app_name",
+                                                        "meshlog", "aspects", "local"), 1),
+                    "destination_hash");
+    r = call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", master, "destination_hash",
+                                             dest, "timeout_ms", 5000), 1);
+    expect(r, "hops", json_integer(0));
+    json_decref(r);
+    for (char **h = (char *[]){lc, master, a, c, srv, NULL}; *h; h++)
+        json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", *h), 1));
+    free(srv), free(a), free(c), free(dest), free(tid), free(link), free(master), free(lc);
+    session_end(&s);
+}
+
 /* Announces cross an IFAC link only when both ends share the credentials. */
 static void test_wire_ifac(void **state)
 {
@@ -1474,6 +1565,7 @@ int main(void)
         cmocka_unit_test(test_wire_ifac),  cmocka_unit_test(test_destinations),
         cmocka_unit_test(test_wire_ratchets),
         cmocka_unit_test(test_wire_proofs), cmocka_unit_test(test_wire_links),
+        cmocka_unit_test(test_wire_transport),
         cmocka_unit_test(test_protocol),   cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -444,6 +444,43 @@ static void test_ingress_burst(void **state)
     net_free(&w);
 }
 
+/* With a tight announce cap towards A only the first forwarded announce goes
+ * out at once; the next waits in the queue until the cap allows it. */
+static void test_announce_cap(void **state)
+{
+    net w;
+    core src[3];
+    uint8_t dests[3][RNS_HASHLEN];
+    size_t before;
+    (void)state;
+
+    net_init(&w, 0xcab, 0);
+    /* 1000 bit/s at 10 %: a ~170-byte announce every ~14 s */
+    assert_int_equal(rns_transport_iface_set_announce_cap(w.t.t, w.t_a, 0.1, 1000), 0);
+    assert_int_equal(rns_transport_iface_set_announce_cap(w.t.t, w.t_a, 2.0, 1000), ML_EINVAL);
+    for (int i = 0; i < 2; i++) {
+        rns_dest_params dp = {NULL, "cap", g_aspects, 1, RNS_PROVE_NONE, 0, NULL, 0};
+        core_init(&src[i], 0x200 + (uint64_t)i);
+        dp.identity = src[i].id;
+        assert_int_equal(rns_transport_register(w.c.t, &dp, dests[i]), 0);
+        assert_int_equal(rns_transport_announce(w.c.t, dests[i], 9000.0 + i), 0);
+        pump(&w, 9000.0 + i);
+        run(&w, 9000.0 + i, 9000.9 + i);
+    }
+    /* both learnt, only one passed the cap towards A */
+    assert_true(rns_transport_has_path(w.t.t, dests[0], 9002.0, NULL));
+    assert_true(rns_transport_has_path(w.t.t, dests[1], 9002.0, NULL));
+    assert_true(rns_transport_has_path(w.a.t, dests[0], 9002.0, NULL));
+    assert_false(rns_transport_has_path(w.a.t, dests[1], 9002.0, NULL));
+    before = w.frames_to_a;
+    run(&w, 9002.0, 9020.0);
+    assert_true(rns_transport_has_path(w.a.t, dests[1], 9020.0, NULL));
+    assert_true(w.frames_to_a > before);
+    for (int i = 0; i < 2; i++)
+        core_free(&src[i]);
+    net_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_shared_instance),
         cmocka_unit_test(test_ingress_burst),
+        cmocka_unit_test(test_announce_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

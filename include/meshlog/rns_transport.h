@@ -407,6 +407,11 @@ int rns_transport_iface_set_mode(rns_transport *t, int iface_id, int mode);
 int rns_transport_iface_set_announce_rate(rns_transport *t, int iface_id, double target,
                                           int grace, double penalty);
 int rns_transport_iface_set_ingress_control(rns_transport *t, int iface_id, int on);
+/* The announce cap (Reticulum's announce_cap as a fraction, 0 < cap <= 1; 0:
+ * none, the default here): forwarded announces leave the interface no faster
+ * than cap * bitrate allows, the rest wait in its queue. 0, ML_EINVAL, ML_ENOTFOUND. */
+int rns_transport_iface_set_announce_cap(rns_transport *t, int iface_id, double cap,
+                                         uint64_t bitrate);
 /* Marks an interface as a local client of our shared instance (set by the
  * node on the connections its shared-instance server accepts). */
 int rns_transport_iface_set_local_client(rns_transport *t, int iface_id, int on);

@@ -41,7 +41,20 @@ struct held {                  /* an announce held back by ingress control */
     ml_buf raw;                /* as received, IFAC still on */
 };
 
+struct qann {                  /* a forwarded announce waiting for the announce cap */
+    uint8_t dest[RNS_HASHLEN];
+    double time;
+    unsigned hops;
+    uint64_t emitted;
+    ml_buf raw;
+};
+
 struct ifx {
+    double announce_cap;       /* share of bitrate for forwarded announces; 0: no cap */
+    uint64_t cap_bitrate;      /* bits/s the cap is computed from */
+    double allowed_at;         /* next forwarded announce not before */
+    struct qann *q;            /* the interface's announce queue */
+    size_t n_q;
     int mode;                  /* enum rns_iface_mode */
     int local_client;          /* a client of our shared instance */
     int ic_off;                /* ingress control disabled */
@@ -2069,6 +2082,7 @@ struct rate {
 
 struct tnode {
     int enabled;
+    double now;                  /* the latest time seen (for the announce cap) */
     struct ann ann[MAX_ANN];
     size_t n_ann;
     struct ann held_pr[MAX_HELD_PR];
@@ -2112,6 +2126,11 @@ static void ifx_free(struct ifx *x)
     free(x->held);
     x->held = NULL;
     x->n_held = 0;
+    for (size_t i = 0; i < x->n_q; i++)
+        ml_buf_free(&x->q[i].raw);
+    free(x->q);
+    x->q = NULL;
+    x->n_q = 0;
 }
 
 static void tn_wake(rns_transport *t, double now)
@@ -2190,6 +2209,20 @@ int rns_transport_iface_set_local_client(rns_transport *t, int iface_id, int on)
     if (!ifc)
         return ML_ENOTFOUND;
     ifc->x.local_client = on ? 1 : 0;
+    return 0;
+}
+
+int rns_transport_iface_set_announce_cap(rns_transport *t, int iface_id, double cap,
+                                         uint64_t bitrate)
+{
+    struct iface *ifc = iface_get(t, iface_id);
+
+    if (!ifc)
+        return ML_ENOTFOUND;
+    if (cap < 0 || cap > 1)
+        return ML_EINVAL;
+    ifc->x.announce_cap = cap;
+    ifc->x.cap_bitrate = bitrate;
     return 0;
 }
 
@@ -2335,6 +2368,84 @@ static int announce_blocked(rns_transport *t, const struct iface *out,
     }
 }
 
+static double announce_wait(const struct ifx *x, size_t len)
+{
+    return ((double)len * 8.0 / (double)x->cap_bitrate) / x->announce_cap;
+}
+
+/* The announce cap of Transport.outbound: a forwarded announce goes out when
+ * the interface's share of bandwidth allows, else it waits in the queue (one
+ * per destination, the most recently emitted). 1: send now. */
+static int announce_cap_gate(struct iface *ifc, const uint8_t *raw, size_t len, double now)
+{
+    struct ifx *x = &ifc->x;
+    struct qann *q = NULL, *n;
+    rns_packet p;
+    uint64_t emitted = 0;
+
+    if (x->announce_cap <= 0 || !x->cap_bitrate || rns_packet_unpack(&p, raw, len) ||
+        p.hops == 0)
+        return 1;
+    if (!x->n_q && now > x->allowed_at) {
+        x->allowed_at = now + announce_wait(x, len);
+        return 1;
+    }
+    if (p.data_len >= RNS_KEYSIZE + RNS_NAME_HASHLEN + RNS_RANDOM_HASHLEN)
+        for (int i = 5; i < 10; i++)
+            emitted = emitted << 8 | p.data[RNS_KEYSIZE + RNS_NAME_HASHLEN + i];
+    for (size_t i = 0; i < x->n_q && !q; i++)
+        if (memcmp(x->q[i].dest, p.dest_hash, RNS_HASHLEN) == 0)
+            q = &x->q[i];
+    if (q && emitted <= q->emitted)
+        return 0;
+    if (!q) {
+        if (x->n_q >= RNS_MAX_QUEUED_ANNOUNCES || !(n = realloc(x->q, (x->n_q + 1) * sizeof *n)))
+            return 0;
+        x->q = n;
+        q = &x->q[x->n_q++];
+        memset(q, 0, sizeof *q);
+        memcpy(q->dest, p.dest_hash, RNS_HASHLEN);
+    }
+    q->time = now;
+    q->hops = p.hops;
+    q->emitted = emitted;
+    ml_buf_reset(&q->raw);
+    ml_buf_append(&q->raw, raw, len);
+    return 0;
+}
+
+/* Interface.process_announce_queue: the nearest, oldest waiting announce. */
+static int announce_queue_run(rns_transport *t, double now)
+{
+    int ret = 0;
+
+    for (size_t i = 0; i < t->n_ifaces && ret == 0; i++) {
+        struct iface *ifc = &t->ifaces[i];
+        struct ifx *x = &ifc->x;
+        size_t best = 0;
+
+        for (size_t j = 0; j < x->n_q;) {
+            if (now > x->q[j].time + RNS_QUEUED_ANNOUNCE_LIFE) {
+                ml_buf_free(&x->q[j].raw);
+                x->q[j] = x->q[--x->n_q];
+            } else {
+                j++;
+            }
+        }
+        if (!x->n_q || now < x->allowed_at)
+            continue;
+        for (size_t j = 1; j < x->n_q; j++)
+            if (x->q[j].hops < x->q[best].hops ||
+                (x->q[j].hops == x->q[best].hops && x->q[j].time < x->q[best].time))
+                best = j;
+        x->allowed_at = now + announce_wait(x, x->q[best].raw.len);
+        ret = queue_on(t, ifc, x->q[best].raw.p, x->q[best].raw.len);
+        ml_buf_free(&x->q[best].raw);
+        x->q[best] = x->q[--x->n_q];
+    }
+    return ret;
+}
+
 static int announce_out(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const uint8_t *raw,
                         size_t len, int iface, int local)
 {
@@ -2342,9 +2453,15 @@ static int announce_out(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const
 
     if (iface >= 0)
         return queue_iface(t, iface, raw, len);
-    for (size_t i = 0; i < t->n_ifaces && ret == 0; i++)
-        if (!announce_blocked(t, &t->ifaces[i], dest, local))
-            ret = queue_on(t, &t->ifaces[i], raw, len);
+    for (size_t i = 0; i < t->n_ifaces && ret == 0; i++) {
+        struct iface *o = &t->ifaces[i];
+        if (announce_blocked(t, o, dest, local))
+            continue;
+        if (!local && o->x.mode != RNS_MODE_ROAMING && o->x.mode != RNS_MODE_BOUNDARY &&
+            !announce_cap_gate(o, raw, len, t->tn->now))
+            continue;
+        ret = queue_on(t, o, raw, len);
+    }
     return ret;
 }
 
@@ -3015,6 +3132,9 @@ static int tn_tick(rns_transport *t, double now)
     struct tnode *tn = t->tn;
     int ret = 0;
 
+    tn->now = now;
+    if ((ret = announce_queue_run(t, now)))
+        return ret;
     for (size_t i = 0; i < tn->n_ann && ret == 0;) {
         struct ann *e = &tn->ann[i];
         if ((e->retries > 0 && e->retries >= LOCAL_REBROADCASTS_MAX) || e->retries > PATHFINDER_R) {
@@ -3041,6 +3161,9 @@ static double tn_deadline(const rns_transport *t)
 {
     double d = t->tn->jobs_at ? t->tn->jobs_at : DBL_MAX;
 
+    for (size_t i = 0; i < t->n_ifaces; i++)
+        if (t->ifaces[i].x.n_q && t->ifaces[i].x.allowed_at < d)
+            d = t->ifaces[i].x.allowed_at;
     for (size_t i = 0; i < t->tn->n_ann; i++)
         if (t->tn->ann[i].retransmit_at < d)
             d = t->tn->ann[i].retransmit_at;
