@@ -2766,10 +2766,17 @@ static int tn_path_request(rns_transport *t, const rns_pathreq *r, int iface, do
                  ifc->x.mode == RNS_MODE_BOUNDARY;
         boundary = ifc->x.mode == RNS_MODE_BOUNDARY;
     }
-    if (have && is_lc(t, k->iface) && t->tn->n_lpr < MAX_LPR) {
-        struct lpr *lp = &t->tn->lpr[t->tn->n_lpr++];
-        memcpy(lp->dest, r->dest_hash, RNS_HASHLEN);
-        lp->iface = iface;
+    if (have && is_lc(t, k->iface)) {
+        struct lpr *lp = NULL;
+        for (size_t i = 0; i < t->tn->n_lpr && !lp; i++)
+            if (memcmp(t->tn->lpr[i].dest, r->dest_hash, RNS_HASHLEN) == 0)
+                lp = &t->tn->lpr[i];
+        if (!lp && t->tn->n_lpr < MAX_LPR)
+            lp = &t->tn->lpr[t->tn->n_lpr++];
+        if (lp) {
+            memcpy(lp->dest, r->dest_hash, RNS_HASHLEN);
+            lp->iface = iface;
+        }
     }
     if ((t->tn->enabled || from_lc) && have) {
         if (!k->cached.len)
@@ -3037,7 +3044,8 @@ static int tn_inbound(rns_transport *t, const rns_packet *p, const uint8_t *hash
                 ret = queue_on(t, &t->ifaces[i], t->cur_plain, t->cur_plain_len);
     }
     if (ret == 0 && (t->tn->enabled || from_lc || for_lc || lc_link)) {
-        if (p->packet_type != RNS_PACKET_ANNOUNCE && (p->header_type == RNS_HEADER_2 || for_lc))
+        if (p->packet_type != RNS_PACKET_ANNOUNCE && (p->header_type == RNS_HEADER_2 || for_lc) &&
+            !ldest_get(t, p->dest_hash) && !link_get(t, p->dest_hash))
             ret = forward_in_transport(t, p, hash, iface, now);
         if (ret == 0 && p->packet_type != RNS_PACKET_ANNOUNCE &&
             p->packet_type != RNS_PACKET_LINKREQUEST && p->context != RNS_CTX_LRPROOF)
