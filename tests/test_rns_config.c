@@ -290,6 +290,36 @@ static void test_hash_list(void **state)
     assert_int_equal(rns_cfg_hash_list(nothex, 1, out, 4, &n, err, sizeof err), ML_EMALFORMED);
 }
 
+static void test_instance(void **state)
+{
+    (void)state;
+    rns_instance_config ic;
+    rns_cfg *cfg;
+    char err[128];
+
+    assert_int_equal(rns_instance_config_resolve(NULL, &ic, err, sizeof err), 0);
+    assert_int_equal(ic.enable_transport, 0);
+    assert_int_equal(ic.share_instance, 1);
+    assert_int_equal(ic.use_implicit_proof, 1);
+    assert_int_equal(ic.discover_interfaces, 0);
+    assert_int_equal(ic.autoconnect_discovered_interfaces, 0);
+    cfg = parse("[reticulum]\nenable_transport = yes\nuse_implicit_proof = no\n"
+                "discover_interfaces = yes\nautoconnect_discovered_interfaces = 3\n");
+    assert_int_equal(rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &ic, err,
+                                                 sizeof err),
+                     0);
+    assert_int_equal(ic.enable_transport, 1);
+    assert_int_equal(ic.use_implicit_proof, 0);
+    assert_int_equal(ic.discover_interfaces, 1);
+    assert_int_equal(ic.autoconnect_discovered_interfaces, 3);
+    rns_cfg_free(cfg);
+    cfg = parse("[reticulum]\nrespond_to_probes = perhaps\n");
+    assert_int_equal(rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &ic, err,
+                                                 sizeof err),
+                     ML_EMALFORMED);
+    rns_cfg_free(cfg);
+}
+
 static void test_classes(void **state)
 {
     (void)state;
@@ -301,6 +331,8 @@ static void test_classes(void **state)
     assert_null(rns_iface_class_find("NoSuchInterface"));
     assert_null(rns_iface_class_find(NULL));
     assert_int_equal(rns_iface_class_external()->default_ifac_size, 16);
+    assert_int_equal(rns_iface_class_external()->supports_discovery, 0);
+    assert_int_equal(rns_iface_class_find("TCPServerInterface")->supports_discovery, 1);
 }
 
 int main(void)
@@ -309,7 +341,7 @@ int main(void)
         cmocka_unit_test(test_syntax),      cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_modes),       cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_ifac_and_ic), cmocka_unit_test(test_classes),
-        cmocka_unit_test(test_hash_list),
+        cmocka_unit_test(test_hash_list),   cmocka_unit_test(test_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

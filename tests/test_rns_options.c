@@ -136,7 +136,7 @@ static void test_node_options(void **state)
     (void)state;
     static const char *const aspects[] = {"probe"};
     rns_node *n;
-    rns_iface_opts slow = {NULL, NULL, 0, 0, 1000, 0}, below = {NULL, NULL, 0, 0, 4, 0};
+    rns_iface_opts slow = {.bitrate = 1000}, below = {.bitrate = 4};
     uint16_t port;
     uint8_t probe[RNS_HASHLEN], want[RNS_HASHLEN];
     enum rns_proof_strategy ps;
@@ -314,7 +314,7 @@ static void test_panic(void **state)
     rns_node *n, *srv;
     uint16_t port;
     int ifc;
-    rns_iface_opts o = {NULL, NULL, 0, 0.02, 0, 0};
+    rns_iface_opts o = {.reconnect_s = 0.02};
 
     /* a port nobody listens on: bind a server, note its port, free it */
     assert_int_equal(rns_node_new(&srv, NULL), 0);

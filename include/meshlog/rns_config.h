@@ -65,6 +65,7 @@ typedef struct rns_iface_class {
     uint64_t bitrate_guess;    /* bits/s assumed until configured */
     uint32_t class_hw_mtu;     /* HW_MTU fixed at class level, 0 when per instance */
     int autoconfigure_mtu;     /* 1: HW_MTU follows the bitrate (optimise_mtu) */
+    int supports_discovery;    /* 1: can be made discoverable (announced to others) */
 } rns_iface_class;
 
 /* The class of a config type, or NULL when it is not a reference type.
@@ -110,6 +111,24 @@ int rns_cfg_float(const rns_cfg_section *s, const char *key, double *out);
  * max; *n_out set. ML_ETOOBIG past max. */
 int rns_cfg_hash_list(const char *const *items, size_t n, uint8_t (*out)[16], size_t max,
                       size_t *n_out, char *err, size_t errlen);
+
+/* The [reticulum] section's switches, with the reference's defaults. */
+typedef struct rns_instance_config {
+    int enable_transport;          /* no */
+    int share_instance;            /* yes */
+    int respond_to_probes;         /* no */
+    int use_implicit_proof;        /* yes */
+    int enable_remote_management;  /* no */
+    int panic_on_interface_error;  /* no */
+    int link_mtu_discovery;        /* yes */
+    int discover_interfaces;       /* no: the master switch of interface discovery */
+    long long autoconnect_discovered_interfaces;  /* 0: off, else how many at most */
+    long long required_discovery_value;           /* 0: the default stamp cost */
+} rns_instance_config;
+/* Resolves s (the [reticulum] section; NULL: none, all defaults). Values of
+ * the wrong type are ML_EMALFORMED with err set. */
+int rns_instance_config_resolve(const rns_cfg_section *s, rns_instance_config *out, char *err,
+                                size_t errlen);
 
 /* ---- an interface section, resolved ------------------------------------------ */
 

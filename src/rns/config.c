@@ -19,26 +19,27 @@
 /* ---- interface classes ----------------------------------------------------- */
 
 static const rns_iface_class classes[] = {
-    /* type, DEFAULT_IFAC_SIZE, BITRATE_GUESS, class HW_MTU, AUTOCONFIGURE_MTU */
-    {"TCPInterface", 16, 10000000u, 262144, 1},
-    {"TCPServerInterface", 16, 10000000u, 262144, 1},
-    {"TCPClientInterface", 16, 10000000u, 262144, 1},
-    {"BackboneInterface", 16, 1000000000u, 1048576, 1},
-    {"BackboneClientInterface", 16, 100000000u, 1048576, 1},
-    {"AutoInterface", 16, 10000000u, 1196, 0},
-    {"UDPInterface", 16, 10000000u, 0, 0},
-    {"I2PInterface", 16, 256000u, 0, 0},
-    {"WeaveInterface", 16, 250000u, 1024, 0},
-    {"LocalInterface", 16, RNS_BASE_BITRATE, 0, 1},
-    {"SerialInterface", 8, RNS_BASE_BITRATE, 0, 0},
-    {"KISSInterface", 8, 1200u, 0, 0},
-    {"AX25KISSInterface", 8, 1200u, 0, 0},
-    {"RNodeInterface", 8, RNS_BASE_BITRATE, 0, 0},
-    {"RNodeMultiInterface", 8, RNS_BASE_BITRATE, 0, 0},
-    {"PipeInterface", 8, 1000000u, 0, 0},
+    /* type, DEFAULT_IFAC_SIZE, BITRATE_GUESS, class HW_MTU, AUTOCONFIGURE_MTU,
+     * supports_discovery */
+    {"TCPInterface", 16, 10000000u, 262144, 1, 0},
+    {"TCPServerInterface", 16, 10000000u, 262144, 1, 1},
+    {"TCPClientInterface", 16, 10000000u, 262144, 1, 1},
+    {"BackboneInterface", 16, 1000000000u, 1048576, 1, 1},
+    {"BackboneClientInterface", 16, 100000000u, 1048576, 1, 1},
+    {"AutoInterface", 16, 10000000u, 1196, 0, 0},
+    {"UDPInterface", 16, 10000000u, 0, 0, 0},
+    {"I2PInterface", 16, 256000u, 0, 0, 1},
+    {"WeaveInterface", 16, 250000u, 1024, 0, 1},
+    {"LocalInterface", 16, RNS_BASE_BITRATE, 0, 1, 0},
+    {"SerialInterface", 8, RNS_BASE_BITRATE, 0, 0, 0},
+    {"KISSInterface", 8, 1200u, 0, 0, 0},
+    {"AX25KISSInterface", 8, 1200u, 0, 0, 0},
+    {"RNodeInterface", 8, RNS_BASE_BITRATE, 0, 0, 1},
+    {"RNodeMultiInterface", 8, RNS_BASE_BITRATE, 0, 0, 0},
+    {"PipeInterface", 8, 1000000u, 0, 0, 0},
 };
 
-static const rns_iface_class external_class = {"", 16, RNS_BASE_BITRATE, 0, 0};
+static const rns_iface_class external_class = {"", 16, RNS_BASE_BITRATE, 0, 0, 0};
 
 const rns_iface_class *rns_iface_class_find(const char *type)
 {
@@ -724,6 +725,46 @@ static int resolve_discovery(resolver *r, rns_iface_config *c)
         c->mode = (!strcmp(c->type, "RNodeInterface") || !strcmp(c->type, "RNodeMultiInterface"))
                       ? RNS_MODE_ACCESS_POINT
                       : RNS_MODE_GATEWAY;
+    return 0;
+}
+
+int rns_instance_config_resolve(const rns_cfg_section *s, rns_instance_config *out, char *err,
+                                size_t errlen)
+{
+    resolver r = {s, err, errlen};
+    const struct {
+        const char *key;
+        int *v;
+    } flags[] = {
+        {"enable_transport", &out->enable_transport},
+        {"share_instance", &out->share_instance},
+        {"respond_to_probes", &out->respond_to_probes},
+        {"use_implicit_proof", &out->use_implicit_proof},
+        {"enable_remote_management", &out->enable_remote_management},
+        {"panic_on_interface_error", &out->panic_on_interface_error},
+        {"link_mtu_discovery", &out->link_mtu_discovery},
+        {"discover_interfaces", &out->discover_interfaces},
+    };
+    long long v;
+    int rc;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!out)
+        return ML_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->share_instance = out->use_implicit_proof = out->link_mtu_discovery = 1;
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if ((rc = opt_bool(&r, flags[i].key, flags[i].v)) < 0)
+            return rc;
+    if ((rc = opt_int(&r, "autoconnect_discovered_interfaces", &v)) < 0)
+        return rc;
+    out->autoconnect_discovered_interfaces = rc && v > 0 ? v : 0;
+    if ((rc = opt_int(&r, "required_discovery_value", &v)) < 0)
+        return rc;
+    out->required_discovery_value = rc && v > 0 ? v : 0;
     return 0;
 }
 

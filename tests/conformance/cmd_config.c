@@ -506,7 +506,40 @@ static int cmd_wire_interface_transport_defaults(br_ctx *c)
     return ret;
 }
 
+/* Discovery is opt-in: an interface section without "discoverable", the
+ * base interface class and a [reticulum] section without discovery keys. */
+static int cmd_discovery_feature_defaults(br_ctx *c)
+{
+    static const char text[] = "[reticulum]\n[interfaces]\n[[i]]\ntype = ExternalInterface\n";
+    rns_cfg *cfg = NULL;
+    rns_instance_config rc;
+    rns_iface_config ic;
+    char err[160];
+    int ret;
+
+    if (br_check(c, rns_cfg_parse(&cfg, text, sizeof text - 1, err, sizeof err), "config"))
+        return -1;
+    ret = br_check(c, rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &rc, err,
+                                                  sizeof err),
+                   "[reticulum]") ||
+          br_check(c, rns_iface_config_resolve(rns_cfg_sub(rns_cfg_sub(rns_cfg_root(cfg), "interfaces"), "i"),
+                                               "i", &ic, err, sizeof err),
+                   "interface");
+    rns_cfg_free(cfg);
+    if (ret)
+        return -1;
+    ret = br_set_bool(c, "interface_discoverable", ic.discoverable) ||
+          br_set_bool(c, "interface_supports_discovery", ic.cls->supports_discovery) ||
+          br_set_bool(c, "discover_interfaces", rc.discover_interfaces) ||
+          br_set_bool(c, "should_autoconnect_discovered_interfaces",
+                      rc.autoconnect_discovered_interfaces > 0) ||
+          br_set_int(c, "max_autoconnected_interfaces", rc.autoconnect_discovered_interfaces);
+    rns_iface_config_clear(&ic);
+    return ret;
+}
+
 const br_cmd br_config_cmds[] = {
+    {"discovery_feature_defaults", cmd_discovery_feature_defaults},
     {"wire_discovery_autoconnect_gate", cmd_wire_discovery_autoconnect_gate},
     {"wire_interface_transport_defaults", cmd_wire_interface_transport_defaults},
     {"wire_instance_posture", cmd_wire_instance_posture},

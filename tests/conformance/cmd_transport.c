@@ -29,7 +29,8 @@ static int mode_param(br_ctx *c, int *mode)
 /* enable_transport: absent -> on (the suite's server default), null or false -> off. */
 static int transport_param(br_ctx *c, int *on)
 {
-    json_t *v = br_param(c, "enable_transport");
+    /* not br_param: it reads null as absent, and null means off here */
+    json_t *v = json_is_object(c->params) ? json_object_get(c->params, "enable_transport") : NULL;
 
     *on = 1;
     if (!v)
