@@ -645,6 +645,20 @@ static br_fn wire_cmd(const char *name)
     return NULL;
 }
 
+/* wire_link_request for answers larger than the link MDU (they come as a
+ * resource): the same command with a longer default timeout. */
+static int cmd_wire_link_request_large(br_ctx *c)
+{
+    br_fn send_request = wire_cmd("wire_link_request");
+
+    if (!send_request)
+        return br_fail(c, "wire_link_request is missing");
+    if (!br_param(c, "timeout_ms") && json_object_set_new(c->params, "timeout_ms",
+                                                          json_integer(30000)))
+        return br_fail(c, "out of memory");
+    return send_request(c);
+}
+
 /* wire_link_request with the link tap watching what arrives: RESPONSE
  * packets with their plaintext, RESOURCE_ADV packets. */
 static int cmd_wire_capture_response_packet(br_ctx *c)
@@ -1026,6 +1040,7 @@ const br_cmd br_link_cmds[] = {
     {"wire_link_identify_pending", cmd_wire_link_identify_pending},
     {"wire_link_request_timeout", cmd_wire_link_request_timeout},
     {"wire_capture_response_packet", cmd_wire_capture_response_packet},
+    {"wire_link_request_large", cmd_wire_link_request_large},
     {"wire_send_oversize_link_packet", cmd_wire_send_oversize_link_packet},
     {NULL, NULL},
 };

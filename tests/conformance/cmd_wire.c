@@ -230,9 +230,11 @@ static void answer_request(peer *pr, const wlink *l, const rns_link_event *lev)
         json_object_set_new(entry, "requested_at", json_real(lev->timestamp));
         json_array_append_new(h->log, entry);
     }
-    /* a handler that returns nothing sends no RESPONSE at all */
+    /* a handler that returns nothing sends no RESPONSE at all; one larger
+     * than the link MDU goes as a resource */
     if (!h->response_none && !rns_mp_put_bin(&resp, h->response.p, h->response.len) &&
-        rns_link_respond(live, lev->id, resp.p, resp.len, rns_node_now()) == 0)
+        rns_transport_link_respond(rns_node_transport(pr->node), l->id, lev->id, resp.p, resp.len,
+                                   rns_node_now()) == 0)
         rns_transport_flush(rns_node_transport(pr->node), rns_node_now());
     ml_buf_free(&resp);
     ml_buf_free(&hex);
@@ -1281,7 +1283,9 @@ static int cmd_wire_link_request(br_ctx *c)
     q = &pr->requests[slot];
     memset(q, 0, sizeof *q);
     q->sent = rns_node_now();
-    if ((ret = br_check(c, rns_link_request(l, path, mp.p, mp.len, q->sent, q->id), "request") ||
+    (void)l; /* larger than the link MDU: the request goes as a resource */
+    if ((ret = br_check(c, rns_transport_link_request(core(pr), id, path, mp.p, mp.len, q->sent,
+                                                      q->id), "request") ||
                br_check(c, rns_transport_flush(core(pr), q->sent), "flush")))
         goto out;
     pr->n_requests++;
