@@ -921,6 +921,39 @@ static void test_round_trip_random(void **state)
     }
 }
 
+/* ml_json_get_many finds, in one pass, exactly what ml_json_get finds key by
+ * key: first occurrences, escaped keys, members before a malformed tail. */
+static void test_get_many_matches_get(void **state)
+{
+    (void)state;
+    const char *objs[] = {
+        "{\"by\":\"x\",\"form\":{\"a\":[1,2]},\"record_id\":\"R\"}",
+        "{\"record_id\":\"A\",\"record_id\":\"B\",\"value\":null}",
+        "{\"f\\u0069eld\":\"k\",\"value\":1.5}",
+        "{\"value\":3,\"text\":\"t\" , bad}",
+        "{}",
+        "[1,2]",
+        "{\"text\":",
+    };
+    const char *keys[] = {"record_id", "form", "by", "field", "value", "text"};
+    for (size_t o = 0; o < sizeof objs / sizeof objs[0]; o++) {
+        ml_span obj = {objs[o], strlen(objs[o])}, vals[6], v;
+        unsigned found = 0;
+        ml_json_get_many(obj, keys, 6, vals, &found);
+        for (int i = 0; i < 6; i++) {
+            int got = ml_json_get(obj, keys[i], &v) == 0;
+            assert_int_equal(got, (found >> i) & 1);
+            if (got) {
+                assert_int_equal(v.len, vals[i].len);
+                assert_ptr_equal(v.p, vals[i].p);
+            }
+        }
+    }
+    ml_span vals[1];
+    unsigned found;
+    assert_int_equal(ml_json_get_many((ml_span){"{}", 2}, keys, 33, vals, &found), ML_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -946,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_scanner_decode),
         cmocka_unit_test(test_scanner_iter),
         cmocka_unit_test(test_round_trip_random),
+        cmocka_unit_test(test_get_many_matches_get),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

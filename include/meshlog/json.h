@@ -64,6 +64,11 @@ int ml_json_pretty(ml_buf *out, const char *canon, size_t len, int depth);
  *   Returns 0, ML_ENOTFOUND, or ML_EMALFORMED (obj is not an object, or is
  *   broken before the key is found). */
 int ml_json_get(ml_span obj, const char *key, ml_span *val);
+/* The first value of each of keys[0..n) (n <= 32) in one pass: bit i of
+ * *found is set when vals[i] was found, exactly where ml_json_get(obj,
+ * keys[i]) would find it. Returns 0, or the error that stopped the pass. */
+int ml_json_get_many(ml_span obj, const char *const *keys, size_t n, ml_span *vals,
+                     unsigned *found);
 /* Type tests on a value span. */
 int ml_json_is_string(ml_span v);  /* 1: exactly one string literal */
 int ml_json_is_int(ml_span v);     /* 1: integer literal (no '.', 'e') */

@@ -1210,6 +1210,43 @@ int ml_json_get(ml_span obj, const char *key, ml_span *val)
     return ret;
 }
 
+int ml_json_get_many(ml_span obj, const char *const *keys, size_t n, ml_span *vals,
+                     unsigned *found)
+{
+    ml_json_iter it;
+    ml_span k, v;
+    size_t lens[32];
+    unsigned want;
+    if (!keys || !vals || !found || n > 32)
+        return ML_EINVAL;
+    *found = 0;
+    want = n == 32 ? ~0u : (1u << n) - 1;
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(keys[i]);
+    int ret = ml_json_iter_init(&it, obj);
+    if (ret == 0 && it.close != '}')
+        ret = ML_EMALFORMED;
+    while (ret == 0 && *found != want) {
+        int r = ml_json_iter_next(&it, &k, &v);
+        if (r <= 0) {
+            ret = r;
+            break;
+        }
+        const char *kp = k.p + 1;
+        size_t kl = k.len - 2;
+        int plain = !memchr(kp, '\\', kl);   /* the usual case: compare bytes */
+        for (size_t i = 0; i < n; i++)
+            if (!(*found & (1u << i)) &&
+                (plain ? kl == lens[i] && memcmp(kp, keys[i], kl) == 0
+                       : key_equals(k, keys[i], lens[i]))) {
+                vals[i] = v;
+                *found |= 1u << i;
+                break;
+            }
+    }
+    return ret;
+}
+
 int ml_json_is_string(ml_span v)
 {
     return v.p && v.len >= 2 && v.p[0] == '"' && skip_string(v.p, v.p + v.len) == v.p + v.len;

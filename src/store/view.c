@@ -359,19 +359,29 @@ static int blob_next(const uint8_t **p, const uint8_t *end, bent *e)
 
 /* ---- applying one event ----------------------------------------------------------- */
 
+/* The payload members a reducer reads, found in one pass (first occurrence,
+ * as ml_json_get finds them). */
+enum { K_RID, K_FORM, K_BY, K_FIELD, K_VALUE, K_TEXT, K_BLOB, K_SIZE, K_MIME };
+
 typedef struct vargs {
-    ml_span p;
+    ml_span v[9];
+    unsigned found;
     ml_buf *rid, *f1, *f2;
     vkey k;
 } vargs;
 
-static int get_str(ml_span p, const char *key, ml_buf *out)
+static int has(const vargs *va, int key)
 {
-    ml_span v;
+    return (va->found >> key) & 1;
+}
+
+/* The member as a decoded string; ML_ENOTFOUND when absent or not a string. */
+static int get_str(const vargs *va, int key, ml_buf *out)
+{
     ml_buf_reset(out);
-    if (ml_json_get(p, key, &v) || !ml_json_is_string(v))
+    if (!has(va, key) || !ml_json_is_string(va->v[key]))
         return ML_ENOTFOUND;
-    return ml_json_str_decode(v, out);
+    return ml_json_str_decode(va->v[key], out);
 }
 
 static void bind_key(sqlite3_stmt *st, int col, const ml_event *ev, const vkey *k)
@@ -395,19 +405,16 @@ static void bind_span(sqlite3_stmt *st, int col, ml_span v)
 static int apply_create(ml_store *s, const ml_event *ev, vargs *va)
 {
     mlv_batch *b = s->vb;
-    ml_span form, by;
     uint32_t ri;
     int rc = rec_get(b, va->rid, &ri);
     (void)ev;
-    if (!rc && ml_json_get(va->p, "form", &form) == 0 &&
-        (!b->r[ri].has_form || key_cmp(&va->k, &b->r[ri].fk) > 0)) {
-        rc = vb_put(b, form.p, form.len, &b->r[ri].form);
+    if (!rc && has(va, K_FORM) && (!b->r[ri].has_form || key_cmp(&va->k, &b->r[ri].fk) > 0)) {
+        rc = vb_put(b, va->v[K_FORM].p, va->v[K_FORM].len, &b->r[ri].form);
         b->r[ri].fk = va->k;
         b->r[ri].has_form = 1;
     }
-    if (!rc && ml_json_get(va->p, "by", &by) == 0 &&
-        (!b->r[ri].has_by || key_cmp(&va->k, &b->r[ri].bk) > 0)) {
-        rc = vb_put(b, by.p, by.len, &b->r[ri].by);
+    if (!rc && has(va, K_BY) && (!b->r[ri].has_by || key_cmp(&va->k, &b->r[ri].bk) > 0)) {
+        rc = vb_put(b, va->v[K_BY].p, va->v[K_BY].len, &b->r[ri].by);
         b->r[ri].bk = va->k;
         b->r[ri].has_by = 1;
     }
@@ -416,20 +423,18 @@ static int apply_create(ml_store *s, const ml_event *ev, vargs *va)
 
 static int apply_field(ml_store *s, const ml_event *ev, vargs *va)
 {
-    ml_span value;
     uint32_t ri;
     (void)ev;
-    if (get_str(va->p, "field", va->f1) || ml_json_get(va->p, "value", &value))
+    if (get_str(va, K_FIELD, va->f1) || !has(va, K_VALUE))
         return 0;
     int rc = rec_get(s->vb, va->rid, &ri);
-    return rc ? rc : fld_set(s->vb, ri, va->f1, value, &va->k);
+    return rc ? rc : fld_set(s->vb, ri, va->f1, va->v[K_VALUE], &va->k);
 }
 
 static int apply_note(ml_store *s, const ml_event *ev, vargs *va)
 {
-    ml_span text;
     uint32_t ri;
-    if (ml_json_get(va->p, "text", &text))
+    if (!has(va, K_TEXT))
         return 0;
     int rc = rec_get(s->vb, va->rid, &ri);   /* the record row is written at flush */
     if (rc)
@@ -437,7 +442,7 @@ static int apply_note(ml_store *s, const ml_event *ev, vargs *va)
     sqlite3_stmt *st = s->st[ST_NOTE_ADD];
     bind_buf(st, 1, va->rid);
     bind_key(st, 2, ev, &va->k);
-    bind_span(st, 6, text);
+    bind_span(st, 6, va->v[K_TEXT]);
     return mls_step_done(s, st, "adding note");
 }
 
@@ -445,10 +450,12 @@ static int apply_attachment(ml_store *s, const ml_event *ev, vargs *va)
 {
     ml_span size = {"0", 1}, mime = {"\"\"", 2};
     uint32_t ri;
-    if (get_str(va->p, "field", va->f1) || get_str(va->p, "blob_hash", va->f2))
+    if (get_str(va, K_FIELD, va->f1) || get_str(va, K_BLOB, va->f2))
         return 0;
-    ml_json_get(va->p, "size", &size);
-    ml_json_get(va->p, "mime", &mime);
+    if (has(va, K_SIZE))
+        size = va->v[K_SIZE];
+    if (has(va, K_MIME))
+        mime = va->v[K_MIME];
     int rc = rec_get(s->vb, va->rid, &ri);
     if (rc)
         return rc;
@@ -462,27 +469,44 @@ static int apply_attachment(ml_store *s, const ml_event *ev, vargs *va)
     return mls_step_done(s, st, "adding attachment");
 }
 
+/* Per kind: its reducer and the members it reads, record_id first. */
 static const struct {
     const char *kind;
     int (*apply)(ml_store *, const ml_event *, vargs *);
+    int nkeys;
+    int keys[5];
 } reducers[] = {
-    {ML_KIND_RECORD_CREATE, apply_create},
-    {ML_KIND_FIELD_SET, apply_field},
-    {ML_KIND_NOTE_ADD, apply_note},
-    {ML_KIND_ATTACHMENT_ADD, apply_attachment},
+    {ML_KIND_RECORD_CREATE, apply_create, 3, {K_RID, K_FORM, K_BY}},
+    {ML_KIND_FIELD_SET, apply_field, 3, {K_RID, K_FIELD, K_VALUE}},
+    {ML_KIND_NOTE_ADD, apply_note, 2, {K_RID, K_TEXT}},
+    {ML_KIND_ATTACHMENT_ADD, apply_attachment, 5, {K_RID, K_FIELD, K_BLOB, K_SIZE, K_MIME}},
 };
+
+static const char *const key_names[9] = {"record_id", "form", "by", "field", "value",
+                                         "text", "blob_hash", "size", "mime"};
 
 int mlv_apply(ml_store *s, const ml_event *ev, const char *author)
 {
-    vargs va = {{NULL, 0}, &s->vrid, &s->vf1, &s->vf2,
+    vargs va = {{{NULL, 0}}, 0, &s->vrid, &s->vf1, &s->vf2,
                 {ev->hlc.wall, ev->hlc.counter, ev->seq, author, strlen(author)}};
     if (!s->vb && !(s->vb = calloc(1, sizeof *s->vb)))
         return ML_ENOMEM;
     for (size_t i = 0; i < sizeof reducers / sizeof reducers[0]; i++) {
         if (strcmp(ev->kind, reducers[i].kind) != 0)
             continue;
-        va.p = (ml_span){ev->payload, ev->payload_len};
-        if (get_str(va.p, "record_id", va.rid))
+        const char *names[5] = {NULL};
+        ml_span vals[5] = {{NULL, 0}};
+        unsigned found = 0;
+        int n = reducers[i].nkeys;
+        for (int j = 0; j < n; j++)
+            names[j] = key_names[reducers[i].keys[j]];
+        ml_json_get_many((ml_span){ev->payload, ev->payload_len}, names, (size_t)n, vals, &found);
+        for (int j = 0; j < n; j++)
+            if (found & (1u << j)) {
+                va.v[reducers[i].keys[j]] = vals[j];
+                va.found |= 1u << reducers[i].keys[j];
+            }
+        if (get_str(&va, K_RID, va.rid))
             return 0;
         int rc = reducers[i].apply(s, ev, &va);
         if (!rc && (s->vb->nr >= VB_MAX_RECORDS || s->vb->arena.len >= VB_MAX_ARENA))
