@@ -34,6 +34,25 @@
 #define RNS_RESOURCE_WINDOW 4u               /* initial receive window */
 #define RNS_RESOURCE_COLLISION_GUARD 224u    /* 2 x 75 + 74 parts */
 #define RNS_RESOURCE_REQ_MAX (1u + 4u + 32u + 75u * 4u) /* longest RESOURCE_REQ */
+/* The window profile, retry budgets and limits (the reference's values). */
+#define RNS_RESOURCE_WINDOW_MIN 2u
+#define RNS_RESOURCE_WINDOW_MAX_SLOW 10u        /* ceiling until the rate is fast */
+#define RNS_RESOURCE_WINDOW_MAX_VERY_SLOW 4u
+#define RNS_RESOURCE_WINDOW_MAX_FAST 75u        /* also the largest window */
+#define RNS_RESOURCE_WINDOW_FLEXIBILITY 4u
+#define RNS_RESOURCE_FAST_RATE_THRESHOLD (RNS_RESOURCE_WINDOW_MAX_SLOW - RNS_RESOURCE_WINDOW - 2u)
+#define RNS_RESOURCE_VERY_SLOW_RATE_THRESHOLD 2u
+#define RNS_RESOURCE_RATE_FAST (50000.0 / 8.0)  /* bytes per second */
+#define RNS_RESOURCE_RATE_VERY_SLOW (2000.0 / 8.0)
+#define RNS_RESOURCE_MAX_RETRIES 16u
+#define RNS_RESOURCE_MAX_ADV_RETRIES 4u
+#define RNS_RESOURCE_PART_TIMEOUT_FACTOR 4.0
+#define RNS_RESOURCE_METADATA_MAX 0xffffffu
+#define RNS_RESOURCE_HASHMAP_EXHAUSTED 0xffu    /* first byte of a RESOURCE_REQ */
+#define RNS_RESOURCE_HASHMAP_NOT_EXHAUSTED 0x00u
+/* Data above this is sent uncompressed, and the receiver's default bound
+ * for decompressing (equal to RNS_BZ2_RESOURCE_LIMIT). */
+#define RNS_RESOURCE_AUTO_COMPRESS_MAX (64u * 1024u * 1024u)
 
 /* Advertisement flags (f). */
 enum {

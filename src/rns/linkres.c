@@ -249,7 +249,8 @@ static int build_segment(rns_linkres *lr, const rns_link *l, const struct xfer *
         sp.metadata_len = x->meta.len;
     }
     sp.has_metadata_flag = x->has_meta;
-    sp.auto_compress = !x->no_compress;
+    /* the reference compresses only transfers up to AUTO_COMPRESS_MAX */
+    sp.auto_compress = !x->no_compress && x->src.len <= RNS_RESOURCE_AUTO_COMPRESS_MAX;
     sp.request_id = x->rid_len ? x->rid : NULL;
     sp.request_id_len = x->rid_len;
     sp.is_request = x->is_request;
@@ -573,6 +574,10 @@ static int feed_out(rns_linkres *lr, rns_link *l, uint8_t ctx, const ml_buf *d, 
     rns_resource *r = lr->n_out ? lr->out[0]->r : NULL;
     int ret;
 
+    /* a proof is for the resource its first 32 bytes name */
+    if (r && ctx == RNS_CTX_RESOURCE_PRF &&
+        (d->len < 32 || memcmp(d->p, rns_resource_hash(r), 32) != 0))
+        return 1;
     if (r) {
         if ((ret = rns_resource_input(r, ctx, d->p, d->len, now)) == ML_ENOMEM)
             return ret;

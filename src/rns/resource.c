@@ -18,22 +18,22 @@
 
 #define MAPLEN RNS_RESOURCE_MAPHASH_LEN
 #define HMAX RNS_RESOURCE_HASHMAP_MAX_LEN
-#define WINDOW_MIN 2u
-#define WINDOW_MAX_SLOW 10u
-#define WINDOW_MAX_FAST 75u
-#define WINDOW_MAX_VERY_SLOW 4u
-#define WINDOW_FLEXIBILITY 4u
-#define FAST_RATE_THRESHOLD (WINDOW_MAX_SLOW - RNS_RESOURCE_WINDOW - 2u)
-#define VERY_SLOW_RATE_THRESHOLD 2u
-#define RATE_FAST (50000.0 / 8.0)     /* bytes per second */
-#define RATE_VERY_SLOW (2000.0 / 8.0)
+#define WINDOW_MIN RNS_RESOURCE_WINDOW_MIN
+#define WINDOW_MAX_SLOW RNS_RESOURCE_WINDOW_MAX_SLOW
+#define WINDOW_MAX_FAST RNS_RESOURCE_WINDOW_MAX_FAST
+#define WINDOW_MAX_VERY_SLOW RNS_RESOURCE_WINDOW_MAX_VERY_SLOW
+#define WINDOW_FLEXIBILITY RNS_RESOURCE_WINDOW_FLEXIBILITY
+#define FAST_RATE_THRESHOLD RNS_RESOURCE_FAST_RATE_THRESHOLD
+#define VERY_SLOW_RATE_THRESHOLD RNS_RESOURCE_VERY_SLOW_RATE_THRESHOLD
+#define RATE_FAST RNS_RESOURCE_RATE_FAST
+#define RATE_VERY_SLOW RNS_RESOURCE_RATE_VERY_SLOW
 #define TOKEN_OVERHEAD 48u
-#define META_MAX 0xffffffu
+#define META_MAX RNS_RESOURCE_METADATA_MAX
 #define HDR_LEN 19u
 /* Timers: an approximation of the reference's schedule, not its exact one. */
-#define MAX_RETRIES 16u
-#define MAX_ADV_RETRIES 4u
-#define PART_TIMEOUT_FACTOR 4.0
+#define MAX_RETRIES RNS_RESOURCE_MAX_RETRIES
+#define MAX_ADV_RETRIES RNS_RESOURCE_MAX_ADV_RETRIES
+#define PART_TIMEOUT_FACTOR RNS_RESOURCE_PART_TIMEOUT_FACTOR
 #define SENDER_GRACE 10.0      /* seconds the sender allows the receiver to act */
 #define RETRY_GRACE 1.0
 #define DEFAULT_RTT 0.5
@@ -551,12 +551,13 @@ static int sender_request(rns_resource *r, const uint8_t *d, size_t len)
     return ret;
 }
 
+/* As the reference's validate_proof: 64 bytes whose second half is the
+ * expected proof. Which resource a proof names (its first half) is the
+ * link's routing (rns_linkres). */
 static int sender_proof(rns_resource *r, const uint8_t *d, size_t len)
 {
     if (len != 64)
         return ML_EMALFORMED;
-    if (memcmp(d, r->adv.h, 32) != 0)
-        return ML_EINVAL;
     if (ml_ct_memcmp(d + 32, r->proof, 32) != 0)
         return ML_EBADID;
     r->status = RNS_RESOURCE_COMPLETE;

@@ -567,7 +567,185 @@ out:
     return ret;
 }
 
+/* ---- resource internals on a live link's key (sans-I/O, nothing is sent) ------------------- */
+
+static int cmd_wire_resource_constants(br_ctx *c)
+{
+    return br_set_int(c, "WINDOW", RNS_RESOURCE_WINDOW) ||
+           br_set_int(c, "WINDOW_MIN", RNS_RESOURCE_WINDOW_MIN) ||
+           br_set_int(c, "WINDOW_MAX", RNS_RESOURCE_WINDOW_MAX_FAST) ||
+           br_set_int(c, "MAPHASH_LEN", RNS_RESOURCE_MAPHASH_LEN) ||
+           br_set_int(c, "RANDOM_HASH_SIZE", RNS_RESOURCE_RANDOM_LEN) ||
+           br_set_int(c, "HASHMAP_MAX_LEN", RNS_RESOURCE_HASHMAP_MAX_LEN) ||
+           br_set_int(c, "COLLISION_GUARD_SIZE", RNS_RESOURCE_COLLISION_GUARD) ||
+           br_set_int(c, "MAX_EFFICIENT_SIZE", RNS_RESOURCE_MAX_EFFICIENT_SIZE) ||
+           br_set_int(c, "METADATA_MAX_SIZE", RNS_RESOURCE_METADATA_MAX) ||
+           br_set_int(c, "MAX_RETRIES", RNS_RESOURCE_MAX_RETRIES) ||
+           br_set_int(c, "MAX_ADV_RETRIES", RNS_RESOURCE_MAX_ADV_RETRIES) ||
+           br_set_int(c, "HASHMAP_IS_EXHAUSTED", RNS_RESOURCE_HASHMAP_EXHAUSTED) ||
+           br_set_int(c, "HASHMAP_IS_NOT_EXHAUSTED", RNS_RESOURCE_HASHMAP_NOT_EXHAUSTED) ||
+           br_set_int(c, "WINDOW_MAX_SLOW", RNS_RESOURCE_WINDOW_MAX_SLOW) ||
+           br_set_int(c, "WINDOW_MAX_VERY_SLOW", RNS_RESOURCE_WINDOW_MAX_VERY_SLOW) ||
+           br_set_int(c, "WINDOW_MAX_FAST", RNS_RESOURCE_WINDOW_MAX_FAST) ||
+           br_set_int(c, "WINDOW_FLEXIBILITY", RNS_RESOURCE_WINDOW_FLEXIBILITY) ||
+           br_set_int(c, "FAST_RATE_THRESHOLD", RNS_RESOURCE_FAST_RATE_THRESHOLD) ||
+           br_set_int(c, "VERY_SLOW_RATE_THRESHOLD", RNS_RESOURCE_VERY_SLOW_RATE_THRESHOLD) ||
+           br_set(c, "RATE_FAST", json_real(RNS_RESOURCE_RATE_FAST)) ||
+           br_set(c, "RATE_VERY_SLOW", json_real(RNS_RESOURCE_RATE_VERY_SLOW)) ||
+           br_set_int(c, "PART_TIMEOUT_FACTOR", (long long)RNS_RESOURCE_PART_TIMEOUT_FACTOR) ||
+           br_set_int(c, "AUTO_COMPRESS_MAX_SIZE", RNS_RESOURCE_AUTO_COMPRESS_MAX);
+}
+
+/* A sender resource of len random bytes built for the link (parts sized for
+ * mtu, 0: the link's), and, when rx is not NULL, the receiver made from its
+ * advertisement. */
+static int build_pair(br_ctx *c, peer *pr, const uint8_t id[RNS_HASHLEN], rns_link *l, size_t len,
+                      uint32_t mtu, rns_resource **tx, rns_resource **rx)
+{
+    rns_res_send_opts o;
+    ml_buf data = ML_BUF_INIT, adv = ML_BUF_INIT;
+    uint8_t ctx = 0;
+    int ret;
+
+    *tx = NULL;
+    if (rx)
+        *rx = NULL;
+    if (ml_buf_reserve(&data, len))
+        return br_fail(c, "out of memory");
+    data.len = len;
+    memset(&o, 0, sizeof o);
+    o.data = data.p;
+    o.len = len;
+    o.link_mtu = mtu;
+    ret = br_random(c, data.p, len) ||
+          br_check(c, rns_linkres_build(rns_transport_link_resources(core(pr), id), l, &o,
+                                        rns_node_now(), tx, NULL), "resource");
+    if (!ret && rx) {
+        if (rns_resource_pop(*tx, &ctx, &adv) != 1 || ctx != RNS_CTX_RESOURCE_ADV)
+            ret = br_fail(c, "the sender queued no advertisement");
+        else
+            ret = br_check(c, rns_resource_accept(rx, rns_link_key(l),
+                                                  mtu ? mtu : rns_link_mtu(l), adv.p, adv.len,
+                                                  0, rns_node_now()), "accept");
+    }
+    if (ret) {
+        rns_resource_free(*tx);
+        *tx = NULL;
+    }
+    ml_buf_free(&data);
+    ml_buf_free(&adv);
+    return ret;
+}
+
+static int cmd_wire_resource_decompress_limit(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    rns_resource *tx, *rx;
+    rns_link *l;
+    peer *pr;
+    int ret;
+
+    if (link_param(c, &pr, &l, id) || build_pair(c, pr, id, l, 200, 0, &tx, &rx))
+        return -1;
+    ret = br_set_int(c, "constant", RNS_RESOURCE_AUTO_COMPRESS_MAX) ||
+          br_set_int(c, "max_decompressed_size", (long long)rns_resource_max_decompressed(rx)) ||
+          br_set_int(c, "auto_compress_limit", RNS_RESOURCE_AUTO_COMPRESS_MAX);
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
+/* A crafted RESOURCE_PRF into a fresh sender: only 64 bytes ending in the
+ * expected proof conclude it. */
+static int cmd_wire_inject_crafted_resource_proof(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], proof[96];
+    const char *variant;
+    rns_resource *tx;
+    size_t len;
+    rns_link *l;
+    peer *pr;
+    int st, ret;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant) || br_random(c, proof, 96))
+        return -1;
+    if (!strcmp(variant, "valid") || !strcmp(variant, "wrong_proof"))
+        len = 64;
+    else if (!strcmp(variant, "wrong_length_short"))
+        len = 32;
+    else if (!strcmp(variant, "wrong_length_long"))
+        len = 96;
+    else
+        return br_fail(c, "unknown resource-proof variant: %s", variant);
+    if (build_pair(c, pr, id, l, 200, 0, &tx, NULL))
+        return -1;
+    if (!strcmp(variant, "valid"))
+        memcpy(proof + 32, rns_resource_expected_proof(tx), 32);
+    (void)rns_resource_input(tx, RNS_CTX_RESOURCE_PRF, proof, len, rns_node_now());
+    st = rns_status_code(rns_resource_status(tx));
+    ret = br_set_str(c, "variant", variant) || br_set_bool(c, "concluded", st == 6) ||
+          br_set_int(c, "status", st) || br_set_str(c, "status_name", status_name(st)) ||
+          br_set_int(c, "proof_len", (long long)len);
+    rns_resource_free(tx);
+    return ret;
+}
+
+/* A part into a fresh receiver: accepted only when its map hash is one
+ * wanted in the current window and its slot is empty. */
+static int cmd_wire_inject_crafted_resource_part(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], forged[RNS_NODE_TCP_HW_MTU];
+    const char *variant;
+    rns_resource *tx, *rx;
+    const uint8_t *part;
+    uint32_t before, after, window;
+    size_t plen = 0;
+    int windowed, ret;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant))
+        return -1;
+    windowed = !strcmp(variant, "beyond_window") || !strcmp(variant, "duplicate_filled");
+    if (!windowed && strcmp(variant, "valid") && strcmp(variant, "forged_map_hash"))
+        return br_fail(c, "unknown resource-part variant: %s", variant);
+    /* the window cases want many small parts: 1500 bytes at an SDU of 200 */
+    if (build_pair(c, pr, id, l, windowed ? 1500 : 2000, windowed ? 236 : 0, &tx, &rx))
+        return -1;
+    window = rns_resource_window(rx);
+    part = rns_resource_part(tx, 0, &plen);
+    if (!strcmp(variant, "beyond_window"))
+        part = rns_resource_part(tx, window, &plen);
+    if (!part || plen > sizeof forged) {
+        ret = br_fail(c, "need more than %u parts", window + 1);
+        goto out;
+    }
+    if (!strcmp(variant, "forged_map_hash")) {
+        if ((ret = br_random(c, forged, plen)))
+            goto out;
+        part = forged;
+    }
+    if (!strcmp(variant, "duplicate_filled"))
+        (void)rns_resource_input(rx, RNS_CTX_RESOURCE, part, plen, rns_node_now());
+    rns_resource_counters(rx, NULL, NULL, &before);
+    (void)rns_resource_input(rx, RNS_CTX_RESOURCE, part, plen, rns_node_now());
+    rns_resource_counters(rx, NULL, NULL, &after);
+    ret = br_set_str(c, "variant", variant) || br_set_bool(c, "accepted", after > before) ||
+          br_set_int(c, "parts_before", before) || br_set_int(c, "parts_after", after) ||
+          br_set_int(c, "total_parts", rns_resource_parts(rx));
+    if (!ret && windowed)
+        ret = br_set_int(c, "window", window) || br_set_int(c, "received_count_after", after);
+out:
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
 const br_cmd br_resource_cmds[] = {
+    {"wire_resource_constants", cmd_wire_resource_constants},
+    {"wire_resource_decompress_limit", cmd_wire_resource_decompress_limit},
+    {"wire_inject_crafted_resource_proof", cmd_wire_inject_crafted_resource_proof},
+    {"wire_inject_crafted_resource_part", cmd_wire_inject_crafted_resource_part},
     {"wire_resource_send", cmd_wire_resource_send},
     {"wire_resource_cancel", cmd_wire_resource_cancel},
     {"wire_resource_send_bomb", cmd_wire_resource_send_bomb},
