@@ -131,5 +131,13 @@ unsigned rns_linkres_last_window(const rns_linkres *lr);
 const rns_resource *rns_linkres_get(const rns_linkres *lr, uint32_t id);
 /* Outgoing transfers not yet concluded (the one advertised and those queued). */
 size_t rns_linkres_outgoing(const rns_linkres *lr);
+/* Incoming resources in progress (between segments included). */
+size_t rns_linkres_incoming(const rns_linkres *lr);
+/* A request was sent: a response resource naming this id (16 bytes) will be
+ * accepted (once). Response advertisements naming no pending request are
+ * dropped, as the reference does. Up to RNS_LINKRES_MAX_PENDING are kept
+ * (the oldest is forgotten). */
+#define RNS_LINKRES_MAX_PENDING 16
+void rns_linkres_expect_response(rns_linkres *lr, const uint8_t request_id[RNS_HASHLEN]);
 
 #endif

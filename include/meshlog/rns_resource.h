@@ -197,6 +197,16 @@ size_t rns_resource_part_sdu(const rns_resource *r);
 void rns_resource_counters(const rns_resource *r, unsigned *hmu_requests, unsigned *hmu_received,
                            uint32_t *parts_received);
 int rns_resource_is_sender(const rns_resource *r);
+/* Receiver bookkeeping: the window and its bounds, the highest index up to
+ * which every part is in (-1: none), how many map hashes are known, whether
+ * it waits for a hashmap update. */
+typedef struct rns_resource_rx_state {
+    unsigned window, window_min, window_max;
+    int64_t consecutive_height;
+    uint32_t hashmap_height;
+    int waiting_for_hmu;
+} rns_resource_rx_state;
+void rns_resource_get_rx_state(const rns_resource *r, rns_resource_rx_state *st);
 
 /* Wipes the key and frees. NULL ok. */
 void rns_resource_free(rns_resource *r);

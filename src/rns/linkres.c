@@ -50,6 +50,8 @@ struct rns_linkres {
     size_t n_in;
     uint32_t next_id;
     unsigned last_window;
+    uint8_t pending[RNS_LINKRES_MAX_PENDING][RNS_HASHLEN];
+    size_t n_pending, pending_next;
     struct evnode *ev_head, *ev_tail;
 };
 
@@ -420,9 +422,32 @@ static int refuse(rns_link *l, const uint8_t h[32], double now)
     return ret == ML_ENOMEM ? ret : 0;
 }
 
+void rns_linkres_expect_response(rns_linkres *lr, const uint8_t request_id[RNS_HASHLEN])
+{
+    if (!lr || !request_id)
+        return;
+    memcpy(lr->pending[lr->pending_next], request_id, RNS_HASHLEN);
+    lr->pending_next = (lr->pending_next + 1) % RNS_LINKRES_MAX_PENDING;
+    if (lr->n_pending < RNS_LINKRES_MAX_PENDING)
+        lr->n_pending++;
+}
+
+/* A response is wanted when it answers a request we sent; the id is used up. */
+static int response_pending(rns_linkres *lr, const rns_resource_adv *a)
+{
+    for (size_t i = 0; a->q && a->q_len == RNS_HASHLEN && i < lr->n_pending; i++)
+        if (memcmp(lr->pending[i], a->q, RNS_HASHLEN) == 0) {
+            memset(lr->pending[i], 0, RNS_HASHLEN);
+            return 1;
+        }
+    return 0;
+}
+
 static int wanted(rns_linkres *lr, const uint8_t link_id[RNS_HASHLEN], const rns_resource_adv *a)
 {
-    if (a->f & (RNS_RESOURCE_F_REQUEST | RNS_RESOURCE_F_RESPONSE))
+    if (a->f & RNS_RESOURCE_F_RESPONSE)
+        return response_pending(lr, a) ? 1 : -1;
+    if (a->f & RNS_RESOURCE_F_REQUEST)
         return 1;
     switch (lr->policy.strategy) {
     case RNS_RES_ACCEPT_ALL: return 1;
@@ -711,6 +736,11 @@ const rns_resource *rns_linkres_get(const rns_linkres *lr, uint32_t id)
 size_t rns_linkres_outgoing(const rns_linkres *lr)
 {
     return lr ? lr->n_out : 0;
+}
+
+size_t rns_linkres_incoming(const rns_linkres *lr)
+{
+    return lr ? lr->n_in : 0;
 }
 
 /* ---- requests and responses that came as resources ------------------------------------ */

@@ -928,6 +928,18 @@ int rns_resource_is_sender(const rns_resource *r)
     return r->role == SENDER;
 }
 
+void rns_resource_get_rx_state(const rns_resource *r, rns_resource_rx_state *st)
+{
+    memset(st, 0, sizeof *st);
+    st->window = r->window;
+    st->window_min = r->window_min;
+    st->window_max = r->window_max;
+    st->consecutive_height = r->consec;
+    st->waiting_for_hmu = r->waiting_hmu;
+    for (uint32_t i = 0; r->known && i < r->adv.n; i++)
+        st->hashmap_height += r->known[i];
+}
+
 void rns_resource_set_rtt(rns_resource *r, double rtt)
 {
     if (r && rtt > 0 && isfinite(rtt))

@@ -1340,7 +1340,14 @@ int rns_transport_link_request(rns_transport *t, const uint8_t link_id[RNS_HASHL
     if (!tl || !path || (!data && len))
         return tl ? ML_EINVAL : ML_ENOTFOUND;
     t->res_now = now;
-    ret = rns_link_request(tl->l, path, data, len, now, request_id);
+    if ((ret = link_res(t, tl)))
+        return ret;
+    ret = rns_link_request(tl->l, path, data, len, now, id);
+    if (ret == 0) {
+        rns_linkres_expect_response(tl->res, id);
+        if (request_id)
+            memcpy(request_id, id, RNS_HASHLEN);
+    }
     if (ret != ML_ETOOBIG)
         return ret ? ret : drain_link(t, tl);
     /* too big for a packet: [timestamp, path hash, data] as a resource whose
@@ -1350,6 +1357,7 @@ int rns_transport_link_request(rns_transport *t, const uint8_t link_id[RNS_HASHL
         (ret = rns_mp_put_bin(&b, ph, RNS_HASHLEN)) || (ret = ml_buf_append(&b, data, len)))
         goto out;
     ml_sha256(id, b.p, b.len);
+    rns_linkres_expect_response(tl->res, id);
     memset(&o, 0, sizeof o);
     o.data = b.p;
     o.len = b.len;

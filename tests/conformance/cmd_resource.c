@@ -741,7 +741,350 @@ out:
     return ret;
 }
 
+static int receiver_state(br_ctx *c, const rns_resource *rx, const char *suffix, int full)
+{
+    rns_resource_rx_state st;
+    char k1[48], k2[48], k3[48];
+
+    rns_resource_get_rx_state(rx, &st);
+    snprintf(k1, sizeof k1, "consecutive_height%s", suffix);
+    snprintf(k2, sizeof k2, "hashmap_height%s", suffix);
+    snprintf(k3, sizeof k3, "waiting_for_hmu%s", suffix);
+    if (br_set_int(c, k1, st.consecutive_height) || br_set_int(c, k2, st.hashmap_height))
+        return -1;
+    if (!full)
+        return 0;
+    return br_set_bool(c, k3, st.waiting_for_hmu) || br_set_int(c, "window", st.window) ||
+           br_set_int(c, "window_min", st.window_min) ||
+           br_set_int(c, "window_max", st.window_max);
+}
+
+/* A fresh receiver, then n genuine parts in order. */
+static int cmd_wire_resource_receiver_request_state(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    rns_resource *tx, *rx;
+    const uint8_t *part;
+    long long n;
+    uint32_t got = 0, fed = 0;
+    size_t plen;
+    rns_link *l;
+    peer *pr;
+    int ret;
+
+    if (link_param(c, &pr, &l, id) || br_int(c, "n", 2, &n) ||
+        build_pair(c, pr, id, l, 1500, 236, &tx, &rx))
+        return -1;
+    ret = br_set_int(c, "total_parts", rns_resource_parts(rx)) ||
+          receiver_state(c, rx, "_initial", 1);
+    for (uint32_t i = 0; !ret && n > 0 && i < (uint32_t)n && i < rns_resource_parts(tx); i++) {
+        if ((part = rns_resource_part(tx, i, &plen)) &&
+            rns_resource_input(rx, RNS_CTX_RESOURCE, part, plen, rns_node_now()) == 0)
+            fed++;
+    }
+    rns_resource_counters(rx, NULL, NULL, &got);
+    if (!ret)
+        ret = br_set_int(c, "fed", fed) || br_set_int(c, "received_count", got) ||
+              receiver_state(c, rx, "_after", 0);
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
+/* Pops what a resource queued; counts RESOURCE_PRF payloads. */
+static unsigned count_proofs(rns_resource *r)
+{
+    ml_buf b = ML_BUF_INIT;
+    uint8_t ctx;
+    unsigned n = 0;
+
+    while (rns_resource_pop(r, &ctx, &b) == 1) {
+        n += ctx == RNS_CTX_RESOURCE_PRF;
+        ml_buf_reset(&b);
+    }
+    ml_buf_free(&b);
+    return n;
+}
+
+/* Every part but the last, then the last: one proof, only at the end. */
+static int cmd_wire_resource_receiver_proof_count(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    rns_resource *tx, *rx;
+    const uint8_t *part;
+    unsigned before = 0, after;
+    uint32_t n;
+    size_t plen;
+    rns_link *l;
+    peer *pr;
+    int st, ret;
+
+    if (link_param(c, &pr, &l, id) || build_pair(c, pr, id, l, 1500, 236, &tx, &rx))
+        return -1;
+    n = rns_resource_parts(tx);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + 1 == n)
+            before = count_proofs(rx);
+        if ((part = rns_resource_part(tx, i, &plen)))
+            (void)rns_resource_input(rx, RNS_CTX_RESOURCE, part, plen, rns_node_now());
+        /* the requests that follow each round stay unanswered here */
+    }
+    after = count_proofs(rx);
+    st = rns_status_code(rns_resource_status(rx));
+    ret = br_set_int(c, "total_parts", n) || br_set_int(c, "proofs_before_final", before) ||
+          br_set_int(c, "proofs_after_assembly", after) ||
+          br_set_str(c, "status_name", status_name(st)) || br_set_bool(c, "complete", st == 6);
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
+/* A later hashmap segment, produced by the sender itself (answering an
+ * exhausted request), applied twice: the height grows once. */
+static int cmd_wire_inject_hashmap_update(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], req[1 + 4 + 32];
+    rns_resource *tx, *rx;
+    rns_resource_rx_state s0, s1, s2;
+    ml_buf hmu = ML_BUF_INIT, b = ML_BUF_INIT;
+    uint8_t ctx;
+    rns_link *l;
+    peer *pr;
+    int ret;
+
+    /* 20000 bytes at an SDU of 200: about 100 parts, two hashmap segments */
+    if (link_param(c, &pr, &l, id) || build_pair(c, pr, id, l, 20000, 236, &tx, &rx))
+        return -1;
+    rns_resource_get_rx_state(rx, &s0);
+    req[0] = RNS_RESOURCE_HASHMAP_EXHAUSTED;
+    memcpy(req + 1, rns_resource_hashmap(tx) + (RNS_RESOURCE_HASHMAP_MAX_LEN - 1) * 4, 4);
+    memcpy(req + 5, rns_resource_hash(tx), 32);
+    ret = br_check(c, rns_resource_input(tx, RNS_CTX_RESOURCE_REQ, req, sizeof req,
+                                         rns_node_now()), "request");
+    while (!ret && rns_resource_pop(tx, &ctx, &b) == 1) {
+        if (ctx == RNS_CTX_RESOURCE_HMU)
+            ret = br_check(c, ml_buf_append(&hmu, b.p, b.len), "copy");
+        ml_buf_reset(&b);
+    }
+    if (!ret && !hmu.len)
+        ret = br_fail(c, "the sender sent no hashmap update");
+    if (!ret) {
+        (void)rns_resource_input(rx, RNS_CTX_RESOURCE_HMU, hmu.p, hmu.len, rns_node_now());
+        rns_resource_get_rx_state(rx, &s1);
+        (void)rns_resource_input(rx, RNS_CTX_RESOURCE_HMU, hmu.p, hmu.len, rns_node_now());
+        rns_resource_get_rx_state(rx, &s2);
+        ret = br_set_int(c, "total_parts", rns_resource_parts(rx)) ||
+              br_set_int(c, "height_after_advert", s0.hashmap_height) ||
+              br_set_int(c, "height_after_first", s1.hashmap_height) ||
+              br_set_int(c, "height_after_duplicate", s2.hashmap_height) ||
+              br_set_bool(c, "grew_on_first", s1.hashmap_height > s0.hashmap_height) ||
+              br_set_bool(c, "grew_on_duplicate", s2.hashmap_height > s1.hashmap_height);
+    }
+    ml_buf_free(&hmu);
+    ml_buf_free(&b);
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
+static int lib_rng(void *ctx, void *out, size_t len)
+{
+    (void)ctx;
+    return ml_random(out, len);
+}
+
+/* The reference's strategy codes (Link.ACCEPT_NONE/APP/ALL). */
+static int strategy_code(enum rns_res_strategy s)
+{
+    return s == RNS_RES_ACCEPT_ALL ? 2 : s == RNS_RES_ACCEPT_APP ? 1 : 0;
+}
+
+/* Feeds an advertisement plaintext into a link's resources as the link
+ * would deliver it; *accepted when an incoming resource appeared. The
+ * request that follows an acceptance goes out on the live link (the peer
+ * knows no such resource and ignores it). */
+static int feed_adv(br_ctx *c, peer *pr, rns_linkres *lr, rns_link *l, const ml_buf *adv,
+                    size_t *incoming)
+{
+    rns_link_event ev;
+    int ret;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = RNS_LINK_EV_PACKET;
+    ev.context = RNS_CTX_RESOURCE_ADV;
+    ev.data = *adv;
+    ret = rns_linkres_input(lr, l, &ev, rns_node_now());
+    *incoming = rns_linkres_incoming(lr);
+    (void)rns_transport_flush(core(pr), rns_node_now());
+    rns_node_kick(pr->node);
+    return ret < 0 ? br_check(c, ret, "advertisement") : 0;
+}
+
+/* The advertisement of a freshly built sender (flags from o). */
+static int make_adv(br_ctx *c, peer *pr, const uint8_t id[RNS_HASHLEN], rns_link *l,
+                    rns_res_send_opts *o, ml_buf *adv)
+{
+    uint8_t data[400], ctx = 0;
+    rns_resource *tx = NULL;
+    int ret;
+
+    if (br_random(c, data, sizeof data))
+        return -1;
+    o->data = data;
+    o->len = sizeof data;
+    ret = br_check(c, rns_linkres_build(rns_transport_link_resources(core(pr), id), l, o,
+                                        rns_node_now(), &tx, NULL), "resource");
+    if (!ret && (rns_resource_pop(tx, &ctx, adv) != 1 || ctx != RNS_CTX_RESOURCE_ADV))
+        ret = br_fail(c, "the sender queued no advertisement");
+    rns_resource_free(tx);
+    return ret;
+}
+
+static int cmd_wire_inject_duplicate_resource_adv(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    rns_res_policy p = {RNS_RES_ACCEPT_ALL, NULL, NULL, 0};
+    rns_res_send_opts o;
+    rns_linkres *lr = NULL;
+    ml_buf adv = ML_BUF_INIT;
+    size_t first = 0, second = 0;
+    rns_link *l;
+    peer *pr;
+    int ret;
+
+    memset(&o, 0, sizeof o);
+    if (link_param(c, &pr, &l, id) || make_adv(c, pr, id, l, &o, &adv))
+        return -1;
+    ret = br_check(c, rns_linkres_new(&lr, lib_rng, NULL), "resources");
+    if (!ret) {
+        rns_linkres_set_policy(lr, &p);
+        ret = feed_adv(c, pr, lr, l, &adv, &first) || feed_adv(c, pr, lr, l, &adv, &second) ||
+              br_set_bool(c, "first_accepted", first == 1) ||
+              br_set_bool(c, "second_created", second > first) ||
+              br_set_int(c, "incoming_count", (long long)second);
+    }
+    rns_linkres_free(lr);
+    ml_buf_free(&adv);
+    return ret;
+}
+
+static int cmd_wire_inject_resource_adv_flags(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], rid[RNS_HASHLEN];
+    rns_res_policy p = {RNS_RES_ACCEPT_NONE, NULL, NULL, 0};
+    rns_res_send_opts o;
+    rns_linkres *lr = NULL;
+    ml_buf adv = ML_BUF_INIT;
+    const char *variant;
+    size_t n = 0;
+    rns_link *l;
+    peer *pr;
+    int ret;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant) ||
+        br_random(c, rid, sizeof rid))
+        return -1;
+    memset(&o, 0, sizeof o);
+    if (!strcmp(variant, "request_autoaccept")) {
+        o.is_request = 1;
+    } else if (!strcmp(variant, "response_no_pending_request")) {
+        o.is_response = 1;
+        p.strategy = RNS_RES_ACCEPT_ALL;
+    } else if (!strcmp(variant, "plain_accept_all")) {
+        p.strategy = RNS_RES_ACCEPT_ALL;
+    } else if (strcmp(variant, "plain_accept_none")) {
+        return br_fail(c, "unknown advertisement variant: %s", variant);
+    }
+    if (o.is_request || o.is_response) {
+        o.request_id = rid;
+        o.request_id_len = sizeof rid;
+    }
+    if (make_adv(c, pr, id, l, &o, &adv))
+        return -1;
+    ret = br_check(c, rns_linkres_new(&lr, lib_rng, NULL), "resources");
+    if (!ret) {
+        rns_linkres_set_policy(lr, &p);
+        ret = feed_adv(c, pr, lr, l, &adv, &n) || br_set_str(c, "variant", variant) ||
+              br_set_bool(c, "accepted", n > 0) ||
+              br_set_int(c, "strategy", strategy_code(p.strategy));
+    }
+    rns_linkres_free(lr);
+    ml_buf_free(&adv);
+    return ret;
+}
+
+/* Undecodable or incomplete advertisements: dropped, nothing started. */
+static int cmd_wire_inject_malformed_resource_adv(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], garbage[41];
+    rns_res_policy p = {RNS_RES_ACCEPT_ALL, NULL, NULL, 0};
+    rns_res_send_opts o;
+    rns_linkres *lr = NULL;
+    ml_buf adv = ML_BUF_INIT;
+    const char *variant;
+    size_t n = 0;
+    rns_link *l;
+    peer *pr;
+    int ret;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant) ||
+        br_random(c, garbage, sizeof garbage))
+        return -1;
+    memset(&o, 0, sizeof o);
+    if (!strcmp(variant, "garbage")) {
+        garbage[0] = 0xc1; /* never valid msgpack */
+        ret = br_check(c, ml_buf_append(&adv, garbage, sizeof garbage), "copy");
+    } else if (!strcmp(variant, "missing_key")) {
+        /* a genuine advertisement re-encoded without its "h" */
+        ml_buf full = ML_BUF_INIT;
+        rns_resource_adv a;
+        ret = make_adv(c, pr, id, l, &o, &full) ||
+              br_check(c, rns_resource_adv_unpack(&a, full.p, full.len,
+                                                  rns_resource_sdu(rns_link_mtu(l))), "adv");
+        if (!ret) {
+            ml_buf one = ML_BUF_INIT;
+            ret = br_check(c, rns_resource_adv_pack(&one, &a), "adv");
+            /* drop the "h" key/value pair: map header 0x8b -> 0x8a */
+            if (!ret) {
+                static const uint8_t hkey[] = {0xa1, 'h', 0xc4, 0x20};
+                uint8_t *at = NULL;
+                for (size_t i = 0; i + sizeof hkey + 32 <= one.len && !at; i++)
+                    if (!memcmp(one.p + i, hkey, sizeof hkey))
+                        at = one.p + i;
+                if (!at || one.p[0] != 0x8b)
+                    ret = br_fail(c, "advertisement layout not as expected");
+                else {
+                    size_t off = (size_t)(at - one.p), cut = sizeof hkey + 32;
+                    one.p[0] = 0x8a;
+                    ret = br_check(c, ml_buf_append(&adv, one.p, off), "copy") ||
+                          br_check(c, ml_buf_append(&adv, at + cut, one.len - off - cut), "copy");
+                }
+            }
+            ml_buf_free(&one);
+        }
+        ml_buf_free(&full);
+    } else {
+        return br_fail(c, "unknown malformed-adv variant: %s", variant);
+    }
+    if (!ret)
+        ret = br_check(c, rns_linkres_new(&lr, lib_rng, NULL), "resources");
+    if (!ret) {
+        rns_linkres_set_policy(lr, &p);
+        ret = feed_adv(c, pr, lr, l, &adv, &n) || br_set_str(c, "variant", variant) ||
+              br_set_bool(c, "inbound_started", n > 0) || br_set_bool(c, "crashed", 0);
+    }
+    rns_linkres_free(lr);
+    ml_buf_free(&adv);
+    return ret;
+}
+
 const br_cmd br_resource_cmds[] = {
+    {"wire_resource_receiver_request_state", cmd_wire_resource_receiver_request_state},
+    {"wire_resource_receiver_proof_count", cmd_wire_resource_receiver_proof_count},
+    {"wire_inject_hashmap_update", cmd_wire_inject_hashmap_update},
+    {"wire_inject_duplicate_resource_adv", cmd_wire_inject_duplicate_resource_adv},
+    {"wire_inject_resource_adv_flags", cmd_wire_inject_resource_adv_flags},
+    {"wire_inject_malformed_resource_adv", cmd_wire_inject_malformed_resource_adv},
     {"wire_resource_constants", cmd_wire_resource_constants},
     {"wire_resource_decompress_limit", cmd_wire_resource_decompress_limit},
     {"wire_inject_crafted_resource_proof", cmd_wire_inject_crafted_resource_proof},
