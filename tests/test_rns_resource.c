@@ -589,14 +589,17 @@ static void test_refusals(void **state)
     assert_int_equal(rns_resource_input(s, RNS_CTX_RESOURCE_REQ, req, 33, 0), ML_EINVAL);
     memcpy(req + 1, rns_resource_hash(s), 32);
     assert_int_equal(rns_resource_input(s, RNS_CTX_RESOURCE_REQ, req, 35, 0), ML_EMALFORMED);
-    req[0] = 0xff; /* exhausted, naming a map hash that is not a segment end */
-    memcpy(req + 5, rns_resource_hash(s), 32);
-    assert_int_equal(rns_resource_input(s, RNS_CTX_RESOURCE_REQ, req, 37, 0), ML_EMALFORMED);
     memcpy(bad, rns_resource_hash(s), 32);
     memset(bad + 32, 0, 32);
     assert_int_equal(rns_resource_input(s, RNS_CTX_RESOURCE_PRF, bad, 64, 0), ML_EBADID);
     assert_int_equal(rns_resource_input(s, RNS_CTX_RESOURCE_PRF, bad, 63, 0), ML_EMALFORMED);
     assert_int_equal(rns_resource_input(s, RNS_CTX_RESOURCE_HMU, bad, 64, 0), ML_EINVAL);
+    /* exhausted, naming a map hash that is not a segment end: a sequencing
+     * error that cancels the transfer */
+    req[0] = 0xff;
+    memcpy(req + 5, rns_resource_hash(s), 32);
+    assert_int_equal(rns_resource_input(s, RNS_CTX_RESOURCE_REQ, req, 37, 0), 0);
+    assert_int_equal(rns_resource_status(s), RNS_RESOURCE_FAILED);
     /* receiver: HMU for another resource, truncated, segment out of range */
     memset(bad, 0, sizeof bad);
     assert_int_equal(rns_resource_input(r, RNS_CTX_RESOURCE_HMU, bad, 40, 0), ML_EINVAL);
@@ -618,9 +621,14 @@ static void test_refusals(void **state)
     assert_int_equal(rns_resource_adv_pack(&b, &a), 0);
     assert_int_equal(rns_resource_adv_unpack(&a, b.p, b.len, 464), 0);
     assert_int_equal(rns_resource_adv_unpack(&a, b.p, b.len, 0), ML_EMALFORMED);
+    /* n is derived from t and the SDU, whatever the advertisement says */
+    ml_buf_reset(&b);
+    a.n = 7;
+    assert_int_equal(rns_resource_adv_pack(&b, &a), 0);
+    assert_int_equal(rns_resource_adv_unpack(&a, b.p, b.len, 464), 0);
+    assert_int_equal(a.n, 1);
     static const struct { uint64_t t; uint32_t n, i, l; uint8_t f; size_t m_len; } cases[] = {
         {RNS_RESOURCE_MAX_TRANSFER + 1, 6780, 1, 1, 1, 4}, /* too large */
-        {80, 2, 1, 1, 1, 4},     /* n does not fit t */
         {60, 1, 1, 1, 1, 4},     /* not a token length */
         {32, 1, 1, 1, 1, 4},     /* shorter than a token */
         {64, 1, 2, 1, 1, 4},     /* i > l */

@@ -131,6 +131,8 @@ unsigned rns_linkres_last_window(const rns_linkres *lr);
 const rns_resource *rns_linkres_get(const rns_linkres *lr, uint32_t id);
 /* Outgoing transfers not yet concluded (the one advertised and those queued). */
 size_t rns_linkres_outgoing(const rns_linkres *lr);
+/* 1 when an outgoing transfer waits for its turn (not advertised yet). */
+int rns_linkres_queued(const rns_linkres *lr, uint32_t id);
 /* Incoming resources in progress (between segments included). */
 size_t rns_linkres_incoming(const rns_linkres *lr);
 /* A request was sent: a response resource naming this id (16 bytes) will be

@@ -96,8 +96,8 @@ typedef struct rns_resource_adv {
 int rns_resource_adv_pack(ml_buf *out, const rns_resource_adv *a);
 /* Decodes and bounds-checks an advertisement plaintext for a link SDU: every
  * key present once, types right, t <= RNS_RESOURCE_MAX_TRANSFER and a
- * possible token length, n = ceil(t / sdu), m holding 1..74 hashes and no
- * more than n, 1 <= i <= l, only known flags, encrypted set. Unknown keys are
+ * possible token length, n replaced by ceil(t / sdu) (the advertised n is not
+ * trusted), m holding 1..74 hashes and no more than n, 1 <= i <= l, only known flags, encrypted set. Unknown keys are
  * skipped. 0 or ML_EMALFORMED; the pointers in *a borrow from pt. */
 int rns_resource_adv_unpack(rns_resource_adv *a, const uint8_t *pt, size_t len, size_t sdu);
 
@@ -193,10 +193,12 @@ const uint8_t *rns_resource_part(const rns_resource *r, uint32_t i, size_t *len)
 const uint8_t *rns_resource_expected_proof(const rns_resource *r);
 size_t rns_resource_part_sdu(const rns_resource *r);
 /* Receiver counters: RESOURCE_REQs that said the hashmap ran out, hashmap
- * updates taken, and parts received. */
+ * updates taken, and parts received (sender: parts sent at least once). */
 void rns_resource_counters(const rns_resource *r, unsigned *hmu_requests, unsigned *hmu_received,
                            uint32_t *parts_received);
 int rns_resource_is_sender(const rns_resource *r);
+/* Sender: the first part index its request search scope starts at. */
+uint32_t rns_resource_sender_scope(const rns_resource *r);
 /* Receiver bookkeeping: the window and its bounds, the highest index up to
  * which every part is in (-1: none), how many map hashes are known, whether
  * it waits for a hashmap update. */

@@ -738,6 +738,14 @@ size_t rns_linkres_outgoing(const rns_linkres *lr)
     return lr ? lr->n_out : 0;
 }
 
+int rns_linkres_queued(const rns_linkres *lr, uint32_t id)
+{
+    for (size_t i = 0; lr && i < lr->n_out; i++)
+        if (lr->out[i]->id == id)
+            return lr->out[i]->r == NULL;
+    return 0;
+}
+
 size_t rns_linkres_incoming(const rns_linkres *lr)
 {
     return lr ? lr->n_in : 0;

@@ -291,14 +291,15 @@ static int adv_field(rns_mp_reader *rd, rns_resource_adv *a, char k, unsigned *s
 
 /* The sizes must describe a transfer that can exist: a token of t bytes
  * (IV + whole AES blocks + MAC) cut into n parts of sdu bytes. */
-static int adv_sane(const rns_resource_adv *a, size_t sdu)
+/* The part count is derived from t and our SDU; the advertised n is not
+ * trusted (the reference never reads it), so n is replaced. */
+static int adv_sane(rns_resource_adv *a, size_t sdu)
 {
-    uint64_t parts;
     if (sdu == 0 || a->t < TOKEN_OVERHEAD + 16 || a->t > RNS_RESOURCE_MAX_TRANSFER ||
         a->t % 16 != 0)
         return 0;
-    parts = (a->t + sdu - 1) / sdu;
-    if (parts != a->n || a->d > RNS_BZ2_RESOURCE_LIMIT)
+    a->n = (uint32_t)((a->t + sdu - 1) / sdu);
+    if (a->d > RNS_BZ2_RESOURCE_LIMIT)
         return 0;
     if (a->m_len == 0 || a->m_len % MAPLEN != 0 || a->m_len / MAPLEN > HMAX ||
         a->m_len / MAPLEN > a->n)
@@ -470,6 +471,9 @@ int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, do
     r->adv.n = (uint32_t)((r->stream.len + r->sdu - 1) / r->sdu);
     r->adv.i = sp->segment_index ? sp->segment_index : 1;
     r->adv.l = sp->total_segments ? sp->total_segments : 1;
+    ret = ML_ENOMEM;
+    if (!(r->got = calloc(r->adv.n, 1)))
+        goto out;
     if ((ret = build_hashmap(r)) || (ret = send_adv(r, sp)))
         goto out;
     r->status = RNS_RESOURCE_ADVERTISED;
@@ -495,22 +499,25 @@ static int64_t find_part(const rns_resource *r, const uint8_t *mh)
 }
 
 /* The receiver ran out of map hashes at last_mh: send the next segment of
- * the hashmap. The last known hash must end a 74-hash segment. */
+ * the hashmap. The last known hash must end a 74-hash segment; anything else
+ * is a sequencing error that cancels the transfer, as in the reference. The
+ * search scope then starts a full window before that hash. */
 static int send_hmu(rns_resource *r, const uint8_t *last_mh)
 {
     ml_buf b = ML_BUF_INIT;
     int64_t idx = find_part(r, last_mh);
     uint32_t seg, start, end;
-    int ret = ML_EMALFORMED;
+    int ret;
 
+    if (idx >= 0)
+        r->min_consec = (uint32_t)(idx > (int64_t)WINDOW_MAX_FAST ? idx - WINDOW_MAX_FAST : 0);
     if (idx < 0 || (idx + 1) % HMAX != 0)
-        goto out;
-    r->min_consec = (uint32_t)(idx + 1 > (int64_t)WINDOW_MAX_FAST ? idx + 1 - WINDOW_MAX_FAST : 0);
+        return rns_resource_cancel(r);
     seg = (uint32_t)((idx + 1) / HMAX);
     start = seg * HMAX;
     end = start + HMAX < r->adv.n ? start + HMAX : r->adv.n;
     if (start >= end)
-        goto out;
+        return rns_resource_cancel(r);
     if ((ret = rns_mp_put_array(&b, 2)) || (ret = rns_mp_put_uint(&b, seg)) ||
         (ret = rns_mp_put_bin(&b, r->hashmap + (size_t)start * MAPLEN, (size_t)(end - start) * MAPLEN)))
         goto out;
@@ -542,6 +549,10 @@ static int sender_request(rns_resource *r, const uint8_t *d, size_t len)
             if (memcmp(r->hashmap + (size_t)i * MAPLEN, req + k, MAPLEN) == 0) {
                 ret = queue(r, RNS_CTX_RESOURCE, r->stream.p + (size_t)i * r->sdu, part_len(r, i),
                             NULL, 0);
+                if (r->got && !r->got[i]) {
+                    r->got[i] = 1; /* sender: parts sent at least once */
+                    r->received++;
+                }
                 if (i + 1 == r->adv.n)
                     r->status = RNS_RESOURCE_AWAITING_PROOF;
                 break;
@@ -926,6 +937,11 @@ void rns_resource_counters(const rns_resource *r, unsigned *hmu_requests, unsign
 int rns_resource_is_sender(const rns_resource *r)
 {
     return r->role == SENDER;
+}
+
+uint32_t rns_resource_sender_scope(const rns_resource *r)
+{
+    return r->min_consec;
 }
 
 void rns_resource_get_rx_state(const rns_resource *r, rns_resource_rx_state *st)

@@ -1078,7 +1078,284 @@ static int cmd_wire_inject_malformed_resource_adv(br_ctx *c)
     return ret;
 }
 
+/* Pops everything a resource queued; counts RESOURCE parts and keeps their
+ * bytes (concatenated) in parts when not NULL. */
+static unsigned drain_parts(rns_resource *r, ml_buf *parts)
+{
+    ml_buf b = ML_BUF_INIT;
+    uint8_t ctx;
+    unsigned n = 0;
+
+    while (rns_resource_pop(r, &ctx, &b) == 1) {
+        if (ctx == RNS_CTX_RESOURCE) {
+            n++;
+            if (parts)
+                (void)ml_buf_append(parts, b.p, b.len);
+        }
+        ml_buf_reset(&b);
+    }
+    ml_buf_free(&b);
+    return n;
+}
+
+/* Crafted RESOURCE_REQs into a fresh sender, made of its own hash and map
+ * hashes: a hashmap-exhausted request must name the last hash of a 74-hash
+ * segment (else the transfer is cancelled), a plain one is served part by
+ * part in order. */
+static int cmd_wire_inject_crafted_resource_request(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    ml_buf req = ML_BUF_INIT, p1 = ML_BUF_INIT, p2 = ML_BUF_INIT;
+    const char *variant;
+    rns_resource *tx;
+    const uint8_t *hm;
+    uint32_t n, scope0, sent = 0;
+    int64_t last = -1;
+    int ret, st, serve_all, scope;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant))
+        return -1;
+    serve_all = !strcmp(variant, "serve_all");
+    scope = !strcmp(variant, "aligned_scope");
+    if (!serve_all && !scope && strcmp(variant, "misaligned_hmu") && strcmp(variant, "aligned"))
+        return br_fail(c, "unsupported request variant: %s (the link keeps no per-resource "
+                          "list of request packet hashes)", variant);
+    /* many small parts: at an SDU of 200, 9000 bytes (scope: 40000) */
+    if (build_pair(c, pr, id, l, scope ? 40000 : serve_all ? 1500 : 20000, 236, &tx, NULL))
+        return -1;
+    drain_parts(tx, NULL); /* the advertisement */
+    n = rns_resource_parts(tx);
+    hm = rns_resource_hashmap(tx);
+    scope0 = rns_resource_sender_scope(tx);
+    if (!strcmp(variant, "misaligned_hmu"))
+        last = 0;
+    else if (!strcmp(variant, "aligned"))
+        last = RNS_RESOURCE_HASHMAP_MAX_LEN - 1;
+    else if (scope)
+        last = 2 * RNS_RESOURCE_HASHMAP_MAX_LEN - 1;
+    if (last >= (int64_t)n) {
+        ret = br_fail(c, "need more than %lld parts", (long long)last);
+        goto out;
+    }
+    ret = br_check(c, ml_buf_putc(&req, last >= 0 ? RNS_RESOURCE_HASHMAP_EXHAUSTED
+                                                   : RNS_RESOURCE_HASHMAP_NOT_EXHAUSTED), "req");
+    if (!ret && last >= 0)
+        ret = br_check(c, ml_buf_append(&req, hm + last * 4, 4), "req");
+    if (!ret)
+        ret = br_check(c, ml_buf_append(&req, rns_resource_hash(tx), 32), "req") ||
+              br_check(c, ml_buf_append(&req, hm, serve_all ? (size_t)n * 4 : 0), "req");
+    if (ret)
+        goto out;
+    (void)rns_resource_input(tx, RNS_CTX_RESOURCE_REQ, req.p, req.len, rns_node_now());
+    if (serve_all) {
+        json_t *idx = json_array();
+        unsigned served = drain_parts(tx, &p1);
+        rns_resource_counters(tx, NULL, NULL, &sent);
+        st = rns_status_code(rns_resource_status(tx));
+        (void)rns_resource_input(tx, RNS_CTX_RESOURCE_REQ, req.p, req.len, rns_node_now());
+        drain_parts(tx, &p2);
+        /* parts are served in part order: served k is part k */
+        for (unsigned k = 0; idx && k < served; k++)
+            json_array_append_new(idx, json_integer(k));
+        ret = br_set_str(c, "variant", variant) || br_set(c, "served_indices", idx) ||
+              br_set_int(c, "sent_parts", sent) || br_set_int(c, "total_parts", n) ||
+              br_set_bool(c, "identical_on_resend",
+                          p1.len == p2.len && p1.len && !memcmp(p1.p, p2.p, p1.len)) ||
+              br_set_str(c, "status_name", status_name(st));
+        goto out;
+    }
+    drain_parts(tx, NULL);
+    st = rns_status_code(rns_resource_status(tx));
+    ret = br_set_str(c, "variant", variant) || br_set_bool(c, "cancelled", st == 7) ||
+          br_set_int(c, "status", st) || br_set_str(c, "status_name", status_name(st)) ||
+          br_set_int(c, "scope_before", scope0) ||
+          br_set_int(c, "scope_after", rns_resource_sender_scope(tx)) ||
+          br_set_int(c, "part_index", last + 1) ||
+          br_set_int(c, "window_max", RNS_RESOURCE_WINDOW_MAX_FAST);
+out:
+    ml_buf_free(&req);
+    ml_buf_free(&p1);
+    ml_buf_free(&p2);
+    rns_resource_free(tx);
+    return ret;
+}
+
+/* One transfer at a time: a second one on a link waits (QUEUED) while the
+ * first is out. Uses resources of its own on the live link; the first
+ * advertisement does go to the peer, which may request it in vain. */
+static int cmd_wire_resource_outgoing_queue_state(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], data[300];
+    rns_res_send_opts o;
+    rns_linkres *lr = NULL;
+    uint32_t first = 0, second = 0;
+    size_t empty_out;
+    int ret, st1, st2;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id) || br_random(c, data, sizeof data) ||
+        br_check(c, rns_linkres_new(&lr, lib_rng, NULL), "resources"))
+        return -1;
+    memset(&o, 0, sizeof o);
+    o.data = data;
+    o.len = sizeof data;
+    empty_out = rns_linkres_outgoing(lr);
+    ret = br_check(c, rns_linkres_send(lr, l, &o, rns_node_now(), &first), "first") ||
+          br_check(c, rns_linkres_send(lr, l, &o, rns_node_now(), &second), "second");
+    if (!ret) {
+        const rns_resource *r1 = rns_linkres_get(lr, first);
+        st1 = r1 ? rns_status_code(rns_resource_status(r1)) : -1;
+        st2 = rns_linkres_queued(lr, second) ? 1 : -1;
+        /* ready_with_one: a link with one transfer out takes no new one now */
+        ret = br_set_bool(c, "ready_empty", empty_out == 0) ||
+              br_set_bool(c, "ready_with_one", rns_linkres_outgoing(lr) == 0) ||
+              br_set_int(c, "first_status", st1) ||
+              (status_name(st1) ? br_set_str(c, "first_status_name", status_name(st1))
+                                : br_set_null(c, "first_status_name")) ||
+              br_set_int(c, "second_status", st2) ||
+              (status_name(st2) ? br_set_str(c, "second_status_name", status_name(st2))
+                                : br_set_null(c, "second_status_name")) ||
+              br_set_bool(c, "queued", st2 == 1);
+    }
+    rns_linkres_free(lr);
+    (void)rns_transport_flush(core(pr), rns_node_now());
+    rns_node_kick(pr->node);
+    return ret;
+}
+
+/* A genuine advertisement with n raised by 5: the receiver derives the part
+ * count from t and its SDU. */
+static int cmd_wire_resource_part_count_derivation(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], ctx = 0;
+    ml_buf adv = ML_BUF_INIT, tampered = ML_BUF_INIT;
+    rns_resource *tx = NULL, *rx = NULL;
+    rns_resource_adv a;
+    uint32_t mtu = 236, genuine;
+    size_t sdu = rns_resource_sdu(mtu);
+    rns_link *l;
+    peer *pr;
+    int ret;
+
+    if (link_param(c, &pr, &l, id) || build_pair(c, pr, id, l, 2000, mtu, &tx, NULL))
+        return -1;
+    ret = rns_resource_pop(tx, &ctx, &adv) == 1 && ctx == RNS_CTX_RESOURCE_ADV
+              ? 0 : br_fail(c, "the sender queued no advertisement");
+    if (!ret)
+        ret = br_check(c, rns_resource_adv_unpack(&a, adv.p, adv.len, sdu), "adv");
+    if (!ret) {
+        genuine = a.n;
+        a.n += 5;
+        ret = br_check(c, rns_resource_adv_pack(&tampered, &a), "adv") ||
+              br_check(c, rns_resource_accept(&rx, rns_link_key(l), mtu, tampered.p,
+                                              tampered.len, 0, rns_node_now()), "accept") ||
+              br_set_int(c, "sender_parts", rns_resource_parts(tx)) ||
+              br_set_int(c, "adv_n_genuine", genuine) ||
+              br_set_int(c, "adv_n_tampered", genuine + 5) ||
+              br_set_int(c, "transfer_size", (long long)a.t) ||
+              br_set_int(c, "receiver_sdu", (long long)rns_resource_part_sdu(rx)) ||
+              br_set_int(c, "receiver_total_parts", rns_resource_parts(rx)) ||
+              br_set_int(c, "derived_expected", (long long)((a.t + sdu - 1) / sdu));
+    }
+    ml_buf_free(&adv);
+    ml_buf_free(&tampered);
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
+/* Cancelled resources ignore late parts, hashmap updates, requests and
+ * proofs; a fresh sender takes the same proof (control). */
+static int cmd_wire_resource_late_after_cancel(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], proof[64], req[1 + 4 + 32];
+    rns_resource *tx, *rx, *tx2 = NULL, *ctl = NULL;
+    rns_resource_rx_state s0, s1;
+    const uint8_t *part;
+    uint32_t r0, r1, sent0, sent1;
+    size_t plen = 0;
+    int ret, rst, sst, sst2, cst;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id) || build_pair(c, pr, id, l, 20000, 236, &tx, &rx))
+        return -1;
+    /* receiver */
+    (void)rns_resource_cancel(rx);
+    rst = rns_status_code(rns_resource_status(rx));
+    rns_resource_counters(rx, NULL, NULL, &r0);
+    rns_resource_get_rx_state(rx, &s0);
+    part = rns_resource_part(tx, 0, &plen);
+    (void)rns_resource_input(rx, RNS_CTX_RESOURCE, part, plen, rns_node_now());
+    rns_resource_counters(rx, NULL, NULL, &r1);
+    req[0] = RNS_RESOURCE_HASHMAP_EXHAUSTED; /* the sender's own next hashmap segment */
+    memcpy(req + 1, rns_resource_hashmap(tx) + (RNS_RESOURCE_HASHMAP_MAX_LEN - 1) * 4, 4);
+    memcpy(req + 5, rns_resource_hash(tx), 32);
+    {
+        ml_buf b = ML_BUF_INIT;
+        uint8_t ctx;
+        drain_parts(tx, NULL);
+        (void)rns_resource_input(tx, RNS_CTX_RESOURCE_REQ, req, sizeof req, rns_node_now());
+        while (rns_resource_pop(tx, &ctx, &b) == 1) {
+            if (ctx == RNS_CTX_RESOURCE_HMU)
+                (void)rns_resource_input(rx, ctx, b.p, b.len, rns_node_now());
+            ml_buf_reset(&b);
+        }
+        ml_buf_free(&b);
+    }
+    rns_resource_get_rx_state(rx, &s1);
+    /* sender: a fresh one, cancelled, then a serve-all request and a valid proof */
+    ret = build_pair(c, pr, id, l, 1500, 236, &tx2, NULL) ||
+          build_pair(c, pr, id, l, 1500, 236, &ctl, NULL);
+    if (!ret) {
+        ml_buf q = ML_BUF_INIT;
+        drain_parts(tx2, NULL);
+        (void)rns_resource_cancel(tx2);
+        drain_parts(tx2, NULL);
+        sst = rns_status_code(rns_resource_status(tx2));
+        rns_resource_counters(tx2, NULL, NULL, &sent0);
+        if (ml_buf_putc(&q, RNS_RESOURCE_HASHMAP_NOT_EXHAUSTED) ||
+            ml_buf_append(&q, rns_resource_hash(tx2), 32) ||
+            ml_buf_append(&q, rns_resource_hashmap(tx2), (size_t)rns_resource_parts(tx2) * 4))
+            ret = br_fail(c, "out of memory");
+        (void)rns_resource_input(tx2, RNS_CTX_RESOURCE_REQ, q.p, q.len, rns_node_now());
+        rns_resource_counters(tx2, NULL, NULL, &sent1);
+        memcpy(proof, rns_resource_hash(tx2), 32);
+        memcpy(proof + 32, rns_resource_expected_proof(tx2), 32);
+        (void)rns_resource_input(tx2, RNS_CTX_RESOURCE_PRF, proof, 64, rns_node_now());
+        sst2 = rns_status_code(rns_resource_status(tx2));
+        memcpy(proof, rns_resource_hash(ctl), 32);
+        memcpy(proof + 32, rns_resource_expected_proof(ctl), 32);
+        (void)rns_resource_input(ctl, RNS_CTX_RESOURCE_PRF, proof, 64, rns_node_now());
+        cst = rns_status_code(rns_resource_status(ctl));
+        ml_buf_free(&q);
+        if (!ret)
+            ret = br_set_str(c, "receiver_status", status_name(rst)) ||
+                  br_set_int(c, "receiver_received_before", r0) ||
+                  br_set_int(c, "receiver_received_after_late_part", r1) ||
+                  br_set_int(c, "receiver_height_before", s0.hashmap_height) ||
+                  br_set_int(c, "receiver_height_after_late_hmu", s1.hashmap_height) ||
+                  br_set_str(c, "sender_status", status_name(sst)) ||
+                  br_set_int(c, "sender_sent_before", sent0) ||
+                  br_set_int(c, "sender_sent_after_late_request", sent1) ||
+                  br_set_str(c, "sender_status_after_late_proof", status_name(sst2)) ||
+                  br_set_str(c, "control_status_after_proof", status_name(cst));
+    }
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    rns_resource_free(tx2);
+    rns_resource_free(ctl);
+    return ret;
+}
+
 const br_cmd br_resource_cmds[] = {
+    {"wire_inject_crafted_resource_request", cmd_wire_inject_crafted_resource_request},
+    {"wire_resource_outgoing_queue_state", cmd_wire_resource_outgoing_queue_state},
+    {"wire_resource_part_count_derivation", cmd_wire_resource_part_count_derivation},
+    {"wire_resource_late_after_cancel", cmd_wire_resource_late_after_cancel},
     {"wire_resource_receiver_request_state", cmd_wire_resource_receiver_request_state},
     {"wire_resource_receiver_proof_count", cmd_wire_resource_receiver_proof_count},
     {"wire_inject_hashmap_update", cmd_wire_inject_hashmap_update},
