@@ -348,6 +348,48 @@ static void test_link_binding(void **state)
     node_free(&b);
 }
 
+/* A file response: the content as a resource with metadata, handed to the
+ * requester as a RESPONSE event with has_metadata and the raw content. */
+static void test_file_response(void **state)
+{
+    uint8_t id[RNS_HASHLEN], req[RNS_HASHLEN], content[2000];
+    ml_buf meta = ML_BUF_INIT;
+    rns_tev *ev;
+    node a, b;
+    (void)state;
+
+    node_init(&a, g_seed + 50, 0, NULL);
+    node_init(&b, g_seed + 51, 0, NULL);
+    node_register(&b, 1);
+    rns_transport_announce(b.t, b.dest, 100.0);
+    pump(&a, &b, 100.0);
+    open_link(&a, &b, 101.0, id);
+    node_clear_events(&a);
+    for (size_t i = 0; i < sizeof content; i++)
+        content[i] = (uint8_t)(i * 7);
+    memset(req, 0x5a, sizeof req);
+    assert_int_equal(rns_mp_put_bin(&meta, (const uint8_t *)"meta", 4), 0);
+    assert_int_equal(rns_transport_link_respond_file(b.t, id, req, content, sizeof content, meta.p,
+                                                     meta.len, 102.0), 0);
+    for (int i = 0; i < 20 && !find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE); i++) {
+        rns_transport_tick(a.t, 102.0 + i * 0.1);
+        rns_transport_tick(b.t, 102.0 + i * 0.1);
+        pump(&a, &b, 102.0 + i * 0.1);
+    }
+    assert_non_null(ev = find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE));
+    assert_true(ev->link_ev.has_metadata);
+    assert_memory_equal(ev->link_ev.id, req, RNS_HASHLEN);
+    assert_int_equal(ev->link_ev.data.len, sizeof content);
+    assert_memory_equal(ev->link_ev.data.p, content, sizeof content);
+    assert_int_equal(ev->link_ev.metadata.len, meta.len);
+    assert_memory_equal(ev->link_ev.metadata.p, meta.p, meta.len);
+    assert_int_equal(rns_transport_link_respond_file(b.t, req, req, content, 1, NULL, 0, 103.0),
+                     ML_ENOTFOUND);
+    ml_buf_free(&meta);
+    node_free(&a);
+    node_free(&b);
+}
+
 static void test_single_packet_proof(void **state)
 {
     node a, b;
@@ -593,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_path_request),
         cmocka_unit_test(test_links_either_side),
         cmocka_unit_test(test_link_binding),
+        cmocka_unit_test(test_file_response),
         cmocka_unit_test(test_single_packet_proof),
         cmocka_unit_test(test_header2_via_transport),
         cmocka_unit_test(test_ifac),

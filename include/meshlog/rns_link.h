@@ -182,6 +182,9 @@ typedef struct rns_link_event {
     enum rns_link_close_reason reason;
     ml_buf data;              /* owned by the event: ml_buf_free() it */
     rns_identity *identity;   /* owned by the event: rns_identity_free() it */
+    int has_metadata;         /* RESPONSE that came as a file (a resource with
+                                 metadata): data is the raw file content, not msgpack */
+    ml_buf metadata;          /* then: the metadata, one msgpack value (owned) */
 } rns_link_event;
 
 /* Moves the oldest queued packet (raw bytes) to out (appended). 1 when a

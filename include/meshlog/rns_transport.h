@@ -344,6 +344,15 @@ int rns_transport_link_respond(rns_transport *t, const uint8_t link_id[RNS_HASHL
                                const uint8_t request_id[RNS_HASHLEN], const uint8_t *response,
                                size_t len, double now);
 
+/* A file response (the reference's handler returning [file, metadata]): the
+ * content goes as a resource flagged as the response to request_id, carrying
+ * metadata (one msgpack value, or NULL), not wrapped in [request_id, response];
+ * the requester gets it as RNS_LINK_EV_RESPONSE with has_metadata. */
+int rns_transport_link_respond_file(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                    const uint8_t request_id[RNS_HASHLEN], const uint8_t *data,
+                                    size_t len, const uint8_t *metadata, size_t metadata_len,
+                                    double now);
+
 /* Moves the oldest event into *ev; the caller calls rns_tev_clear(). 1 or 0. */
 int rns_transport_pop_event(rns_transport *t, rns_tev *ev);
 void rns_tev_clear(rns_tev *ev);   /* NULL ok */

@@ -966,6 +966,7 @@ void rns_link_event_clear(rns_link_event *ev)
         return;
     ml_wipe(ev->data.p, ev->data.cap);
     ml_buf_free(&ev->data);
+    ml_buf_free(&ev->metadata);
     rns_identity_free(ev->identity);
     ev->identity = NULL;
 }

@@ -768,6 +768,22 @@ int rns_res_event_as_link_event(const rns_res_event *ev, rns_link_event *out)
         return 0;
     memset(out, 0, sizeof *out);
     rns_mp_reader_init(&r, ev->data.p, ev->data.len);
+    if ((ev->flags & RNS_RESOURCE_F_RESPONSE) && ev->has_metadata) {
+        /* a file response: the payload as it is, named by the resource's
+         * request id, with its metadata (Link.response_resource_concluded) */
+        if (ev->request_id_len < RNS_HASHLEN)
+            return ML_EMALFORMED;
+        out->type = RNS_LINK_EV_RESPONSE;
+        out->context = RNS_CTX_RESPONSE;
+        memcpy(out->id, ev->request_id, RNS_HASHLEN);
+        out->has_metadata = 1;
+        if (ml_buf_append(&out->data, ev->data.p, ev->data.len) ||
+            ml_buf_append(&out->metadata, ev->metadata.p, ev->metadata.len)) {
+            rns_link_event_clear(out);
+            return ML_ENOMEM;
+        }
+        return 1;
+    }
     if (ev->flags & RNS_RESOURCE_F_REQUEST) {
         /* [timestamp, path_hash, data]; the id is the packed request's hash */
         if (rns_mp_get_array(&r, &count) || count != 3 || rns_mp_get_float(&r, &ts) ||

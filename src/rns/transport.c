@@ -1372,6 +1372,29 @@ out:
     return ret;
 }
 
+int rns_transport_link_respond_file(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                    const uint8_t request_id[RNS_HASHLEN], const uint8_t *data,
+                                    size_t len, const uint8_t *metadata, size_t metadata_len,
+                                    double now)
+{
+    rns_res_send_opts o;
+
+    if (!request_id || (!data && len) || (!metadata && metadata_len))
+        return ML_EINVAL;
+    if (!link_get(t, link_id))
+        return ML_ENOTFOUND;
+    t->res_now = now;
+    memset(&o, 0, sizeof o);
+    o.data = data;
+    o.len = len;
+    o.metadata = metadata;
+    o.metadata_len = metadata_len;
+    o.request_id = request_id;
+    o.request_id_len = RNS_HASHLEN;
+    o.is_response = 1;
+    return rns_transport_resource_send(t, link_id, &o, now, NULL);
+}
+
 int rns_transport_link_respond(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
                                const uint8_t request_id[RNS_HASHLEN], const uint8_t *response,
                                size_t len, double now)

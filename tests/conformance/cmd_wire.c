@@ -232,7 +232,12 @@ static void answer_request(peer *pr, const wlink *l, const rns_link_event *lev)
     }
     /* a handler that returns nothing sends no RESPONSE at all; one larger
      * than the link MDU goes as a resource */
-    if (!h->response_none && !rns_mp_put_bin(&resp, h->response.p, h->response.len) &&
+    if (h->file && h->has_meta) {
+        if (rns_transport_link_respond_file(rns_node_transport(pr->node), l->id, lev->id,
+                                            h->response.p, h->response.len, h->meta.p,
+                                            h->meta.len, rns_node_now()) == 0)
+            rns_transport_flush(rns_node_transport(pr->node), rns_node_now());
+    } else if (!h->response_none && !rns_mp_put_bin(&resp, h->response.p, h->response.len) &&
         rns_transport_link_respond(rns_node_transport(pr->node), l->id, lev->id, resp.p, resp.len,
                                    rns_node_now()) == 0)
         rns_transport_flush(rns_node_transport(pr->node), rns_node_now());
@@ -249,6 +254,15 @@ static void note_response(peer *pr, const rns_link_event *lev)
         int r;
         if (q->state || memcmp(q->id, lev->id, RNS_HASHLEN))
             continue;
+        if (lev->has_metadata) { /* a file: its content as it is, metadata bytes */
+            ml_buf_reset(&q->response);
+            q->has_response = ml_buf_append(&q->response, lev->data.p, lev->data.len) == 0;
+            q->has_metadata = unpack_bytes(&lev->metadata, &p, &len) == 1 &&
+                              ml_buf_append(&q->metadata, p, len) == 0;
+            q->answered = rns_node_now();
+            q->state = 1;
+            continue;
+        }
         r = unpack_bytes(&lev->data, &p, &len);
         q->has_response = r == 1 && ml_buf_append(&q->response, p, len) == 0;
         q->answered = rns_node_now();
@@ -347,9 +361,12 @@ static void peer_free(peer *pr)
         json_decref(pr->handlers[i].allowed);
         json_decref(pr->handlers[i].log);
         ml_buf_free(&pr->handlers[i].response);
+        ml_buf_free(&pr->handlers[i].meta);
     }
-    for (size_t i = 0; i < pr->n_requests; i++)
+    for (size_t i = 0; i < pr->n_requests; i++) {
         ml_buf_free(&pr->requests[i].response);
+        ml_buf_free(&pr->requests[i].metadata);
+    }
     for (size_t i = 0; i < pr->n_listeners; i++) {
         json_decref(pr->listeners[i].opportunistic);
         json_decref(pr->listeners[i].link_data);
@@ -1190,8 +1207,6 @@ static int cmd_wire_register_request_handler(br_ctx *c)
         ;
     if (pol == 3)
         return br_fail(c, "unsupported allow: %s (use all, list or none)", allow);
-    if (br_param(c, "response_file"))
-        return br_fail(c, "response_file: responses larger than a packet need resources");
     if (!find_listener(pr, dest))
         return br_fail(c, "No registered destination with this hash; call wire_listen first");
     if (!*path)
@@ -1201,9 +1216,19 @@ static int cmd_wire_register_request_handler(br_ctx *c)
     list = br_param(c, "allowed_identity_hashes");
     h = &pr->handlers[pr->n_handlers];
     memset(h, 0, sizeof *h);
-    if (br_hex_opt(c, "response", &h->response, &(int){0}) ||
-        br_bool(c, "response_none", 0, &h->response_none))
+    if (br_param(c, "response_file")) { /* a file, with optional metadata (bytes) */
+        ml_buf m = ML_BUF_INIT;
+        int r = br_hex(c, "response_file", &h->response) ||
+                br_hex_opt(c, "response_metadata", &m, &h->has_meta) ||
+                (h->has_meta && br_check(c, rns_mp_put_bin(&h->meta, m.p, m.len), "metadata"));
+        ml_buf_free(&m);
+        h->file = 1;
+        if (r)
+            return ml_buf_free(&h->response), ml_buf_free(&h->meta), -1;
+    } else if (br_hex_opt(c, "response", &h->response, &(int){0}) ||
+               br_bool(c, "response_none", 0, &h->response_none)) {
         return ml_buf_free(&h->response), -1;
+    }
     memcpy(h->dest, dest, RNS_HASHLEN);
     rns_truncated_hash(h->path_hash, path, strlen(path)); /* how requests name paths */
     h->path = strdup(path);
@@ -1212,6 +1237,7 @@ static int cmd_wire_register_request_handler(br_ctx *c)
     h->log = json_array();
     if (!h->path) {
         json_decref(h->allowed), json_decref(h->log), ml_buf_free(&h->response);
+        ml_buf_free(&h->meta);
         return br_fail(c, "out of memory");
     }
     pr->n_handlers++;
@@ -1299,7 +1325,8 @@ static int cmd_wire_link_request(br_ctx *c)
         ret = br_set_str(c, "status", "ready") ||
               (q->has_response ? br_set_buf(c, "response", &q->response)
                                : br_set_null(c, "response")) ||
-              br_set_null(c, "response_metadata") ||
+              (q->has_metadata ? br_set_buf(c, "response_metadata", &q->metadata)
+                               : br_set_null(c, "response_metadata")) ||
               br_set(c, "response_time_s", json_real(q->answered - q->sent));
 out:
     ml_buf_free(&data);

@@ -78,6 +78,9 @@ typedef struct handler {
     json_t *allowed;         /* hex identity hashes */
     int response_none;
     ml_buf response;
+    int file;                /* response_file: answered as a file (a resource) */
+    int has_meta;
+    ml_buf meta;             /* its metadata, one msgpack value */
     json_t *log;             /* one object per request that reached it */
 } handler;
 
@@ -87,6 +90,8 @@ typedef struct request {
     int state;               /* 0 waiting, 1 answered */
     int has_response;        /* the response was bytes (not nil) */
     ml_buf response;
+    int has_metadata;        /* a file response's metadata (bytes) */
+    ml_buf metadata;
     double sent, answered;
 } request;
 
