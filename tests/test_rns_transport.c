@@ -367,7 +367,11 @@ static void test_file_response(void **state)
     node_clear_events(&a);
     for (size_t i = 0; i < sizeof content; i++)
         content[i] = (uint8_t)(i * 7);
-    memset(req, 0x5a, sizeof req);
+    /* a request first: a response resource is taken only for a request sent */
+    assert_int_equal(rns_mp_put_nil(&meta), 0);
+    assert_int_equal(rns_transport_link_request(a.t, id, "/file", meta.p, meta.len, 102.0, req), 0);
+    pump(&a, &b, 102.0);
+    ml_buf_reset(&meta);
     assert_int_equal(rns_mp_put_bin(&meta, (const uint8_t *)"meta", 4), 0);
     assert_int_equal(rns_transport_link_respond_file(b.t, id, req, content, sizeof content, meta.p,
                                                      meta.len, 102.0), 0);
