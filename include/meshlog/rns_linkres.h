@@ -59,6 +59,7 @@ typedef struct rns_res_send_opts {
 enum rns_res_ev_type {
     RNS_RES_EV_STARTED,         /* an incoming resource was accepted */
     RNS_RES_EV_CONCLUDED,       /* a transfer ended: status COMPLETE, FAILED, CORRUPT, REJECTED */
+    RNS_RES_EV_PROGRESS,        /* an incoming resource took a part: received, parts */
 };
 
 typedef struct rns_res_event {
@@ -73,6 +74,7 @@ typedef struct rns_res_event {
     uint64_t transfer_size;     /* t of the segment */
     uint64_t total_size;        /* outgoing: payload + metadata; incoming COMPLETE: payload */
     uint32_t parts, segment_index, total_segments;
+    uint32_t received;          /* PROGRESS: parts of this segment received so far */
     unsigned hmu_requests, hmu_received;
     size_t max_decompressed;
     uint8_t request_id[32];

@@ -575,9 +575,19 @@ static int feed_in(rns_linkres *lr, rns_link *l, uint8_t ctx, const ml_buf *d, d
 
     for (size_t i = 0; i < lr->n_in; i++) {
         rns_resource *r = lr->in[i]->r;
+        uint32_t before, after;
         if (!r)
             continue;
+        rns_resource_counters(r, NULL, NULL, &before);
         ret = rns_resource_input(r, ctx, d->p, d->len, now);
+        rns_resource_counters(r, NULL, NULL, &after);
+        if (after > before) {
+            /* one progress event per part taken, as the reference's callback */
+            rns_res_event *ev = push_event(lr, RNS_RES_EV_PROGRESS, lr->in[i]);
+            if (!ev)
+                return ML_ENOMEM;
+            ev->received = after;
+        }
         if (ret == ML_ENOMEM)
             return ret;
         if (ret == ML_ETOOBIG) {

@@ -110,7 +110,7 @@ void resource_on_event(peer *pr, const rns_tev *ev)
     rxrec *rx;
     txrec *tx;
 
-    if (!s)
+    if (!s || re->type == RNS_RES_EV_PROGRESS)
         return;
     if (re->outgoing) {
         if (re->type == RNS_RES_EV_CONCLUDED && (tx = find_tx_id(s, ev->link_id, re->id))) {
@@ -1351,7 +1351,194 @@ static int cmd_wire_resource_late_after_cancel(br_ctx *c)
     return ret;
 }
 
+/* The id of the latest incoming resource a link's resources started. */
+static uint32_t started_id(rns_linkres *lr)
+{
+    rns_res_event ev;
+    uint32_t id = 0;
+
+    while (rns_linkres_pop_event(lr, &ev) == 1) {
+        if (ev.type == RNS_RES_EV_STARTED && !ev.outgoing)
+            id = ev.id;
+        rns_res_event_clear(&ev);
+    }
+    return id;
+}
+
+/* A first incoming transfer runs to COMPLETE on a link's resources (its
+ * window grows round by round); the second one on that link starts at the
+ * window the first ended with. Parts and advertisements are the library
+ * sender's own; what the receiver sends goes out on the live link, where
+ * the peer knows no such resource. */
+static int cmd_wire_resource_window_inheritance(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], ctx = 0;
+    rns_res_policy p = {RNS_RES_ACCEPT_ALL, NULL, NULL, 0};
+    rns_res_send_opts o;
+    rns_resource *tx = NULL, *tx2 = NULL;
+    rns_linkres *lr = NULL;
+    ml_buf data = ML_BUF_INIT, adv = ML_BUF_INIT, adv2 = ML_BUF_INIT;
+    rns_link_event ev;
+    const rns_resource *r;
+    uint32_t rid, rid2, n;
+    unsigned win_done = 0;
+    size_t inc = 0;
+    int ret, completed = 0;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id))
+        return -1;
+    /* enough parts for a few request rounds at this link's SDU */
+    n = 7;
+    if (ml_buf_reserve(&data, (size_t)n * rns_resource_sdu(rns_link_mtu(l))))
+        return br_fail(c, "out of memory");
+    data.len = (size_t)n * rns_resource_sdu(rns_link_mtu(l)) - 100;
+    memset(&o, 0, sizeof o);
+    o.data = data.p;
+    o.len = data.len;
+    o.no_compress = 1;
+    ret = br_random(c, data.p, data.len) ||
+          br_check(c, rns_linkres_build(rns_transport_link_resources(core(pr), id), l, &o,
+                                        rns_node_now(), &tx, NULL), "resource") ||
+          br_check(c, rns_linkres_build(rns_transport_link_resources(core(pr), id), l, &o,
+                                        rns_node_now(), &tx2, NULL), "resource") ||
+          br_check(c, rns_linkres_new(&lr, lib_rng, NULL), "resources");
+    if (ret)
+        goto out;
+    rns_linkres_set_policy(lr, &p);
+    if (rns_resource_pop(tx, &ctx, &adv) != 1 || rns_resource_pop(tx2, &ctx, &adv2) != 1) {
+        ret = br_fail(c, "the sender queued no advertisement");
+        goto out;
+    }
+    if ((ret = feed_adv(c, pr, lr, l, &adv, &inc)))
+        goto out;
+    rid = started_id(lr);
+    n = rns_resource_parts(tx);
+    for (uint32_t i = 0; i < n && !ret; i++) {
+        size_t plen = 0;
+        const uint8_t *part = rns_resource_part(tx, i, &plen);
+        if (i + 1 == n && (r = rns_linkres_get(lr, rid)))
+            win_done = rns_resource_window(r);
+        memset(&ev, 0, sizeof ev);
+        ev.type = RNS_LINK_EV_PACKET;
+        ev.context = RNS_CTX_RESOURCE;
+        ev.data.p = (uint8_t *)(uintptr_t)part;
+        ev.data.len = plen;
+        if (rns_linkres_input(lr, l, &ev, rns_node_now()) < 0)
+            ret = br_fail(c, "part refused");
+    }
+    {
+        rns_res_event e;
+        while (rns_linkres_pop_event(lr, &e) == 1) {
+            if (e.type == RNS_RES_EV_CONCLUDED && e.id == rid)
+                completed = e.status == RNS_RESOURCE_COMPLETE;
+            rns_res_event_clear(&e);
+        }
+    }
+    if (ret || (ret = feed_adv(c, pr, lr, l, &adv2, &inc)))
+        goto out;
+    rid2 = started_id(lr);
+    r = rns_linkres_get(lr, rid2);
+    ret = br_set_int(c, "default_window", RNS_RESOURCE_WINDOW) ||
+          br_set_int(c, "total_parts_1", n) || br_set_bool(c, "completed_1", completed) ||
+          br_set_int(c, "window_after_complete", win_done) ||
+          br_set_int(c, "link_last_window", rns_linkres_last_window(lr)) ||
+          br_set_int(c, "window2_initial", r ? (long long)rns_resource_window(r) : -1);
+out:
+    (void)rns_transport_flush(core(pr), rns_node_now());
+    rns_node_kick(pr->node);
+    rns_linkres_free(lr);
+    rns_resource_free(tx);
+    rns_resource_free(tx2);
+    ml_buf_free(&data);
+    ml_buf_free(&adv);
+    ml_buf_free(&adv2);
+    return ret;
+}
+
+/* Progress of an incoming resource: the parts received over the parts, and
+ * one progress event per part taken. */
+static int cmd_wire_resource_progress(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], ctx = 0;
+    rns_res_policy p = {RNS_RES_ACCEPT_ALL, NULL, NULL, 0};
+    rns_res_send_opts o;
+    rns_resource *tx = NULL;
+    rns_linkres *lr = NULL;
+    ml_buf data = ML_BUF_INIT, adv = ML_BUF_INIT;
+    rns_link_event ev;
+    rns_res_event e;
+    const rns_resource *r;
+    uint32_t rid = 0, n, fed, got = 0, calls = 0;
+    size_t inc = 0;
+    double initial = -1;
+    int ret;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id))
+        return -1;
+    if (ml_buf_reserve(&data, 6 * rns_resource_sdu(rns_link_mtu(l))))
+        return br_fail(c, "out of memory");
+    data.len = 6 * rns_resource_sdu(rns_link_mtu(l)) - 100;
+    memset(&o, 0, sizeof o);
+    o.data = data.p;
+    o.len = data.len;
+    o.no_compress = 1;
+    ret = br_random(c, data.p, data.len) ||
+          br_check(c, rns_linkres_build(rns_transport_link_resources(core(pr), id), l, &o,
+                                        rns_node_now(), &tx, NULL), "resource") ||
+          br_check(c, rns_linkres_new(&lr, lib_rng, NULL), "resources");
+    if (!ret && rns_resource_pop(tx, &ctx, &adv) != 1)
+        ret = br_fail(c, "the sender queued no advertisement");
+    if (ret)
+        goto out;
+    rns_linkres_set_policy(lr, &p);
+    if ((ret = feed_adv(c, pr, lr, l, &adv, &inc)))
+        goto out;
+    rid = started_id(lr);
+    if ((r = rns_linkres_get(lr, rid)) && rns_resource_parts(r)) {
+        rns_resource_counters(r, NULL, NULL, &got);
+        initial = (double)got / (double)rns_resource_parts(r);
+    }
+    n = rns_resource_parts(tx);
+    fed = n / 2;
+    for (uint32_t i = 0; i < fed; i++) {
+        size_t plen = 0;
+        const uint8_t *part = rns_resource_part(tx, i, &plen);
+        memset(&ev, 0, sizeof ev);
+        ev.type = RNS_LINK_EV_PACKET;
+        ev.context = RNS_CTX_RESOURCE;
+        ev.data.p = (uint8_t *)(uintptr_t)part;
+        ev.data.len = plen;
+        (void)rns_linkres_input(lr, l, &ev, rns_node_now());
+    }
+    while (rns_linkres_pop_event(lr, &e) == 1) {
+        if (e.type == RNS_RES_EV_PROGRESS && e.id == rid) {
+            calls++;
+            got = e.received;
+        }
+        rns_res_event_clear(&e);
+    }
+    ret = br_set_int(c, "total_parts", n) || br_set_int(c, "fed", fed) ||
+          br_set_int(c, "received_count", got) ||
+          br_set(c, "progress_initial", json_real(initial)) ||
+          br_set(c, "progress_mid", json_real(n ? (double)got / (double)n : 0.0)) ||
+          br_set_int(c, "progress_callback_calls", calls);
+out:
+    (void)rns_transport_flush(core(pr), rns_node_now());
+    rns_node_kick(pr->node);
+    rns_linkres_free(lr);
+    rns_resource_free(tx);
+    ml_buf_free(&data);
+    ml_buf_free(&adv);
+    return ret;
+}
+
 const br_cmd br_resource_cmds[] = {
+    {"wire_resource_progress", cmd_wire_resource_progress},
+    {"wire_resource_window_inheritance", cmd_wire_resource_window_inheritance},
     {"wire_inject_crafted_resource_request", cmd_wire_inject_crafted_resource_request},
     {"wire_resource_outgoing_queue_state", cmd_wire_resource_outgoing_queue_state},
     {"wire_resource_part_count_derivation", cmd_wire_resource_part_count_derivation},
