@@ -1437,6 +1437,16 @@ static void test_wire_ratchets(void **state)
     json_decref(r);
     json_decref(call(&s, "wire_read_ratchets", json_pack("{s:s,s:s}", "handle", cli,
                                                          "destination_hash", dest), 0));
+    /* a received ratchet on disk: written, reloaded cold, cleaned as unknown */
+    for (int i = 0; i < 2; i++) {
+        r = call(&s, "wire_identity_ratchet_persist", json_pack("{s:s}", "handle", cli), 1);
+        expect(r, "file_written", json_true());
+        expect(r, "tmp_leftover", json_false());
+        expect(r, "reload_match", json_true());
+        expect(r, "reloaded_len", json_integer(32));
+        expect(r, "cleaned_removed", json_true());
+        json_decref(r);
+    }
     free(srv), free(cli), free(dest), free(cur), free(ct), free(next);
     session_end(&s);
 }

@@ -33,6 +33,7 @@
 #include "meshlog/rns_ifac.h"
 #include "meshlog/rns_link.h"
 #include "meshlog/rns_linkres.h"
+#include "meshlog/rns_ratchets.h"
 
 #define RNS_TRANSPORT_MAX_IFACES 64
 #define RNS_TRANSPORT_MAX_DESTS 32
@@ -178,6 +179,21 @@ int rns_transport_recall(const rns_transport *t, const uint8_t dest[RNS_HASHLEN]
  * with rns_transport_send() are encrypted to it. */
 int rns_transport_recall_ratchet(const rns_transport *t, const uint8_t dest[RNS_HASHLEN],
                                  uint8_t ratchet_pub[32]);
+
+/* The store of received ratchets (rns_ratchets.h; borrowed, NULL: none, the
+ * default): ratchets adopted from announces are written to it when new, and
+ * recall_ratchet / send fall back to it when memory has none, as the
+ * reference's get_ratchet reads storage/ratchets. clean_ratchets is
+ * _clean_ratchets: removes the expired and damaged files and those of
+ * destinations no longer known; 0 or ML_ESTATE (no store), ML_EIO. */
+void rns_transport_set_ratchet_store(rns_transport *t, rns_ratchet_store *s);
+rns_ratchet_store *rns_transport_ratchet_store(const rns_transport *t);
+int rns_transport_clean_ratchets(rns_transport *t, double now, size_t *removed);
+/* Identity._remember_ratchet: dest's ratchet heard at now (what announces
+ * do): kept in memory when dest is known, written to the store when it is
+ * not the one known already. 0, or the store's error (ML_EIO, ML_ENOMEM). */
+int rns_transport_remember_ratchet(rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                   const uint8_t ratchet[32], double now);
 
 /* Identity.save_known_destinations / load_known_destinations, sans I/O: the
  * table of destinations heard of, as the reference stores it (a msgpack map

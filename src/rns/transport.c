@@ -21,6 +21,7 @@
 #include "meshlog/rns_packet.h"
 #include "meshlog/rns_pathreq.h"
 #include "meshlog/rns_proof.h"
+#include "meshlog/rns_ratchets.h"
 #include "meshlog/rns_transport.h"
 
 #define MAX_KNOWN 4096
@@ -187,6 +188,7 @@ struct rns_transport {
     size_t cur_plain_len;
     rns_link_tap_fn link_tap;
     void *link_tap_ctx;
+    rns_ratchet_store *rstore;    /* received ratchets on disk, or NULL (borrowed) */
 };
 
 static int tn_init(rns_transport *t);
@@ -847,10 +849,61 @@ int rns_transport_recall_ratchet(const rns_transport *t, const uint8_t dest[RNS_
 {
     const struct known *k = known_get(t, dest);
 
-    if (!k || !k->has_ratchet)
-        return ML_ENOTFOUND;
-    memcpy(ratchet_pub, k->ratchet, RNS_RATCHETLEN);
-    return 0;
+    if (k && k->has_ratchet) {
+        memcpy(ratchet_pub, k->ratchet, RNS_RATCHETLEN);
+        return 0;
+    }
+    /* Cold memory: as get_ratchet, the one on disk (the latest time seen
+     * judges its expiry; the core has no clock of its own). */
+    if (t->rstore && !rns_ratchet_store_get(t->rstore, dest, t->res_now, ratchet_pub, NULL))
+        return 0;
+    return ML_ENOTFOUND;
+}
+
+/* Identity._remember_ratchet: adopts a ratchet heard in an announce and, when
+ * it is new, writes it to the store (a failed write only costs persistence). */
+int rns_transport_remember_ratchet(rns_transport *t, const uint8_t dest[RNS_HASHLEN],
+                                   const uint8_t ratchet[32], double now)
+{
+    struct known *k = known_get(t, dest);
+
+    if (k && k->has_ratchet && !memcmp(k->ratchet, ratchet, RNS_RATCHETLEN))
+        return 0;                      /* known already: not rewritten */
+    if (k) {
+        memcpy(k->ratchet, ratchet, RNS_RATCHETLEN);
+        k->has_ratchet = 1;
+    }
+    return t->rstore ? rns_ratchet_store_put(t->rstore, dest, ratchet, now) : 0;
+}
+
+static void adopt_ratchet(rns_transport *t, struct known *k, const uint8_t *ratchet, double now)
+{
+    if (rns_transport_remember_ratchet(t, k->dest, ratchet, now))
+        tlog(t, RNS_LOG_ERROR, "could not persist the ratchet of %s", hx(k->dest, 0));
+}
+
+void rns_transport_set_ratchet_store(rns_transport *t, rns_ratchet_store *s)
+{
+    t->rstore = s;
+}
+
+rns_ratchet_store *rns_transport_ratchet_store(const rns_transport *t)
+{
+    return t->rstore;
+}
+
+static int ratchet_in_use(void *ctx, const uint8_t dest[RNS_HASHLEN])
+{
+    return known_get(ctx, dest) != NULL;
+}
+
+int rns_transport_clean_ratchets(rns_transport *t, double now, size_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    if (!t->rstore)
+        return ML_ESTATE;
+    return rns_ratchet_store_clean(t->rstore, now, ratchet_in_use, t, removed);
 }
 
 /* A slot for dest: existing, new, or the least recently heard one reused. */
@@ -1023,6 +1076,9 @@ int rns_transport_send(rns_transport *t, const uint8_t dest[RNS_HASHLEN], const 
     k->used = now;
     if (len > RNS_ENCRYPTED_MDU)
         return ML_ETOOBIG;
+    if (!k->has_ratchet && t->rstore &&   /* a ratchet remembered from before */
+        !rns_ratchet_store_get(t->rstore, dest, now, k->ratchet, NULL))
+        k->has_ratchet = 1;
     if ((ret = rns_identity_from_public(&id, k->pub)) ||
         (ret = t->cfg.rng(t->cfg.rng_ctx, eph, sizeof eph)) ||
         (ret = t->cfg.rng(t->cfg.rng_ctx, iv, sizeof iv)) ||
@@ -1595,10 +1651,8 @@ static int handle_announce(rns_transport *t, const rns_packet *p, int iface, dou
              rns_announce_reason_str(why));
         return 0;
     }
-    if (k && a.ratchet) {              /* adopted even when the path stays */
-        memcpy(k->ratchet, a.ratchet, RNS_RATCHETLEN);
-        k->has_ratchet = 1;
-    }
+    if (k && a.ratchet)                /* adopted even when the path stays */
+        adopt_ratchet(t, k, a.ratchet, now);
     if (tn_announce_pre(t, p, k, iface, now))
         return 0;                      /* held back by ingress control */
     if (k && !should_update(k, &a, p->hops, now)) {
@@ -1610,10 +1664,8 @@ static int handle_announce(rns_transport *t, const rns_packet *p, int iface, dou
     if ((ret = record_announce(k, p, &a, iface, now)) ||
         (ret = tn_announce_post(t, p, k, iface, now)))
         return ret;
-    if (a.ratchet) {
-        memcpy(k->ratchet, a.ratchet, RNS_RATCHETLEN);
-        k->has_ratchet = 1;
-    }
+    if (a.ratchet)
+        adopt_ratchet(t, k, a.ratchet, now);
     tlog(t, RNS_LOG_DEBUG, "path to %s: %u hops", hx(p->dest_hash, 0), p->hops);
     return announce_event(t, p, &a);
 }

@@ -19,6 +19,7 @@
 #include "meshlog/rns_identity.h"
 #include "meshlog/rns_node.h"
 #include "meshlog/rns_packet.h"
+#include "meshlog/rns_ratchets.h"
 #include "meshlog/rns_transport.h"
 
 static int rng(void *ctx, void *out, size_t len)
@@ -776,6 +777,105 @@ static int cmd_wire_get_adopted_ratchet(br_ctx *c)
            br_set_hex(c, "ratchet_id", id, sizeof id);
 }
 
+/* ---- received ratchets on disk: one store folder per core, removed at exit ---- */
+
+#define MAX_RSTORES 64
+static char rxdir[64];
+static rns_ratchet_store *rstores[MAX_RSTORES];
+static size_t n_rstores;
+
+static int rx_gone(void *ctx, const uint8_t dest[RNS_HASHLEN])
+{
+    (void)ctx;
+    (void)dest;
+    return 0;
+}
+
+static void remove_rstores(void)
+{
+    for (size_t i = 0; i < n_rstores; i++) {
+        /* far past every expiry, nothing in use: the library empties it */
+        rns_ratchet_store_clean(rstores[i], 1e18, rx_gone, NULL, NULL);
+        rmdir(rns_ratchet_store_dir(rstores[i]));
+        rns_ratchet_store_free(rstores[i]);
+    }
+    n_rstores = 0;
+    if (rxdir[0])
+        rmdir(rxdir);
+}
+
+/* The core's store of received ratchets, given one in a folder of the
+ * bridge's own when it has none (the stand-in for storagepath/ratchets). */
+static int core_rstore(br_ctx *c, rns_transport *t, rns_ratchet_store **out)
+{
+    char dir[128];
+    const char *base = getenv("TMPDIR");
+
+    if ((*out = rns_transport_ratchet_store(t)))
+        return 0;
+    if (!rxdir[0]) {
+        snprintf(rxdir, sizeof rxdir, "%s/meshlog-rxratchets-XXXXXX", base && *base ? base : "/tmp");
+        if (strlen(rxdir) >= sizeof rxdir - 1 || !mkdtemp(rxdir)) {
+            rxdir[0] = 0;
+            return br_fail(c, "cannot create a folder for received ratchets");
+        }
+        atexit(remove_rstores);
+    }
+    if (n_rstores == MAX_RSTORES)
+        return br_fail(c, "too many ratchet stores in this bridge");
+    snprintf(dir, sizeof dir, "%s/%zu", rxdir, n_rstores);
+    if (br_check(c, rns_ratchet_store_open(out, dir), "open the ratchet store"))
+        return -1;
+    rstores[n_rstores++] = *out;
+    rns_transport_set_ratchet_store(t, *out);
+    return 0;
+}
+
+static int file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* Identity._remember_ratchet / get_ratchet / _clean_ratchets through the
+ * core and its store: a fresh ratchet for a random, never-heard destination
+ * is written (atomically), read back from disk (the core has it nowhere in
+ * memory, the destination being unknown), then cleaned as not in use. */
+static int cmd_wire_identity_ratchet_persist(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN], priv[32], ratchet[32], back[32];
+    char path[4096], tmp[4104];
+    rns_ratchet_store *s;
+    rns_transport *t;
+    size_t removed = 0;
+    int written, leftover, reloaded;
+    peer *pr;
+
+    if (peer_param(c, &pr) || core_rstore(c, t = core(pr), &s) || br_random(c, dest, sizeof dest) ||
+        br_random(c, priv, sizeof priv))
+        return -1;
+    if (br_check(c, ml_x25519_public(ratchet, priv), "ratchet key"))
+        return -1;
+    ml_wipe(priv, sizeof priv);
+    if (br_check(c, rns_ratchet_store_path(s, dest, path, sizeof path), "ratchet path") ||
+        br_check(c, rns_transport_remember_ratchet(t, dest, ratchet, rns_node_now()),
+                 "remember the ratchet"))
+        return -1;
+    snprintf(tmp, sizeof tmp, "%s.out", path);
+    written = file_exists(path);
+    leftover = file_exists(tmp);
+    reloaded = rns_transport_recall_ratchet(t, dest, back) == 0;
+    if (br_check(c, rns_transport_clean_ratchets(t, rns_node_now(), &removed), "clean ratchets"))
+        return -1;
+    return br_set_hex(c, "dest_hash", dest, sizeof dest) ||
+           br_set_int(c, "ratchet_len", (long long)sizeof ratchet) ||
+           br_set_bool(c, "file_written", written) || br_set_bool(c, "tmp_leftover", leftover) ||
+           br_set_bool(c, "reload_match", reloaded && !memcmp(back, ratchet, sizeof back)) ||
+           (reloaded ? br_set_int(c, "reloaded_len", (long long)sizeof back)
+                     : br_set_null(c, "reloaded_len")) ||
+           br_set_int(c, "accepted_size", RNS_RATCHETLEN) ||
+           br_set_bool(c, "cleaned_removed", !file_exists(path));
+}
+
 /* Identity.recall + get_ratchet + Identity.encrypt, as Destination.encrypt
  * picks its target for a remote destination. */
 static int cmd_wire_encrypt_to_remote(br_ctx *c)
@@ -833,5 +933,6 @@ const br_cmd br_dest_cmds[] = {
     {"wire_destination_decrypt", cmd_wire_destination_decrypt},
     {"wire_get_adopted_ratchet", cmd_wire_get_adopted_ratchet},
     {"wire_encrypt_to_remote", cmd_wire_encrypt_to_remote},
+    {"wire_identity_ratchet_persist", cmd_wire_identity_ratchet_persist},
     {NULL, NULL},
 };
