@@ -469,6 +469,62 @@ static void test_two_segments(void **state)
     free(data);
 }
 
+/* A manual receiver takes the first window and then waits for the app to ask
+ * for each next one; the transfer completes only through those requests. */
+static void test_manual_requests(void **state)
+{
+    uint8_t id[RNS_HASHLEN];
+    size_t n = 30 * 400;
+    uint8_t *data = malloc(n);
+    rns_res_send_opts o = {.data = data, .len = n, .no_compress = 1};
+    rns_linkres *lr;
+    rns_link *l;
+    uint32_t rid, got = 0, before;
+    double now = 1000;
+    unsigned asks = 0;
+    node a, b;
+    rns_tev *ev;
+    (void)state;
+
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (uint8_t)(i * 13 + (i >> 7));
+    setup(&a, &b, g_seed + 9, RNS_RES_ACCEPT_ALL, NULL, id, now);
+    lr = rns_transport_link_resources(b.t, id);
+    l = rns_transport_link(b.t, id);
+    assert_non_null(lr);
+    assert_non_null(l);
+    rns_linkres_set_manual_requests(lr, 1);
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
+    pump(&a, &b, now);
+    assert_non_null(ev = find_res(&b, RNS_RES_EV_STARTED, 0));
+    rid = ev->res_ev.id;
+    assert_int_equal(rns_transport_resource_request_next(b.t, id, rid + 100, now), ML_ENOTFOUND);
+    while (!find_res(&b, RNS_RES_EV_CONCLUDED, 0)) {
+        rns_resource_counters(rns_linkres_get(lr, rid), NULL, NULL, &before);
+        assert_true(before > got || asks == 0);
+        got = before;
+        pump(&a, &b, now); /* nothing moves without a request */
+        rns_resource_counters(rns_linkres_get(lr, rid), NULL, NULL, &before);
+        assert_int_equal(before, got);
+        assert_int_equal(rns_transport_resource_request_next(b.t, id, rid, now), 1);
+        asks++;
+        assert_true(asks < 40);
+        now += 0.01;
+        pump(&a, &b, now);
+    }
+    assert_true(asks >= 2);
+    ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0);
+    assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
+    assert_int_equal(ev->res_ev.data.len, n);
+    assert_memory_equal(ev->res_ev.data.p, data, n);
+    /* over: the transfer is gone */
+    assert_int_equal(rns_transport_resource_request_next(b.t, id, rid, now), ML_ENOTFOUND);
+    node_free(&a);
+    node_free(&b);
+    free(data);
+}
+
 static void test_bomb_closes_link(void **state)
 {
     uint8_t id[RNS_HASHLEN];
@@ -507,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_large_request_response),
         cmocka_unit_test(test_two_segments),
         cmocka_unit_test(test_bomb_closes_link),
+        cmocka_unit_test(test_manual_requests),
     };
     g_seed = tu_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,15 @@ int rns_linkres_build(rns_linkres *lr, const rns_link *l, const rns_res_send_opt
  * (RESOURCE_RCL) by handle. 0, ML_ENOTFOUND, ML_ESTATE (already over). */
 int rns_linkres_cancel(rns_linkres *lr, rns_link *l, uint32_t id, double now);
 
+/* 1: incoming resources accepted from now on ask for each window after the
+ * first only through rns_linkres_request_next (default 0: automatic). */
+void rns_linkres_set_manual_requests(rns_linkres *lr, int manual);
+/* Manual requests: asks the peer for the next
+ * window of the incoming transfer id (see rns_resource_request_next).
+ * 1 when a request was sent, 0 when none (waiting for a hashmap update),
+ * ML_ENOTFOUND, ML_ESTATE (over, or between segments), ML_ENOMEM. */
+int rns_linkres_request_next(rns_linkres *lr, rns_link *l, uint32_t id, double now);
+
 /* Takes a link event. Returns 1 when it was a resource packet (consumed),
  * 0 when it is not for us, 2 when the caller must tear the link down (a bz2
  * bomb), ML_ENOMEM. */

@@ -210,6 +210,19 @@ typedef struct rns_resource_rx_state {
 } rns_resource_rx_state;
 void rns_resource_get_rx_state(const rns_resource *r, rns_resource_rx_state *st);
 
+/* Receiver: manual requests. rns_resource_accept always asks for the first
+ * window; after that a manual receiver does not ask for the next window when
+ * a round completes or a hashmap update arrives: the application calls
+ * rns_resource_request_next() (the reference's Resource.request_next). The
+ * timer's retries still ask again for lost parts. */
+void rns_resource_set_manual_requests(rns_resource *r, int manual);
+/* Queues the RESOURCE_REQ for the next window: the missing parts from the
+ * consecutive height + 1 whose map hashes are known, at most window of them;
+ * on an unknown map hash it also says the hashmap ran out and waits for the
+ * update. 1 when a request was queued, 0 when none is (waiting for a hashmap
+ * update), ML_ESTATE (not a receiver, or not transferring), ML_ENOMEM. */
+int rns_resource_request_next(rns_resource *r, double now);
+
 /* Wipes the key and frees. NULL ok. */
 void rns_resource_free(rns_resource *r);
 

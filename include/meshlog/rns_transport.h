@@ -348,6 +348,11 @@ int rns_transport_resource_send(rns_transport *t, const uint8_t link_id[RNS_HASH
 /* Cancels a transfer by handle (rns_linkres_cancel). ML_ENOTFOUND. */
 int rns_transport_resource_cancel(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
                                   uint32_t res_id, double now);
+/* Manual requests (rns_linkres_set_manual_requests on the link's
+ * resources): asks for the next window of an incoming transfer and sends
+ * the request (rns_linkres_request_next). 1 sent, 0 none, ML_ENOTFOUND... */
+int rns_transport_resource_request_next(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                        uint32_t res_id, double now);
 /* The link's resources, borrowed (created on first use), or NULL. */
 rns_linkres *rns_transport_link_resources(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
 /* A request, or the response to one, that goes as a packet when it fits the

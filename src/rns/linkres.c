@@ -44,6 +44,7 @@ struct rns_linkres {
     rns_rng_fn rng;
     void *rng_ctx;
     rns_res_policy policy;
+    int manual_requests;
     struct xfer *out[RNS_LINKRES_MAX_OUT];
     size_t n_out;               /* out[0] is the one advertised */
     struct xfer *in[RNS_LINKRES_MAX_IN];
@@ -504,6 +505,7 @@ static int take_adv(rns_linkres *lr, rns_link *l, const ml_buf *pt, double now)
     rns_resource_set_max_decompressed(x->r, lr->policy.max_decompressed
                                                 ? lr->policy.max_decompressed
                                                 : RNS_BZ2_RESOURCE_LIMIT);
+    rns_resource_set_manual_requests(x->r, lr->manual_requests);
     if (a.i == 1 && !push_event(lr, RNS_RES_EV_STARTED, x))
         return ML_ENOMEM;
     ret = flush(x->r, l, now);
@@ -669,6 +671,32 @@ int rns_linkres_cancel(rns_linkres *lr, rns_link *l, uint32_t id, double now)
         if ((ret = rns_resource_cancel(x->r)) || (ret = flush(x->r, l, now)))
             return ret;
         return check_in(lr);
+    }
+    return ML_ENOTFOUND;
+}
+
+void rns_linkres_set_manual_requests(rns_linkres *lr, int manual)
+{
+    if (lr)
+        lr->manual_requests = manual != 0;
+}
+
+int rns_linkres_request_next(rns_linkres *lr, rns_link *l, uint32_t id, double now)
+{
+    int ret, fret;
+
+    if (!lr || !l)
+        return ML_EINVAL;
+    for (size_t i = 0; i < lr->n_in; i++) {
+        struct xfer *x = lr->in[i];
+        if (x->id != id)
+            continue;
+        if (!x->r)
+            return ML_ESTATE;
+        if ((ret = rns_resource_request_next(x->r, now)) < 0)
+            return ret;
+        fret = flush(x->r, l, now);
+        return fret ? fret : ret;
     }
     return ML_ENOTFOUND;
 }

@@ -63,6 +63,7 @@ struct rns_resource {
     int64_t consec;            /* highest index with all parts up to it received */
     unsigned window, window_max, window_min, fast_rounds, very_slow_rounds;
     int waiting_hmu, first_of_round;
+    int manual;                /* the app asks for each next window (rns_resource_request_next) */
     double req_sent;
     size_t req_sent_bytes;
     /* timers (both roles) */
@@ -819,7 +820,7 @@ static int receive_part(rns_resource *r, const uint8_t *d, size_t len, double no
         return assemble(r);
     if (r->outstanding == 0) {
         round_done(r, now);
-        return request_next(r, now);
+        return r->manual ? 0 : request_next(r, now);
     }
     return 0;
 }
@@ -844,7 +845,7 @@ static int receive_hmu(rns_resource *r, const uint8_t *d, size_t len, double now
     if ((ret = hashmap_update(r, seg, m, mlen)))
         return ret;
     r->hmu_received++;
-    return request_next(r, now);
+    return r->manual ? 0 : request_next(r, now);
 }
 
 static int receiver_input(rns_resource *r, uint8_t context, const uint8_t *d, size_t len,
@@ -984,6 +985,28 @@ static double timeout(const rns_resource *r)
 double rns_resource_deadline(const rns_resource *r)
 {
     return r && active(r) ? r->last_activity + timeout(r) : HUGE_VAL;
+}
+
+void rns_resource_set_manual_requests(rns_resource *r, int manual)
+{
+    if (r && r->role == RECEIVER)
+        r->manual = manual != 0;
+}
+
+int rns_resource_request_next(rns_resource *r, double now)
+{
+    int ret;
+
+    if (!r)
+        return ML_EINVAL;
+    if (r->role != RECEIVER || !active(r) || r->status == RNS_RESOURCE_AWAITING_PROOF)
+        return ML_ESTATE;
+    if (r->waiting_hmu)
+        return 0; /* the hashmap update answers the last request first */
+    if ((ret = request_next(r, now)))
+        return ret;
+    r->last_activity = now;
+    return 1;
 }
 
 /* Receiver: the window shrinks and the missing parts are asked for again

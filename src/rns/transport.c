@@ -1383,6 +1383,21 @@ int rns_transport_resource_cancel(rns_transport *t, const uint8_t link_id[RNS_HA
     return drain_link(t, tl);
 }
 
+int rns_transport_resource_request_next(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                        uint32_t res_id, double now)
+{
+    struct tlink *tl = link_get(t, link_id);
+    int ret, dret;
+
+    if (!tl || !tl->res)
+        return ML_ENOTFOUND;
+    t->res_now = now;
+    if ((ret = rns_linkres_request_next(tl->res, tl->l, res_id, now)) < 0)
+        return ret;
+    dret = drain_link(t, tl);
+    return dret ? dret : ret;
+}
+
 int rns_transport_link_request(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
                                const char *path, const uint8_t *data, size_t len, double now,
                                uint8_t *request_id)

@@ -1536,7 +1536,122 @@ out:
     return ret;
 }
 
+/* Pops what a receiver queued; the first RESOURCE_REQ payload goes to req
+ * (when not NULL). Returns how many RESOURCE_REQs there were. */
+static unsigned drain_requests(rns_resource *r, ml_buf *req)
+{
+    ml_buf b = ML_BUF_INIT;
+    uint8_t ctx;
+    unsigned n = 0;
+
+    while (rns_resource_pop(r, &ctx, &b) == 1) {
+        if (ctx == RNS_CTX_RESOURCE_REQ && n++ == 0 && req)
+            (void)ml_buf_append(req, b.p, b.len);
+        ml_buf_reset(&b);
+    }
+    ml_buf_free(&b);
+    return n;
+}
+
+static int hash_list(br_ctx *c, const char *key, const uint8_t *p, size_t n)
+{
+    json_t *list = json_array();
+    char hex[2 * 4 + 1];
+
+    if (!list)
+        return br_fail(c, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < 4; k++)
+            snprintf(hex + 2 * k, 3, "%02x", p[4 * i + k]);
+        if (json_array_append_new(list, json_string(hex))) {
+            json_decref(list);
+            return br_fail(c, "out of memory");
+        }
+    }
+    return br_set(c, key, list);
+}
+
+/* A manual receiver (rns_resource_set_manual_requests) positioned by feeding
+ * parts in order, then asked twice for its next window
+ * (rns_resource_request_next); the first RESOURCE_REQ it queued is decoded.
+ * "expected" comes from the sender's hashmap: the hashes from cch + 1 the
+ * receiver knows, at most window of them. */
+static int cmd_wire_resource_request_next_content(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    const char *variant;
+    rns_resource *tx, *rx;
+    rns_resource_rx_state st;
+    const uint8_t *part, *map;
+    ml_buf req = ML_BUF_INIT;
+    uint32_t feed, nexp = 0;
+    size_t plen, hdr;
+    int ex, ret, r1, r2, waiting;
+    unsigned second;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant))
+        return -1;
+    ex = !strcmp(variant, "exhausted");
+    if (!ex && strcmp(variant, "initial") && strcmp(variant, "after_parts"))
+        return br_fail(c, "unknown request_next variant: %s", variant);
+    /* SDU 150 (more than one hashmap segment) or 200, as the reference's case */
+    if (build_pair(c, pr, id, l, ex ? 14000 : 1500, ex ? 186 : 236, &tx, &rx))
+        return -1;
+    feed = ex ? RNS_RESOURCE_HASHMAP_MAX_LEN - 1 : !strcmp(variant, "after_parts") ? 2 : 0;
+    ret = 0;
+    if (ex && rns_resource_parts(rx) <= RNS_RESOURCE_HASHMAP_MAX_LEN) {
+        ret = br_fail(c, "need more than %u parts", RNS_RESOURCE_HASHMAP_MAX_LEN);
+        goto out;
+    }
+    rns_resource_set_manual_requests(rx, 1);
+    for (uint32_t i = 0; i < feed; i++)
+        if ((part = rns_resource_part(tx, i, &plen)))
+            (void)rns_resource_input(rx, RNS_CTX_RESOURCE, part, plen, rns_node_now());
+    (void)drain_requests(rx, NULL); /* the request accept queued */
+    rns_resource_get_rx_state(rx, &st);
+    map = rns_resource_hashmap(tx);
+    for (int64_t pn = st.consecutive_height + 1;
+         pn < (int64_t)st.hashmap_height && nexp < st.window; pn++)
+        nexp++;
+    r1 = rns_resource_request_next(rx, rns_node_now());
+    (void)drain_requests(rx, &req);
+    rns_resource_get_rx_state(rx, &st);
+    waiting = st.waiting_for_hmu;
+    r2 = rns_resource_request_next(rx, rns_node_now());
+    second = drain_requests(rx, NULL);
+    if (r1 < 0 || r2 < 0) {
+        ret = br_check(c, r1 < 0 ? r1 : r2, "request_next");
+        goto out;
+    }
+    if (r1 != 1 || req.len < 1 + 32) {
+        ret = br_fail(c, "request_next queued no RESOURCE_REQ");
+        goto out;
+    }
+    hdr = 1 + (req.p[0] == 0xff ? 4 : 0) + 32;
+    if (req.len < hdr) {
+        ret = br_fail(c, "short RESOURCE_REQ");
+        goto out;
+    }
+    ret = br_set_str(c, "variant", variant) || br_set_int(c, "window", st.window) ||
+          br_set_int(c, "total_parts", rns_resource_parts(rx)) ||
+          br_set_int(c, "hashmap_height", st.hashmap_height) ||
+          br_set_int(c, "consecutive_height", st.consecutive_height) ||
+          hash_list(c, "requested", req.p + hdr, (req.len - hdr) / 4) ||
+          hash_list(c, "expected", map + (size_t)(st.consecutive_height + 1) * 4, nexp) ||
+          br_set_bool(c, "exhausted", req.p[0] == 0xff) ||
+          br_set_bool(c, "waiting_for_hmu", waiting) ||
+          br_set_bool(c, "second_request_emitted", second > 0);
+out:
+    ml_buf_free(&req);
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
 const br_cmd br_resource_cmds[] = {
+    {"wire_resource_request_next_content", cmd_wire_resource_request_next_content},
     {"wire_resource_progress", cmd_wire_resource_progress},
     {"wire_resource_window_inheritance", cmd_wire_resource_window_inheritance},
     {"wire_inject_crafted_resource_request", cmd_wire_inject_crafted_resource_request},
