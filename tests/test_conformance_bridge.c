@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "rns_testutil.h"
+#include "meshlog/crypto.h"
 
 /* A script: requests, and for each the expected result keys (NULL: the
  * request must be refused). */
@@ -1218,6 +1219,55 @@ static void test_wire_transport(void **state)
     session_end(&s);
 }
 
+/* rpc_key (malformed: the default) and the trusted source lists at start. */
+static void test_wire_config_sources(void **state)
+{
+    session s;
+    char *a, *b;
+    json_t *r;
+    (void)state;
+
+    session_start(&s);
+    json_decref(call(&s, "wire_start_tcp_server",
+                     json_pack("{s:s,s:s,s:[s]}", "network_name", "", "passphrase", "", "blackhole_sources",
+                               "00112233445566778899aabbccddee"), 0));
+    json_decref(call(&s, "wire_start_tcp_server",
+                     json_pack("{s:s,s:s,s:[s]}", "network_name", "", "passphrase", "",
+                               "interface_discovery_sources", "zz112233445566778899aabbccddeeff"), 0));
+    a = take_str(call(&s, "wire_start_tcp_server",
+                      json_pack("{s:s,s:s,s:s,s:[s,s],s:[s]}", "network_name", "", "passphrase", "",
+                                "rpc_key", "nothexkey00zz", "blackhole_sources",
+                                "00112233445566778899aabbccddeeff", "00112233445566778899AABBCCDDEEFF",
+                                "interface_discovery_sources", "ffeeddccbbaa99887766554433221100"), 1),
+                 "handle");
+    b = take_str(call(&s, "wire_start_tcp_server",
+                      json_pack("{s:s,s:s,s:s}", "network_name", "", "passphrase", "", "rpc_key", "0a0B"), 1),
+                 "handle");
+    r = call(&s, "wire_instance_posture", json_pack("{s:s}", "handle", a), 1);
+    expect(r, "blackhole_sources", json_pack("[s]", "00112233445566778899aabbccddeeff"));
+    expect(r, "interface_discovery_sources", json_pack("[s]", "ffeeddccbbaa99887766554433221100"));
+    json_decref(r);
+    r = call(&s, "wire_rpc_authkey", json_pack("{s:s}", "handle", a), 1);
+    {
+        uint8_t priv[64], want[32];
+        char hex[65];
+        const char *p = json_string_value(json_object_get(r, "transport_private_key"));
+        assert_non_null(p);
+        assert_int_equal(ml_unhex(priv, sizeof priv, p, strlen(p)), 0);
+        ml_sha256(want, priv, sizeof priv);
+        ml_hex(hex, want, sizeof want);
+        expect(r, "rpc_key", json_string(hex));
+    }
+    json_decref(r);
+    r = call(&s, "wire_rpc_authkey", json_pack("{s:s}", "handle", b), 1);
+    expect(r, "rpc_key", json_string("0a0b"));
+    json_decref(r);
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", a), 1));
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", b), 1));
+    free(a), free(b);
+    session_end(&s);
+}
+
 /* Announces cross an IFAC link only when both ends share the credentials. */
 static void test_wire_ifac(void **state)
 {
@@ -1576,6 +1626,7 @@ int main(void)
         cmocka_unit_test(test_wire_ratchets),
         cmocka_unit_test(test_wire_proofs), cmocka_unit_test(test_wire_links),
         cmocka_unit_test(test_wire_transport),
+        cmocka_unit_test(test_wire_config_sources),
         cmocka_unit_test(test_protocol),   cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

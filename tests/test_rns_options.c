@@ -225,6 +225,63 @@ static void request(mpeer *b, mpeer *a, rns_link *l, const char *path, int with_
     ml_buf_free(&mp);
 }
 
+/* rpc_key: SHA-256 of the transport private key unless configured;
+ * blackhole / interface discovery sources kept deduplicated. */
+static void test_rpc_key_and_sources(void **state)
+{
+    (void)state;
+    rns_node *n;
+    uint8_t key[RNS_NODE_RPC_KEY_MAX], priv[RNS_KEYSIZE], want[32], custom[RNS_NODE_RPC_KEY_MAX];
+    uint8_t hs[3][RNS_HASHLEN], many[RNS_NODE_MAX_SOURCES + 1][RNS_HASHLEN];
+    const uint8_t *got;
+    size_t len, cnt;
+
+    assert_int_equal(rns_node_new(&n, NULL), 0);
+    assert_int_equal(rns_identity_private_key(rns_node_identity(n), priv), 0);
+    ml_sha256(want, priv, sizeof priv);
+    assert_int_equal(rns_node_rpc_key(n, key), 32);
+    assert_memory_equal(key, want, 32);
+    assert_memory_not_equal(key, priv, 32);
+    /* a configured key is used as it is, any length up to the limit */
+    assert_int_equal(rns_cfg_rpc_key("00A1ff", custom, sizeof custom, &len), 0);
+    assert_int_equal(len, 3);
+    assert_int_equal(rns_node_set_rpc_key(n, custom, len), 0);
+    assert_int_equal(rns_node_rpc_key(n, key), 3);
+    assert_memory_equal(key, "\x00\xa1\xff", 3);
+    assert_int_equal(rns_node_set_rpc_key(n, custom, RNS_NODE_RPC_KEY_MAX + 1), ML_EINVAL);
+    assert_int_equal(rns_node_set_rpc_key(n, NULL, 0), 0);   /* back to the default */
+    assert_int_equal(rns_node_rpc_key(n, key), 32);
+    assert_memory_equal(key, want, 32);
+    /* what the reference's bytes.fromhex refuses */
+    assert_int_equal(rns_cfg_rpc_key("nothexkey00zz", custom, sizeof custom, &len), ML_EMALFORMED);
+    assert_int_equal(rns_cfg_rpc_key("abc", custom, sizeof custom, &len), ML_EMALFORMED);
+    assert_int_equal(rns_cfg_rpc_key("", custom, sizeof custom, &len), ML_EMALFORMED);
+    assert_int_equal(rns_cfg_rpc_key("00112233", custom, 3, &len), ML_ETOOBIG);
+
+    assert_null(rns_node_blackhole_sources(n, &cnt));
+    assert_int_equal(cnt, 0);
+    memset(hs, 0x11, sizeof hs);
+    hs[1][0] = 0x22;
+    assert_int_equal(rns_node_set_blackhole_sources(n, hs[0], 3), 0);
+    got = rns_node_blackhole_sources(n, &cnt);
+    assert_int_equal(cnt, 2);   /* hs[0] == hs[2] is kept once */
+    assert_memory_equal(got, hs[0], RNS_HASHLEN);
+    assert_memory_equal(got + RNS_HASHLEN, hs[1], RNS_HASHLEN);
+    assert_int_equal(rns_node_set_interface_discovery_sources(n, hs[1], 1), 0);
+    got = rns_node_interface_discovery_sources(n, &cnt);
+    assert_int_equal(cnt, 1);
+    assert_memory_equal(got, hs[1], RNS_HASHLEN);
+    for (size_t i = 0; i < RNS_NODE_MAX_SOURCES + 1; i++) {
+        memset(many[i], 0, RNS_HASHLEN);
+        many[i][0] = (uint8_t)i;
+    }
+    assert_int_equal(rns_node_set_blackhole_sources(n, many[0], RNS_NODE_MAX_SOURCES + 1), ML_ETOOBIG);
+    assert_int_equal(rns_node_set_blackhole_sources(n, many[0], RNS_NODE_MAX_SOURCES), 0);
+    rns_node_blackhole_sources(n, &cnt);
+    assert_int_equal(cnt, RNS_NODE_MAX_SOURCES);
+    rns_node_free(n);
+}
+
 static void test_remote_management(void **state)
 {
     (void)state;
@@ -349,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_first_hop_timeout),
         cmocka_unit_test(test_implicit_proof),
         cmocka_unit_test(test_node_options),
+        cmocka_unit_test(test_rpc_key_and_sources),
         cmocka_unit_test(test_remote_management),
         cmocka_unit_test(test_panic),
     };

@@ -112,6 +112,11 @@ int rns_cfg_float(const rns_cfg_section *s, const char *key, double *out);
 int rns_cfg_hash_list(const char *const *items, size_t n, uint8_t (*out)[16], size_t max,
                       size_t *n_out, char *err, size_t errlen);
 
+/* The [reticulum] rpc_key option: an even number of hex digits (either case),
+ * 1..max bytes, into out; *n_out set. ML_EMALFORMED for anything else (the
+ * reference then drops the option and uses its default key), ML_ETOOBIG past max. */
+int rns_cfg_rpc_key(const char *hex, uint8_t *out, size_t max, size_t *n_out);
+
 /* The [reticulum] section's switches, with the reference's defaults. */
 typedef struct rns_instance_config {
     int enable_transport;          /* no */

@@ -148,6 +148,30 @@ int rns_node_remote_management(const rns_node *n, uint8_t hash[RNS_HASHLEN]);
 /* The ACL (borrowed): *count hashes of 16 bytes back to back; NULL when off. */
 const uint8_t *rns_node_remote_management_allowed(const rns_node *n, size_t *count);
 
+/* The instance's RPC key (the reference's rpc_key): the authkey a local
+ * RPC control endpoint of this instance requires. No endpoint exists yet
+ * (local clients attach over the shared-instance data socket only), so the
+ * key is configuration kept for it. key NULL / len 0: back to the default,
+ * SHA-256 of the transport identity's 64-byte private key. 0, or ML_EINVAL
+ * (len over RNS_NODE_RPC_KEY_MAX). */
+#define RNS_NODE_RPC_KEY_MAX 64
+int rns_node_set_rpc_key(rns_node *n, const uint8_t *key, size_t len);
+/* The effective key into out; its length (32 for the default), 0 on error. */
+size_t rns_node_rpc_key(const rns_node *n, uint8_t out[RNS_NODE_RPC_KEY_MAX]);
+
+/* Trusted identity lists of the [reticulum] section, count identity hashes
+ * of 16 bytes back to back, copied, duplicates kept once:
+ * blackhole_sources: transport identities whose published blackhole lists
+ * this instance would adopt; interface_discovery_sources: identities whose
+ * interface discovery announces it would accept. Neither a blackhole-list
+ * fetcher nor a discovery receiver is built yet: the lists are held and
+ * reported, nothing consults them. 0 or ML_ETOOBIG (over RNS_NODE_MAX_SOURCES). */
+#define RNS_NODE_MAX_SOURCES 64
+int rns_node_set_blackhole_sources(rns_node *n, const uint8_t *hashes, size_t count);
+const uint8_t *rns_node_blackhole_sources(const rns_node *n, size_t *count);
+int rns_node_set_interface_discovery_sources(rns_node *n, const uint8_t *hashes, size_t count);
+const uint8_t *rns_node_interface_discovery_sources(const rns_node *n, size_t *count);
+
 /* The effective bitrate (bits/s) of an interface, or for iface_id < 0 of the
  * node's first TCP server (what its clients' interfaces get); 0 when none. */
 uint64_t rns_node_bitrate(const rns_node *n, int iface_id);

@@ -517,6 +517,21 @@ int rns_cfg_hash_list(const char *const *items, size_t n, uint8_t (*out)[16], si
     return 0;
 }
 
+int rns_cfg_rpc_key(const char *hex, uint8_t *out, size_t max, size_t *n_out)
+{
+    size_t len = hex ? strlen(hex) : 0;
+
+    *n_out = 0;
+    if (len == 0 || len % 2)
+        return ML_EMALFORMED;
+    if (len / 2 > max)
+        return ML_ETOOBIG;
+    if (ml_unhex(out, len / 2, hex, len))
+        return ML_EMALFORMED;
+    *n_out = len / 2;
+    return 0;
+}
+
 /* ---- interface sections ------------------------------------------------------------ */
 
 static int mode_of(const char *v)

@@ -303,17 +303,29 @@ static json_t *hex_list(const uint8_t *h, size_t n)
 
 int config_apply(br_ctx *c, peer *pr)
 {
-    static const char *const unsupported[] = {"blackhole_sources", "interface_discovery_sources",
-                                              "rpc_key"};
     int probes, implicit, rm, panic;
-    uint8_t acl[64][RNS_HASHLEN];
-    size_t n_acl = 0;
+    uint8_t acl[64][RNS_HASHLEN], src[RNS_NODE_MAX_SOURCES][RNS_HASHLEN];
+    size_t n_acl = 0, n_src = 0;
+    json_t *rk = br_param(c, "rpc_key");
 
-    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
-        json_t *v = br_param(c, unsupported[i]);
-        if (v && !json_is_false(v) && !(json_is_array(v) && json_array_size(v) == 0))
-            return br_fail(c, "%s is not supported by this node", unsupported[i]);
+    /* malformed rpc_key: the reference drops it and keeps the default key */
+    if (rk && !json_is_null(rk)) {
+        uint8_t key[RNS_NODE_RPC_KEY_MAX];
+        size_t klen;
+        if (!json_is_string(rk))
+            return br_fail(c, "rpc_key must be a hex string");
+        if (rns_cfg_rpc_key(json_string_value(rk), key, sizeof key, &klen) == 0 &&
+            br_check(c, rns_node_set_rpc_key(pr->node, key, klen), "rpc_key"))
+            return -1;
     }
+    if (hash_list_param(c, "blackhole_sources", src, RNS_NODE_MAX_SOURCES, &n_src) ||
+        br_check(c, rns_node_set_blackhole_sources(pr->node, src[0], n_src), "blackhole_sources"))
+        return -1;
+    n_src = 0;
+    if (hash_list_param(c, "interface_discovery_sources", src, RNS_NODE_MAX_SOURCES, &n_src) ||
+        br_check(c, rns_node_set_interface_discovery_sources(pr->node, src[0], n_src),
+                 "interface_discovery_sources"))
+        return -1;
     if (br_bool(c, "respond_to_probes", 0, &probes) ||
         br_bool(c, "use_implicit_proof", 1, &implicit) ||
         br_bool(c, "panic_on_interface_error", 0, &panic))
@@ -333,17 +345,18 @@ int config_apply(br_ctx *c, peer *pr)
     return 0;
 }
 
-/* The posture the node runs with. Knobs the node does not implement
- * (the source lists, rpc_key) are refused at start and not reported. */
+/* The posture the node runs with, as the node reports it. */
 static int cmd_wire_instance_posture(br_ctx *c)
 {
     peer *pr;
-    const uint8_t *acl;
-    size_t n_acl;
+    const uint8_t *acl, *bh, *ds;
+    size_t n_acl, n_bh, n_ds;
 
     if (peer_param(c, &pr))
         return -1;
     acl = rns_node_remote_management_allowed(pr->node, &n_acl);
+    bh = rns_node_blackhole_sources(pr->node, &n_bh);
+    ds = rns_node_interface_discovery_sources(pr->node, &n_ds);
     return br_set_bool(c, "transport_enabled", rns_transport_transport_enabled(core(pr))) ||
            br_set_bool(c, "is_shared_instance", pr->shared_master) ||
            br_set_bool(c, "is_connected_to_shared_instance", pr->local_client) ||
@@ -351,7 +364,30 @@ static int cmd_wire_instance_posture(br_ctx *c)
            br_set_bool(c, "remote_management_enabled", rns_node_remote_management(pr->node, NULL)) ||
            br_set(c, "remote_management_allowed", hex_list(acl, n_acl)) ||
            br_set_bool(c, "panic_on_interface_error", rns_node_panic_on_interface_error(pr->node)) ||
-           br_set_bool(c, "should_use_implicit_proof", rns_transport_implicit_proofs(core(pr)));
+           br_set_bool(c, "should_use_implicit_proof", rns_transport_implicit_proofs(core(pr))) ||
+           br_set(c, "blackhole_sources", hex_list(bh, n_bh)) ||
+           br_set(c, "interface_discovery_sources", hex_list(ds, n_ds));
+}
+
+/* The instance's RPC key and the transport private key it defaults from. */
+static int cmd_wire_rpc_authkey(br_ctx *c)
+{
+    peer *pr;
+    uint8_t key[RNS_NODE_RPC_KEY_MAX], priv[RNS_KEYSIZE];
+    size_t len;
+    int rc;
+
+    if (peer_param(c, &pr))
+        return -1;
+    if (!(len = rns_node_rpc_key(pr->node, key)))
+        return br_fail(c, "the node has no RPC key");
+    if (br_check(c, rns_identity_private_key(rns_node_identity(pr->node), priv),
+                 "transport private key"))
+        return -1;
+    rc = br_set_hex(c, "rpc_key", key, len) ||
+         br_set_hex(c, "transport_private_key", priv, sizeof priv);
+    ml_wipe(priv, sizeof priv);
+    return rc ? -1 : 0;
 }
 
 /* PROVE_ALL as the reference numbers it (Destination.PROVE_* = 0x21..0x23). */
@@ -543,6 +579,7 @@ const br_cmd br_config_cmds[] = {
     {"wire_discovery_autoconnect_gate", cmd_wire_discovery_autoconnect_gate},
     {"wire_interface_transport_defaults", cmd_wire_interface_transport_defaults},
     {"wire_instance_posture", cmd_wire_instance_posture},
+    {"wire_rpc_authkey", cmd_wire_rpc_authkey},
     {"wire_mgmt_destinations", cmd_wire_mgmt_destinations},
     {"wire_interface_bitrate", cmd_wire_interface_bitrate},
     {"wire_first_hop_timeout", cmd_wire_first_hop_timeout},

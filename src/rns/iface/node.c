@@ -88,6 +88,12 @@ struct rns_node {
     uint8_t (*acl)[RNS_HASHLEN];  /* identities allowed to manage remotely */
     size_t n_acl;
     int panic_on_error, panicked;
+    uint8_t rpc_key[RNS_NODE_RPC_KEY_MAX]; /* configured rpc_key; rpc_len 0: the default */
+    size_t rpc_len;
+    uint8_t bh_src[RNS_NODE_MAX_SOURCES][RNS_HASHLEN]; /* blackhole_sources */
+    size_t n_bh_src;
+    uint8_t disc_src[RNS_NODE_MAX_SOURCES][RNS_HASHLEN]; /* interface_discovery_sources */
+    size_t n_disc_src;
     rns_node_config cfg;
     uv_timer_t timer, stop_timer;
     struct niface *nifs[MAX_NIFS];
@@ -1237,6 +1243,80 @@ int rns_node_set_max_reconnect_tries(rns_node *n, int iface_id, unsigned tries)
             return 0;
         }
     return ML_ENOTFOUND;
+}
+
+int rns_node_set_rpc_key(rns_node *n, const uint8_t *key, size_t len)
+{
+    if (!n || len > RNS_NODE_RPC_KEY_MAX || (len && !key))
+        return ML_EINVAL;
+    if (len)
+        memcpy(n->rpc_key, key, len);
+    n->rpc_len = key ? len : 0;
+    return 0;
+}
+
+size_t rns_node_rpc_key(const rns_node *n, uint8_t out[RNS_NODE_RPC_KEY_MAX])
+{
+    uint8_t priv[RNS_KEYSIZE];
+
+    if (!n)
+        return 0;
+    if (n->rpc_len) {
+        memcpy(out, n->rpc_key, n->rpc_len);
+        return n->rpc_len;
+    }
+    /* the reference's default: full_hash(transport identity private key) */
+    if (rns_identity_private_key(n->ident, priv))
+        return 0;
+    ml_sha256(out, priv, sizeof priv);
+    ml_wipe(priv, sizeof priv);
+    return 32;
+}
+
+static int set_sources(uint8_t (*dst)[RNS_HASHLEN], size_t *n_dst, const uint8_t *hashes,
+                       size_t count)
+{
+    size_t k = 0;
+
+    if (count && !hashes)
+        return ML_EINVAL;
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *h = hashes + i * RNS_HASHLEN;
+        size_t j;
+        for (j = 0; j < k && memcmp(dst[j], h, RNS_HASHLEN); j++)
+            ;
+        if (j < k)
+            continue;
+        if (k == RNS_NODE_MAX_SOURCES) {
+            *n_dst = 0;
+            return ML_ETOOBIG;
+        }
+        memcpy(dst[k++], h, RNS_HASHLEN);
+    }
+    *n_dst = k;
+    return 0;
+}
+
+int rns_node_set_blackhole_sources(rns_node *n, const uint8_t *hashes, size_t count)
+{
+    return n ? set_sources(n->bh_src, &n->n_bh_src, hashes, count) : ML_EINVAL;
+}
+
+const uint8_t *rns_node_blackhole_sources(const rns_node *n, size_t *count)
+{
+    *count = n ? n->n_bh_src : 0;
+    return *count ? n->bh_src[0] : NULL;
+}
+
+int rns_node_set_interface_discovery_sources(rns_node *n, const uint8_t *hashes, size_t count)
+{
+    return n ? set_sources(n->disc_src, &n->n_disc_src, hashes, count) : ML_EINVAL;
+}
+
+const uint8_t *rns_node_interface_discovery_sources(const rns_node *n, size_t *count)
+{
+    *count = n ? n->n_disc_src : 0;
+    return *count ? n->disc_src[0] : NULL;
 }
 
 void rns_node_set_panic_on_interface_error(rns_node *n, int on) { n->panic_on_error = on != 0; }
