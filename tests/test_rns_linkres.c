@@ -525,6 +525,72 @@ static void test_manual_requests(void **state)
     free(data);
 }
 
+static unsigned pop_link_packets(rns_link *l)
+{
+    ml_buf b = ML_BUF_INIT;
+    unsigned n = 0;
+    while (rns_link_pop_packet(l, &b) == 1) {
+        n++;
+        ml_buf_reset(&b);
+    }
+    ml_buf_free(&b);
+    return n;
+}
+
+/* A RESOURCE_REQ packet delivered twice (same packet hash) is served once;
+ * an event without a packet hash is not de-duplicated. */
+static void test_duplicate_request(void **state)
+{
+    uint8_t id[RNS_HASHLEN], ph[32];
+    size_t n = 20 * 400;
+    uint8_t *data = malloc(n);
+    rns_res_send_opts o = {.data = data, .len = n, .no_compress = 1};
+    const rns_resource *tx;
+    rns_link_event ev;
+    rns_linkres *lr;
+    rns_link *l;
+    uint32_t txid;
+    double now = 1000;
+    int known = 0;
+    node a, b;
+    (void)state;
+
+    assert_non_null(data);
+    memset(data, 0x5a, n);
+    setup(&a, &b, g_seed + 10, RNS_RES_ACCEPT_ALL, NULL, id, now);
+    rns_linkres_set_manual_requests(rns_transport_link_resources(b.t, id), 1);
+    assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, &txid), 0);
+    pump(&a, &b, now);
+    lr = rns_transport_link_resources(a.t, id);
+    l = rns_transport_link(a.t, id);
+    assert_non_null(tx = rns_linkres_get(lr, txid));
+    assert_int_equal(rns_resource_request_hashes(tx, NULL, NULL), 1); /* b's first request */
+    memset(&ev, 0, sizeof ev);
+    ev.type = RNS_LINK_EV_PACKET;
+    ev.context = RNS_CTX_RESOURCE_REQ;
+    assert_int_equal(ml_buf_putc(&ev.data, RNS_RESOURCE_HASHMAP_NOT_EXHAUSTED), 0);
+    assert_int_equal(ml_buf_append(&ev.data, rns_resource_hash(tx), 32), 0);
+    assert_int_equal(ml_buf_append(&ev.data, rns_resource_hashmap(tx), 4 * 4), 0);
+    memset(ph, 0xab, sizeof ph);
+    memcpy(ev.id, ph, sizeof ph);
+    assert_int_equal(rns_linkres_input(lr, l, &ev, now), 1);
+    assert_int_equal(pop_link_packets(l), 4);
+    assert_int_equal(rns_resource_request_hashes(tx, ph, &known), 2);
+    assert_true(known);
+    assert_int_equal(rns_linkres_input(lr, l, &ev, now), 1);
+    assert_int_equal(pop_link_packets(l), 0); /* the duplicate served nothing */
+    assert_int_equal(rns_resource_request_hashes(tx, NULL, NULL), 2);
+    memset(ev.id, 0, sizeof ev.id);
+    assert_int_equal(rns_linkres_input(lr, l, &ev, now), 1);
+    assert_int_equal(pop_link_packets(l), 4);
+    assert_int_equal(rns_linkres_input(lr, l, &ev, now), 1);
+    assert_int_equal(pop_link_packets(l), 4);
+    ml_buf_free(&ev.data);
+    node_free(&a);
+    node_free(&b);
+    free(data);
+}
+
 static void test_bomb_closes_link(void **state)
 {
     uint8_t id[RNS_HASHLEN];
@@ -564,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_two_segments),
         cmocka_unit_test(test_bomb_closes_link),
         cmocka_unit_test(test_manual_requests),
+        cmocka_unit_test(test_duplicate_request),
     };
     g_seed = tu_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,7 +163,8 @@ enum rns_link_event_type {
     RNS_LINK_EV_ESTABLISHED,  /* handshake complete */
     RNS_LINK_EV_DATA,         /* data: application data (context NONE) */
     RNS_LINK_EV_PACKET,       /* context + data: other contexts (resources, channel...);
-                                 data decrypted unless the context is sent plain */
+                                 data decrypted unless the context is sent plain;
+                                 id: the packet's full hash */
     RNS_LINK_EV_PROOF,        /* id: hash (32) of our packet the peer proved */
     RNS_LINK_EV_IDENTIFIED,   /* identity: the initiator's proven identity */
     RNS_LINK_EV_REQUEST,      /* id: request id (16), path_hash, timestamp, data: the

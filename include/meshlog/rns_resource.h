@@ -155,6 +155,18 @@ int rns_resource_accept(rns_resource **out, const uint8_t key[64], uint32_t link
 int rns_resource_input(rns_resource *r, uint8_t context, const uint8_t *data, size_t len,
                        double now);
 
+/* Sender: a RESOURCE_REQ with the hash of the packet that carried it. As the
+ * reference's link (its req_hashlist), a request whose packet was served
+ * already is ignored: a re-delivered packet does not send the parts again.
+ * 0 served (as rns_resource_input; the hash is recorded), 1 a duplicate
+ * (ignored), or rns_resource_input's errors (the hash is not recorded). */
+int rns_resource_input_request(rns_resource *r, const uint8_t packet_hash[32],
+                               const uint8_t *data, size_t len, double now);
+/* Sender: how many request packet hashes are recorded; *known (may be NULL)
+ * says whether packet_hash (may be NULL) is one of them. */
+size_t rns_resource_request_hashes(const rns_resource *r, const uint8_t packet_hash[32],
+                                   int *known);
+
 /* Moves the oldest queued payload to out (appended) and its context to *context.
  * 1 when one was moved, 0 when none is queued, ML_ENOMEM. */
 int rns_resource_pop(rns_resource *r, uint8_t *context, ml_buf *out);

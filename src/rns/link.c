@@ -770,9 +770,14 @@ static int deliver(rns_link *l, const rns_packet *p, ml_buf *pt, double now)
     rns_link_event *ev = push_event(l, p->context == RNS_CTX_NONE ? RNS_LINK_EV_DATA
                                                                    : RNS_LINK_EV_PACKET);
 
+    int ret;
+
     if (!ev)
         return ML_ENOMEM;
     ev->context = p->context;
+    /* PACKET: the packet's hash, for de-duplication (resource requests) */
+    if (ev->type == RNS_LINK_EV_PACKET && (ret = rns_packet_hash(ev->id, p)))
+        return ret;
     ev->data = *pt;
     memset(pt, 0, sizeof *pt);
     return auto_prove ? rns_link_prove(l, p, now) : 0;

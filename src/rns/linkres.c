@@ -606,8 +606,10 @@ static int feed_in(rns_linkres *lr, rns_link *l, uint8_t ctx, const ml_buf *d, d
     return teardown ? 2 : 1;
 }
 
-static int feed_out(rns_linkres *lr, rns_link *l, uint8_t ctx, const ml_buf *d, double now)
+static int feed_out(rns_linkres *lr, rns_link *l, uint8_t ctx, const ml_buf *d,
+                    const uint8_t pkt_hash[32], double now)
 {
+    static const uint8_t none[32];
     rns_resource *r = lr->n_out ? lr->out[0]->r : NULL;
     int ret;
 
@@ -616,7 +618,13 @@ static int feed_out(rns_linkres *lr, rns_link *l, uint8_t ctx, const ml_buf *d, 
         (d->len < 32 || memcmp(d->p, rns_resource_hash(r), 32) != 0))
         return 1;
     if (r) {
-        if ((ret = rns_resource_input(r, ctx, d->p, d->len, now)) == ML_ENOMEM)
+        /* a request packet already served is ignored (an event without a
+         * packet hash, all zero, is not de-duplicated) */
+        if (ctx == RNS_CTX_RESOURCE_REQ && memcmp(pkt_hash, none, 32) != 0)
+            ret = rns_resource_input_request(r, pkt_hash, d->p, d->len, now);
+        else
+            ret = rns_resource_input(r, ctx, d->p, d->len, now);
+        if (ret == ML_ENOMEM)
             return ret;
         if ((ret = flush(r, l, now)) || (ret = check_out(lr, l, now)))
             return ret;
@@ -635,7 +643,7 @@ int rns_linkres_input(rns_linkres *lr, rns_link *l, const rns_link_event *ev, do
     case RNS_CTX_RESOURCE_ICL: return feed_in(lr, l, ev->context, &ev->data, now);
     case RNS_CTX_RESOURCE_REQ:
     case RNS_CTX_RESOURCE_PRF:
-    case RNS_CTX_RESOURCE_RCL: return feed_out(lr, l, ev->context, &ev->data, now);
+    case RNS_CTX_RESOURCE_RCL: return feed_out(lr, l, ev->context, &ev->data, ev->id, now);
     default: return 0;
     }
 }

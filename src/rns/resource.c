@@ -63,6 +63,7 @@ struct rns_resource {
     int64_t consec;            /* highest index with all parts up to it received */
     unsigned window, window_max, window_min, fast_rounds, very_slow_rounds;
     int waiting_hmu, first_of_round;
+    ml_buf req_hashes;         /* sender: packet hashes (32 each) of requests served */
     int manual;                /* the app asks for each next window (rns_resource_request_next) */
     double req_sent;
     size_t req_sent_bytes;
@@ -180,6 +181,7 @@ void rns_resource_free(rns_resource *r)
     free(r->got);
     ml_buf_free(&r->stream);
     ml_buf_free(&r->adv_pt);
+    ml_buf_free(&r->req_hashes);
     if (r->data.p)
         ml_wipe(r->data.p, r->data.cap);
     ml_buf_free(&r->data);
@@ -588,6 +590,38 @@ static int sender_input(rns_resource *r, uint8_t context, const uint8_t *d, size
         return 0;
     default: return ML_EINVAL;
     }
+}
+
+static int request_hash_known(const rns_resource *r, const uint8_t h[32])
+{
+    for (size_t off = 0; off + 32 <= r->req_hashes.len; off += 32)
+        if (memcmp(r->req_hashes.p + off, h, 32) == 0)
+            return 1;
+    return 0;
+}
+
+int rns_resource_input_request(rns_resource *r, const uint8_t packet_hash[32],
+                               const uint8_t *data, size_t len, double now)
+{
+    int ret;
+
+    if (!r || !packet_hash || r->role != SENDER)
+        return ML_EINVAL;
+    if (request_hash_known(r, packet_hash))
+        return 1; /* re-delivered: served already */
+    if ((ret = rns_resource_input(r, RNS_CTX_RESOURCE_REQ, data, len, now)))
+        return ret;
+    return ml_buf_append(&r->req_hashes, packet_hash, 32);
+}
+
+size_t rns_resource_request_hashes(const rns_resource *r, const uint8_t packet_hash[32],
+                                   int *known)
+{
+    if (!r)
+        return 0;
+    if (known)
+        *known = packet_hash ? request_hash_known(r, packet_hash) : 0;
+    return r->req_hashes.len / 32;
 }
 
 /* ---- receiver -------------------------------------------------------------- */

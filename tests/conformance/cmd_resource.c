@@ -1102,6 +1102,60 @@ static unsigned drain_parts(rns_resource *r, ml_buf *parts)
  * hashes: a hashmap-exhausted request must name the last hash of a 74-hash
  * segment (else the transfer is cancelled), a plain one is served part by
  * part in order. */
+/* "duplicate": one genuine RESOURCE_REQ packet (encrypted with the link's
+ * key, as the peer would send it) asking for every part, delivered twice
+ * to a fresh sender with its packet hash, as the link hands it over
+ * (rns_resource_input_request); parts served are counted as they leave. */
+static int duplicate_request(br_ctx *c, peer *pr, const uint8_t id[RNS_HASHLEN], rns_link *l)
+{
+    ml_buf req = ML_BUF_INIT, tok = ML_BUF_INIT;
+    uint8_t iv[16], ph[32];
+    rns_resource *tx;
+    rns_packet p;
+    unsigned first, second;
+    size_t count;
+    int ret, known;
+
+    if (build_pair(c, pr, id, l, 1500, 236, &tx, NULL))
+        return -1;
+    drain_parts(tx, NULL); /* the advertisement */
+    ret = br_check(c, ml_buf_putc(&req, RNS_RESOURCE_HASHMAP_NOT_EXHAUSTED), "req") ||
+          br_check(c, ml_buf_append(&req, rns_resource_hash(tx), 32), "req") ||
+          br_check(c, ml_buf_append(&req, rns_resource_hashmap(tx),
+                                    (size_t)rns_resource_parts(tx) * 4), "req") ||
+          br_random(c, iv, sizeof iv) ||
+          br_check(c, ml_token_encrypt(&tok, rns_link_key(l), iv, req.p, req.len), "encrypt");
+    if (ret)
+        goto out;
+    memset(&p, 0, sizeof p);
+    p.header_type = RNS_HEADER_1;
+    p.packet_type = RNS_PACKET_DATA;
+    p.dest_type = RNS_DEST_LINK;
+    p.context = RNS_CTX_RESOURCE_REQ;
+    memcpy(p.dest_hash, id, RNS_HASHLEN);
+    p.data = tok.p;
+    p.data_len = tok.len;
+    if ((ret = br_check(c, rns_packet_hash(ph, &p), "packet hash")))
+        goto out;
+    (void)rns_resource_input_request(tx, ph, req.p, req.len, rns_node_now());
+    first = drain_parts(tx, NULL);
+    rns_resource_request_hashes(tx, ph, &known);
+    (void)rns_resource_input_request(tx, ph, req.p, req.len, rns_node_now());
+    second = first + drain_parts(tx, NULL);
+    count = rns_resource_request_hashes(tx, NULL, NULL);
+    ret = br_set_str(c, "variant", "duplicate") ||
+          br_set_int(c, "total_parts", rns_resource_parts(tx)) ||
+          br_set_int(c, "first_served", first) || br_set_int(c, "second_served", second) ||
+          br_set_bool(c, "first_in_hashlist", known) ||
+          br_set_int(c, "req_hashlist_len", (long long)count) ||
+          br_set_bool(c, "deduped", second == first && count == 1);
+out:
+    ml_buf_free(&req);
+    ml_buf_free(&tok);
+    rns_resource_free(tx);
+    return ret;
+}
+
 static int cmd_wire_inject_crafted_resource_request(br_ctx *c)
 {
     uint8_t id[RNS_HASHLEN];
@@ -1117,11 +1171,12 @@ static int cmd_wire_inject_crafted_resource_request(br_ctx *c)
 
     if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant))
         return -1;
+    if (!strcmp(variant, "duplicate"))
+        return duplicate_request(c, pr, id, l);
     serve_all = !strcmp(variant, "serve_all");
     scope = !strcmp(variant, "aligned_scope");
     if (!serve_all && !scope && strcmp(variant, "misaligned_hmu") && strcmp(variant, "aligned"))
-        return br_fail(c, "unsupported request variant: %s (the link keeps no per-resource "
-                          "list of request packet hashes)", variant);
+        return br_fail(c, "unknown request variant: %s", variant);
     /* many small parts: at an SDU of 200, 9000 bytes (scope: 40000) */
     if (build_pair(c, pr, id, l, scope ? 40000 : serve_all ? 1500 : 20000, 236, &tx, NULL))
         return -1;
