@@ -591,6 +591,65 @@ static void test_duplicate_request(void **state)
     free(data);
 }
 
+/* Parts planted past the map-hash gate reach the real assembly check: the
+ * genuine ones complete and prove, one replaced part makes it CORRUPT. */
+static void test_plant_part_assembly(void **state)
+{
+    uint8_t id[RNS_HASHLEN], junk[600];
+    size_t n = 3000, plen;
+    uint8_t *data = malloc(n);
+    rns_res_send_opts o = {.data = data, .len = n, .no_compress = 1};
+    rns_resource *tx = NULL, *rx;
+    const uint8_t *part;
+    ml_buf adv = ML_BUF_INIT, b = ML_BUF_INIT;
+    uint8_t ctx;
+    double now = 1000;
+    node a, b2;
+    (void)state;
+
+    assert_non_null(data);
+    memset(data, 0x33, n);
+    memset(junk, 0xee, sizeof junk);
+    setup(&a, &b2, g_seed + 11, RNS_RES_ACCEPT_ALL, NULL, id, now);
+    rns_link *l = rns_transport_link(a.t, id);
+    assert_int_equal(rns_linkres_build(rns_transport_link_resources(a.t, id), l, &o, now, &tx,
+                                       NULL), 0);
+    assert_int_equal(rns_resource_pop(tx, &ctx, &adv), 1);
+    for (int corrupt = 0; corrupt < 2; corrupt++) {
+        uint32_t parts;
+        int ret = 0, proofs = 0;
+        assert_int_equal(rns_resource_accept(&rx, rns_link_key(l), rns_link_mtu(l), adv.p,
+                                             adv.len, 0, now), 0);
+        parts = rns_resource_parts(rx);
+        assert_true(parts >= 2);
+        part = rns_resource_part(tx, 0, &plen);
+        assert_int_equal(rns_resource_plant_part(rx, parts, part, plen, now), ML_EINVAL);
+        assert_int_equal(rns_resource_plant_part(rx, 0, part, plen - 1, now), ML_EMALFORMED);
+        for (uint32_t i = 0; i < parts; i++) {
+            part = rns_resource_part(tx, i, &plen);
+            assert_true(plen <= sizeof junk);
+            ret = rns_resource_plant_part(rx, i, corrupt && i == 1 ? junk : part, plen, now);
+            if (i + 1 < parts)
+                assert_int_equal(ret, 0);
+        }
+        assert_int_equal(ret, corrupt ? ML_ECORRUPT : 0);
+        assert_int_equal(rns_resource_status(rx),
+                         corrupt ? RNS_RESOURCE_CORRUPT : RNS_RESOURCE_COMPLETE);
+        while (rns_resource_pop(rx, &ctx, &b) == 1) {
+            proofs += ctx == RNS_CTX_RESOURCE_PRF;
+            ml_buf_reset(&b);
+        }
+        assert_int_equal(proofs, corrupt ? 0 : 1);
+        rns_resource_free(rx);
+    }
+    rns_resource_free(tx);
+    ml_buf_free(&adv);
+    ml_buf_free(&b);
+    node_free(&a);
+    node_free(&b2);
+    free(data);
+}
+
 static void test_bomb_closes_link(void **state)
 {
     uint8_t id[RNS_HASHLEN];
@@ -631,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_bomb_closes_link),
         cmocka_unit_test(test_manual_requests),
         cmocka_unit_test(test_duplicate_request),
+        cmocka_unit_test(test_plant_part_assembly),
     };
     g_seed = tu_seed();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,6 +235,15 @@ void rns_resource_set_manual_requests(rns_resource *r, int manual);
  * update), ML_ESTATE (not a receiver, or not transferring), ML_ENOMEM. */
 int rns_resource_request_next(rns_resource *r, double now);
 
+/* Test facility (receiver): stores part bytes at index without the map-hash
+ * check a received part passes, so tests can reach the assembly check with
+ * any content. The last part assembles as rns_resource_input does: the data
+ * must match the resource hash (else CORRUPT, ML_ECORRUPT, no proof), and a
+ * good one queues the proof. 0, ML_EINVAL, ML_ESTATE, ML_EMALFORMED (wrong
+ * length for the index), ML_EEXIST (that part is in), ML_ENOMEM. */
+int rns_resource_plant_part(rns_resource *r, uint32_t index, const uint8_t *d, size_t len,
+                            double now);
+
 /* Wipes the key and frees. NULL ok. */
 void rns_resource_free(rns_resource *r);
 

@@ -1043,6 +1043,28 @@ int rns_resource_request_next(rns_resource *r, double now)
     return 1;
 }
 
+int rns_resource_plant_part(rns_resource *r, uint32_t index, const uint8_t *d, size_t len,
+                            double now)
+{
+    if (!r || !d || r->role != RECEIVER || index >= r->adv.n)
+        return ML_EINVAL;
+    if (!active(r) || r->status == RNS_RESOURCE_AWAITING_PROOF)
+        return ML_ESTATE;
+    if (len != part_len(r, index))
+        return ML_EMALFORMED;
+    if (r->got[index])
+        return ML_EEXIST;
+    r->status = RNS_RESOURCE_TRANSFERRING;
+    memcpy(r->stream.p + (size_t)index * r->sdu, d, len);
+    r->got[index] = 1;
+    r->received++;
+    r->rxd_bytes += len;
+    r->last_activity = now;
+    while (r->consec + 1 < (int64_t)r->adv.n && r->got[r->consec + 1])
+        r->consec++;
+    return r->received == r->adv.n ? assemble(r) : 0;
+}
+
 /* Receiver: the window shrinks and the missing parts are asked for again
  * (the hashmap update too, if that was what got lost). */
 static int receiver_retry(rns_resource *r, double now)

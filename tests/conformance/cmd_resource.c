@@ -1705,7 +1705,61 @@ out:
     return ret;
 }
 
+/* A receiver given every genuine part through rns_resource_plant_part
+ * (past the map-hash gate), one replaced by random bytes for "corrupt":
+ * only an assembly that matches the resource hash completes and proves. */
+static int cmd_wire_inject_corrupt_assembled_resource(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], junk[RNS_NODE_TCP_HW_MTU];
+    const char *variant;
+    rns_resource *tx, *rx;
+    const uint8_t *part;
+    uint32_t n, bad;
+    unsigned proofs;
+    size_t plen;
+    int corrupt, ret = 0, st;
+    rns_link *l;
+    peer *pr;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "variant", &variant))
+        return -1;
+    corrupt = !strcmp(variant, "corrupt");
+    if (!corrupt && strcmp(variant, "valid"))
+        return br_fail(c, "unknown corrupt-assemble variant: %s", variant);
+    if (build_pair(c, pr, id, l, 2000, 236, &tx, &rx))
+        return -1;
+    (void)count_proofs(rx); /* the first request */
+    n = rns_resource_parts(rx);
+    bad = corrupt ? n / 2 : n;
+    for (uint32_t i = 0; !ret && i < n; i++) {
+        if (!(part = rns_resource_part(tx, i, &plen)) || plen > sizeof junk) {
+            ret = br_fail(c, "no part %u", i);
+            break;
+        }
+        if (i == bad) {
+            if ((ret = br_random(c, junk, plen)))
+                break;
+            part = junk;
+        }
+        (void)rns_resource_plant_part(rx, i, part, plen, rns_node_now());
+    }
+    if (!ret) {
+        proofs = count_proofs(rx);
+        st = rns_status_code(rns_resource_status(rx));
+        ret = br_set_str(c, "variant", variant) || br_set_int(c, "status", st) ||
+              br_set_str(c, "status_name", status_name(st)) ||
+              br_set_bool(c, "complete", rns_resource_status(rx) == RNS_RESOURCE_COMPLETE) ||
+              br_set_bool(c, "corrupt", rns_resource_status(rx) == RNS_RESOURCE_CORRUPT) ||
+              br_set_int(c, "proof_calls", proofs) || br_set_bool(c, "proof_sent", proofs > 0) ||
+              br_set_int(c, "total_parts", n);
+    }
+    rns_resource_free(tx);
+    rns_resource_free(rx);
+    return ret;
+}
+
 const br_cmd br_resource_cmds[] = {
+    {"wire_inject_corrupt_assembled_resource", cmd_wire_inject_corrupt_assembled_resource},
     {"wire_resource_request_next_content", cmd_wire_resource_request_next_content},
     {"wire_resource_progress", cmd_wire_resource_progress},
     {"wire_resource_window_inheritance", cmd_wire_resource_window_inheritance},
