@@ -31,6 +31,7 @@
 #include "meshlog/rns_identity.h"
 #include "meshlog/rns_config.h"
 #include "meshlog/rns_ifac.h"
+#include "meshlog/rns_channel.h"
 #include "meshlog/rns_link.h"
 #include "meshlog/rns_linkres.h"
 #include "meshlog/rns_ratchets.h"
@@ -355,6 +356,19 @@ int rns_transport_resource_request_next(rns_transport *t, const uint8_t link_id[
                                         uint32_t res_id, double now);
 /* The link's resources, borrowed (created on first use), or NULL. */
 rns_linkres *rns_transport_link_resources(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
+/* The link's channel (rns_channel.h), borrowed, opened on first use (as
+ * Link.get_channel), or NULL. Once open, the core feeds it the link's
+ * CHANNEL packets (no longer reported as link events), acknowledges its
+ * envelopes from proofs, retransmits on its timers and closes the link
+ * after the last try. Register the MSGTYPEs to accept; drain delivered
+ * messages with rns_channel_pop_message(). */
+rns_channel *rns_transport_link_channel(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
+/* Sends one message on the link's channel (opened if needed): *sequence
+ * gets its sequence. ML_ENOTFOUND (no such link), ML_ESTATE (link not
+ * active, or the window is full), rns_channel_send's errors. */
+int rns_transport_channel_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               uint16_t msgtype, const uint8_t *data, size_t len, double now,
+                               uint16_t *sequence);
 /* A request, or the response to one, that goes as a packet when it fits the
  * link MDU and as a resource (flags u / p, q = request id) otherwise, as the
  * reference does. request_id (16, may be NULL) receives the id. */

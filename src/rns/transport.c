@@ -14,6 +14,7 @@
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_announce.h"
+#include "meshlog/rns_channel.h"
 #include "meshlog/rns_config.h"
 #include "meshlog/rns_dest.h"
 #include "meshlog/rns_destination.h"
@@ -127,6 +128,7 @@ struct tlink {
     int dead;                     /* CLOSED event queued: reap on the next call */
     rns_linkres *res;             /* its resources, made on first use */
     rns_res_policy res_policy;
+    rns_channel *ch;              /* its channel, once opened (rns_transport_link_channel) */
 };
 
 struct receipt {
@@ -506,6 +508,7 @@ void rns_transport_free(rns_transport *t)
     }
     free(t->known);
     for (size_t i = 0; i < t->n_links; i++) {
+        rns_channel_free(t->links[i].ch);
         rns_linkres_free(t->links[i].res);
         rns_link_free(t->links[i].l);
     }
@@ -1182,6 +1185,54 @@ static int res_events(rns_transport *t, struct tlink *tl)
     return 0;
 }
 
+/* CHANNEL packets go to the link's channel once one is open (1: taken; the
+ * link has proved them already); proofs acknowledge its envelopes and still
+ * reach the caller (receipts). Without a channel nothing changes. */
+static int chan_take(struct tlink *tl, const rns_link_event *lev)
+{
+    int r;
+
+    if (!tl->ch)
+        return 0;
+    if (lev->type == RNS_LINK_EV_PROOF) {
+        rns_channel_delivered(tl->ch, lev->id);
+        return 0;
+    }
+    if (lev->type != RNS_LINK_EV_PACKET || lev->context != RNS_CTX_CHANNEL)
+        return 0;
+    r = rns_channel_receive(tl->ch, lev->data.p, lev->data.len);
+    return r == ML_ENOMEM ? r : 1;
+}
+
+/* Sends the channel's envelope `seq` (again) in a CHANNEL packet and arms its timer. */
+static int chan_transmit(struct tlink *tl, const ml_buf *env, uint16_t seq, double now)
+{
+    uint8_t hash[RNS_FULL_HASHLEN];
+    int ret = rns_link_send(tl->l, RNS_CTX_CHANNEL, env->p, env->len, now, hash);
+
+    return ret ? ret : rns_channel_sent(tl->ch, seq, hash, now);
+}
+
+/* Retransmits what is due; after the last try the link is torn down, as the
+ * reference's channel does. */
+static int chan_tick(struct tlink *tl, double now)
+{
+    ml_buf env = ML_BUF_INIT;
+    uint16_t seq;
+    int r;
+
+    rns_channel_set_rtt(tl->ch, rns_link_rtt(tl->l));
+    while ((r = rns_channel_tick(tl->ch, now, &env, &seq)) == 1) {
+        if ((r = chan_transmit(tl, &env, seq, now)))
+            break;
+        ml_buf_reset(&env);
+    }
+    ml_buf_free(&env);
+    if (r == ML_ETIMEOUT)
+        return rns_link_close(tl->l, now) == ML_ENOMEM ? ML_ENOMEM : 0;
+    return r == ML_ENOMEM ? r : 0;
+}
+
 static int drain_link(rns_transport *t, struct tlink *tl)
 {
     rns_link_event lev;
@@ -1189,7 +1240,7 @@ static int drain_link(rns_transport *t, struct tlink *tl)
     int ret = drain_packets(t, tl), r;
 
     while (ret == 0 && rns_link_pop_event(tl->l, &lev) == 1) {
-        if ((r = res_take(t, tl, &lev)) != 0) {
+        if ((r = chan_take(tl, &lev)) != 0 || (r = res_take(t, tl, &lev)) != 0) {
             rns_link_event_clear(&lev);
             if (r < 0)
                 return r;
@@ -1219,6 +1270,7 @@ static void reap_links(rns_transport *t)
 {
     for (size_t i = 0; i < t->n_links;) {
         if (t->links[i].dead) {
+            rns_channel_free(t->links[i].ch);
             rns_linkres_free(t->links[i].res);
             rns_link_free(t->links[i].l);
             t->links[i] = t->links[--t->n_links];
@@ -1346,6 +1398,42 @@ int rns_transport_link_set_resource_policy(rns_transport *t, const uint8_t link_
     if (tl->res)
         rns_linkres_set_policy(tl->res, p);
     return 0;
+}
+
+rns_channel *rns_transport_link_channel(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
+{
+    struct tlink *tl = link_get(t, link_id);
+
+    if (!tl || tl->dead)
+        return NULL;
+    if (!tl->ch && rns_channel_new(&tl->ch, rns_link_rtt(tl->l), rns_link_mdu(tl->l)))
+        tl->ch = NULL;
+    return tl->ch;
+}
+
+int rns_transport_channel_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               uint16_t msgtype, const uint8_t *data, size_t len, double now,
+                               uint16_t *sequence)
+{
+    struct tlink *tl = link_get(t, link_id);
+    ml_buf env = ML_BUF_INIT;
+    uint16_t seq;
+    int ret;
+
+    if (!tl || tl->dead)
+        return ML_ENOTFOUND;
+    /* A send the link cannot carry would pin a window slot forever. */
+    if (rns_link_state(tl->l) != RNS_LINK_ACTIVE && rns_link_state(tl->l) != RNS_LINK_STALE)
+        return ML_ESTATE;
+    if (!rns_transport_link_channel(t, link_id))
+        return ML_ENOMEM;
+    rns_channel_set_rtt(tl->ch, rns_link_rtt(tl->l));
+    if (!(ret = rns_channel_send(tl->ch, msgtype, data, len, &env, &seq)) &&
+        !(ret = chan_transmit(tl, &env, seq, now)) && sequence)
+        *sequence = seq;
+    ml_buf_free(&env);
+    t->res_now = now;
+    return ret ? ret : drain_link(t, tl);
 }
 
 rns_linkres *rns_transport_link_resources(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
@@ -1910,6 +1998,8 @@ int rns_transport_tick(rns_transport *t, double now)
         t->res_now = now;
         if ((ret = rns_link_tick(tl->l, now)) == 0 && tl->res)
             ret = rns_linkres_tick(tl->res, tl->l, now);
+        if (ret == 0 && tl->ch)
+            ret = chan_tick(tl, now);
         if (ret == 0)
             ret = drain_link(t, tl);
     }
@@ -1933,6 +2023,9 @@ double rns_transport_deadline(const rns_transport *t)
     }
     for (size_t i = 0; i < t->n_links; i++)
         if (!t->links[i].dead && (x = rns_linkres_deadline(t->links[i].res)) < d)
+            d = x;
+    for (size_t i = 0; i < t->n_links; i++)
+        if (!t->links[i].dead && t->links[i].ch && (x = rns_channel_deadline(t->links[i].ch)) < d)
             d = x;
     if ((x = tn_deadline(t)) < d)
         d = x;

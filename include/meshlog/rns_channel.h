@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// Reticulum Channel: reliable, ordered delivery of typed messages over one
+// link, as a sans-I/O state machine. The channel only handles envelopes
+// (rns_envelope.h); the caller carries them in link packets of context
+// CHANNEL and tells the channel what happened to them:
+//
+//   send:    rns_channel_send() -> envelope bytes; the caller sends them with
+//            rns_link_send(l, RNS_CTX_CHANNEL, ...) and reports the packet
+//            hash with rns_channel_sent().
+//   ack:     the peer proves each CHANNEL packet; on RNS_LINK_EV_PROOF call
+//            rns_channel_delivered(hash) (the window grows).
+//   timeout: at rns_channel_deadline() call rns_channel_tick(): it hands back
+//            an envelope to send again (report it with rns_channel_sent()),
+//            or ML_ETIMEOUT once an envelope went unanswered 5 times (the
+//            reference then tears the link down).
+//   receive: feed each CHANNEL packet's plaintext to rns_channel_receive()
+//            (and prove the packet); drain in-order messages with
+//            rns_channel_pop_message().
+//
+// Behaviour follows RNS 1.4.2 Channel.py: 16-bit sequences that wrap,
+// out-of-order envelopes held in a receive ring, duplicates and stale
+// sequences dropped, envelopes of unregistered MSGTYPEs dropped without
+// advancing the sequence, window 2 (min 2, max 5, flexibility 4) or 1 on
+// links slower than 1.45 s RTT, retransmit timeout
+// 1.5^(tries-1) * max(2.5 rtt, 0.025) * (in flight + 1.5).
+#ifndef MESHLOG_RNS_CHANNEL_H
+#define MESHLOG_RNS_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshlog/buf.h"
+#include "meshlog/rns_packet.h"
+
+#define RNS_CHANNEL_WINDOW 2
+#define RNS_CHANNEL_WINDOW_MIN 2
+#define RNS_CHANNEL_WINDOW_MAX_SLOW 5
+#define RNS_CHANNEL_WINDOW_MAX 48 /* WINDOW_MAX_FAST: the receive window */
+#define RNS_CHANNEL_WINDOW_FLEXIBILITY 4
+#define RNS_CHANNEL_RTT_SLOW 1.45
+#define RNS_CHANNEL_MAX_TRIES 5
+
+typedef struct rns_channel rns_channel;
+
+/* A channel for a link whose RTT is rtt seconds and whose MDU (largest
+ * plaintext of one packet) is mdu bytes. 0, ML_EINVAL, ML_ENOMEM. */
+int rns_channel_new(rns_channel **out, double rtt, size_t mdu);
+void rns_channel_free(rns_channel *ch); /* NULL ok */
+/* The link's current RTT (timeouts are computed from it). */
+void rns_channel_set_rtt(rns_channel *ch, double rtt);
+
+/* Accepts messages of this MSGTYPE. ML_EINVAL for reserved types
+ * (>= RNS_MSGTYPE_SYSTEM), ML_ETOOBIG when too many are registered. */
+int rns_channel_register(rns_channel *ch, uint16_t msgtype);
+
+/* Feeds one received envelope (a CHANNEL packet's plaintext). 0 when taken
+ * (held or delivered), 1 when dropped (duplicate, stale, outside the
+ * window, unregistered MSGTYPE), ML_EMALFORMED (shorter than the header),
+ * ML_ENOMEM. As in the reference, the LENGTH field is not checked: the
+ * payload is everything after the header. */
+int rns_channel_receive(rns_channel *ch, const uint8_t *raw, size_t len);
+/* Moves the oldest delivered message: its type, and its payload appended
+ * to data. 1 when one was moved, 0 when none, ML_ENOMEM. */
+int rns_channel_pop_message(rns_channel *ch, uint16_t *msgtype, ml_buf *data);
+
+/* Nonzero when fewer envelopes than the window are unacknowledged. */
+int rns_channel_ready(const rns_channel *ch);
+/* Packs the next envelope into envelope (appended) and takes its sequence
+ * (*sequence). ML_ESTATE when not ready, ML_ETOOBIG when the envelope
+ * exceeds the MDU, ML_EINVAL (reserved MSGTYPE), ML_ENOMEM. The envelope
+ * waits in the transmit ring until delivered. */
+int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
+                     ml_buf *envelope, uint16_t *sequence);
+/* The envelope of `sequence` went out (again) as the packet with this hash;
+ * arms its retransmit timer. ML_ENOTFOUND when it is not in flight. */
+int rns_channel_sent(rns_channel *ch, uint16_t sequence, const uint8_t hash[RNS_FULL_HASHLEN],
+                     double now);
+/* A proof for packet `hash` arrived: 1 when it acknowledged an envelope in
+ * flight (removed; the window grows up to its max), 0 when it named none. */
+int rns_channel_delivered(rns_channel *ch, const uint8_t hash[RNS_FULL_HASHLEN]);
+/* Runs the retransmit timers. 1: an envelope is due again: its bytes are
+ * appended to resend and its sequence in *sequence (the window shrinks);
+ * 0: nothing due; ML_ETIMEOUT: an envelope was tried RNS_CHANNEL_MAX_TRIES
+ * times (the channel is then closed and refuses sends); ML_ENOMEM. */
+int rns_channel_tick(rns_channel *ch, double now, ml_buf *resend, uint16_t *sequence);
+/* When rns_channel_tick() next has something to do; very large when idle. */
+double rns_channel_deadline(const rns_channel *ch);
+
+/* The window and sequence state, as the reference exposes it. */
+typedef struct rns_channel_info {
+    unsigned window, window_min, window_max, window_flexibility;
+    uint16_t next_sequence, next_rx_sequence;
+    size_t rx_ring, tx_ring;
+    unsigned tx_tries;   /* the most tries of an envelope in flight */
+    size_t mdu;          /* link MDU - header, at most 0xFFFF */
+    int closed;
+} rns_channel_info;
+void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info);
+
+#endif

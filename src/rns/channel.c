@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+// Reticulum Channel (rns_channel.h): sequencing, reordering and the
+// retransmit window over envelopes; no I/O, the caller moves the bytes.
+#include "meshlog/rns_channel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meshlog/error.h"
+#include "meshlog/rns_envelope.h"
+
+#define SEQ_MAX 0xFFFFu
+#define SEQ_MODULUS 0x10000u
+#define MAX_TYPES 32
+/* The receive window admits at most WINDOW_MAX + 1 sequences, so this
+ * bound never drops a valid envelope; it only caps what a peer can pin. */
+#define RX_RING_MAX (2 * RNS_CHANNEL_WINDOW_MAX + 2)
+/* Delivered messages wait for the caller; refuse more than this. */
+#define DELIVERED_MAX 65536u
+#define NEVER 1e300
+
+typedef struct rx_env {
+    uint16_t msgtype, sequence;
+    ml_buf data;
+} rx_env;
+
+typedef struct tx_env {
+    uint16_t sequence;
+    unsigned tries;
+    int has_hash;
+    uint8_t hash[RNS_FULL_HASHLEN];
+    double deadline;
+    ml_buf raw;
+} tx_env;
+
+struct rns_channel {
+    double rtt;
+    size_t link_mdu;
+    unsigned window, window_min, window_max, window_flexibility;
+    uint16_t next_sequence, next_rx_sequence;
+    uint16_t types[MAX_TYPES];
+    size_t n_types;
+    rx_env rx[RX_RING_MAX]; /* sorted as the reference's ring */
+    size_t n_rx;
+    tx_env tx[RNS_CHANNEL_WINDOW_MAX];
+    size_t n_tx;
+    rx_env *done;           /* delivered, oldest first from done_head */
+    size_t n_done, done_head, cap_done;
+    int closed;
+};
+
+int rns_channel_new(rns_channel **out, double rtt, size_t mdu)
+{
+    rns_channel *ch;
+
+    if (!out || rtt < 0 || mdu < RNS_ENVELOPE_HEADER)
+        return ML_EINVAL;
+    if (!(ch = calloc(1, sizeof *ch)))
+        return ML_ENOMEM;
+    ch->rtt = rtt;
+    ch->link_mdu = mdu;
+    if (rtt > RNS_CHANNEL_RTT_SLOW) {
+        /* Very slow links: one envelope in flight at a time. */
+        ch->window = ch->window_max = ch->window_min = ch->window_flexibility = 1;
+    } else {
+        ch->window = RNS_CHANNEL_WINDOW;
+        ch->window_max = RNS_CHANNEL_WINDOW_MAX_SLOW;
+        ch->window_min = RNS_CHANNEL_WINDOW_MIN;
+        ch->window_flexibility = RNS_CHANNEL_WINDOW_FLEXIBILITY;
+    }
+    *out = ch;
+    return 0;
+}
+
+void rns_channel_free(rns_channel *ch)
+{
+    if (!ch)
+        return;
+    for (size_t i = 0; i < ch->n_rx; i++)
+        ml_buf_free(&ch->rx[i].data);
+    for (size_t i = 0; i < ch->n_tx; i++)
+        ml_buf_free(&ch->tx[i].raw);
+    for (size_t i = ch->done_head; i < ch->done_head + ch->n_done; i++)
+        ml_buf_free(&ch->done[i].data);
+    free(ch->done);
+    free(ch);
+}
+
+void rns_channel_set_rtt(rns_channel *ch, double rtt)
+{
+    if (ch && rtt >= 0)
+        ch->rtt = rtt;
+}
+
+int rns_channel_register(rns_channel *ch, uint16_t msgtype)
+{
+    if (!ch || msgtype >= RNS_MSGTYPE_SYSTEM)
+        return ML_EINVAL;
+    for (size_t i = 0; i < ch->n_types; i++)
+        if (ch->types[i] == msgtype)
+            return 0;
+    if (ch->n_types == MAX_TYPES)
+        return ML_ETOOBIG;
+    ch->types[ch->n_types++] = msgtype;
+    return 0;
+}
+
+static int registered(const rns_channel *ch, uint16_t msgtype)
+{
+    for (size_t i = 0; i < ch->n_types; i++)
+        if (ch->types[i] == msgtype)
+            return 1;
+    return 0;
+}
+
+static int push_done(rns_channel *ch, rx_env *e)
+{
+    if (ch->done_head + ch->n_done == ch->cap_done) {
+        if (ch->done_head) { /* reuse the drained front first */
+            memmove(ch->done, ch->done + ch->done_head, ch->n_done * sizeof *ch->done);
+            ch->done_head = 0;
+        } else {
+            size_t cap = ch->cap_done ? ch->cap_done * 2 : 16;
+            rx_env *d = realloc(ch->done, cap * sizeof *d);
+            if (!d)
+                return ML_ENOMEM;
+            ch->done = d;
+            ch->cap_done = cap;
+        }
+    }
+    ch->done[ch->done_head + ch->n_done++] = *e;
+    return 0;
+}
+
+/* Moves every envelope that continues the sequence to the delivered queue
+ * (across the 0xFFFF -> 0 wrap). */
+static int deliver_contiguous(rns_channel *ch)
+{
+    for (;;) {
+        size_t i;
+        int ret;
+
+        for (i = 0; i < ch->n_rx && ch->rx[i].sequence != ch->next_rx_sequence; i++)
+            ;
+        if (i == ch->n_rx)
+            return 0;
+        if ((ret = push_done(ch, &ch->rx[i])))
+            return ret;
+        memmove(ch->rx + i, ch->rx + i + 1, (ch->n_rx - i - 1) * sizeof *ch->rx);
+        ch->n_rx--;
+        ch->next_rx_sequence = (uint16_t)((ch->next_rx_sequence + 1u) % SEQ_MODULUS);
+    }
+}
+
+int rns_channel_receive(rns_channel *ch, const uint8_t *raw, size_t len)
+{
+    uint16_t msgtype, seq;
+    long next, s;
+    size_t i;
+    rx_env e;
+
+    if (!ch || (!raw && len))
+        return ML_EINVAL;
+    if (len < RNS_ENVELOPE_HEADER)
+        return ML_EMALFORMED;
+    msgtype = (uint16_t)((raw[0] << 8) | raw[1]);
+    seq = (uint16_t)((raw[2] << 8) | raw[3]);
+    /* Unregistered types are refused before the sequence is looked at, so
+     * the gap stays open for a valid envelope with that sequence. */
+    if (!registered(ch, msgtype))
+        return 1;
+    next = ch->next_rx_sequence;
+    s = seq;
+    if (s < next) {
+        /* Behind us: only valid when the window wraps past 0xFFFF and the
+         * sequence lies in the wrapped part. */
+        long overflow = (next + RNS_CHANNEL_WINDOW_MAX) % (long)SEQ_MODULUS;
+        if (overflow >= next || s > overflow)
+            return 1;
+    } else if (s > next + RNS_CHANNEL_WINDOW_MAX) {
+        return 1;
+    }
+    if (ch->n_done >= DELIVERED_MAX)
+        return ML_ETOOBIG;
+    for (i = 0; i < ch->n_rx; i++) {
+        if (ch->rx[i].sequence == seq)
+            return 1; /* duplicate: the first copy stays */
+        if (s < ch->rx[i].sequence && !(next - s > (long)(SEQ_MAX / 2)))
+            break;
+    }
+    if (ch->n_rx == RX_RING_MAX)
+        return 1;
+    e.msgtype = msgtype;
+    e.sequence = seq;
+    e.data = (ml_buf)ML_BUF_INIT;
+    if (ml_buf_append(&e.data, raw + RNS_ENVELOPE_HEADER, len - RNS_ENVELOPE_HEADER))
+        return ML_ENOMEM;
+    memmove(ch->rx + i + 1, ch->rx + i, (ch->n_rx - i) * sizeof *ch->rx);
+    ch->rx[i] = e;
+    ch->n_rx++;
+    return deliver_contiguous(ch);
+}
+
+int rns_channel_pop_message(rns_channel *ch, uint16_t *msgtype, ml_buf *data)
+{
+    rx_env *e;
+
+    if (!ch || !data)
+        return ML_EINVAL;
+    if (!ch->n_done)
+        return 0;
+    e = &ch->done[ch->done_head];
+    if (ml_buf_append(data, e->data.p, e->data.len))
+        return ML_ENOMEM;
+    if (msgtype)
+        *msgtype = e->msgtype;
+    ml_buf_free(&e->data);
+    ch->done_head++;
+    if (!--ch->n_done)
+        ch->done_head = 0;
+    return 1;
+}
+
+int rns_channel_ready(const rns_channel *ch)
+{
+    return ch && !ch->closed && ch->n_tx < ch->window;
+}
+
+int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
+                     ml_buf *envelope, uint16_t *sequence)
+{
+    tx_env *t;
+    int ret;
+
+    if (!ch || !envelope || (!data && len) || msgtype >= RNS_MSGTYPE_SYSTEM)
+        return ML_EINVAL;
+    if (!rns_channel_ready(ch) || ch->n_tx == RNS_CHANNEL_WINDOW_MAX)
+        return ML_ESTATE;
+    if (len + RNS_ENVELOPE_HEADER > ch->link_mdu)
+        return ML_ETOOBIG;
+    t = &ch->tx[ch->n_tx];
+    memset(t, 0, sizeof *t);
+    if ((ret = rns_envelope_pack(&t->raw, msgtype, ch->next_sequence, data, len)))
+        return ret;
+    if (ml_buf_append(envelope, t->raw.p, t->raw.len)) {
+        ml_buf_free(&t->raw);
+        return ML_ENOMEM;
+    }
+    t->sequence = ch->next_sequence;
+    t->tries = 1;
+    t->deadline = NEVER; /* armed by rns_channel_sent */
+    ch->n_tx++;
+    ch->next_sequence = (uint16_t)((ch->next_sequence + 1u) % SEQ_MODULUS);
+    if (sequence)
+        *sequence = t->sequence;
+    return 0;
+}
+
+static double timeout_for(const rns_channel *ch, unsigned tries)
+{
+    double base = ch->rtt * 2.5 > 0.025 ? ch->rtt * 2.5 : 0.025;
+    return pow(1.5, (double)tries - 1.0) * base * ((double)ch->n_tx + 1.5);
+}
+
+int rns_channel_sent(rns_channel *ch, uint16_t sequence, const uint8_t hash[RNS_FULL_HASHLEN],
+                     double now)
+{
+    if (!ch || !hash)
+        return ML_EINVAL;
+    for (size_t i = 0; i < ch->n_tx; i++) {
+        tx_env *t = &ch->tx[i];
+        if (t->sequence != sequence)
+            continue;
+        memcpy(t->hash, hash, RNS_FULL_HASHLEN);
+        t->has_hash = 1;
+        t->deadline = now + timeout_for(ch, t->tries);
+        return 0;
+    }
+    return ML_ENOTFOUND;
+}
+
+int rns_channel_delivered(rns_channel *ch, const uint8_t hash[RNS_FULL_HASHLEN])
+{
+    if (!ch || !hash)
+        return 0;
+    for (size_t i = 0; i < ch->n_tx; i++) {
+        if (!ch->tx[i].has_hash || memcmp(ch->tx[i].hash, hash, RNS_FULL_HASHLEN))
+            continue;
+        ml_buf_free(&ch->tx[i].raw);
+        memmove(ch->tx + i, ch->tx + i + 1, (ch->n_tx - i - 1) * sizeof *ch->tx);
+        ch->n_tx--;
+        if (ch->window < ch->window_max)
+            ch->window++;
+        return 1;
+    }
+    return 0;
+}
+
+int rns_channel_tick(rns_channel *ch, double now, ml_buf *resend, uint16_t *sequence)
+{
+    if (!ch || !resend)
+        return ML_EINVAL;
+    if (ch->closed)
+        return 0;
+    for (size_t i = 0; i < ch->n_tx; i++) {
+        tx_env *t = &ch->tx[i];
+        if (!t->has_hash || now < t->deadline)
+            continue;
+        if (t->tries >= RNS_CHANNEL_MAX_TRIES) {
+            ch->closed = 1;
+            return ML_ETIMEOUT;
+        }
+        if (ml_buf_append(resend, t->raw.p, t->raw.len))
+            return ML_ENOMEM;
+        t->tries++;
+        t->deadline = NEVER; /* until rns_channel_sent re-arms it */
+        /* Loss: shrink the window, and its ceiling while it is flexible. */
+        if (ch->window > ch->window_min) {
+            ch->window--;
+            if (ch->window_max > ch->window_min + ch->window_flexibility)
+                ch->window_max--;
+        }
+        if (sequence)
+            *sequence = t->sequence;
+        return 1;
+    }
+    return 0;
+}
+
+double rns_channel_deadline(const rns_channel *ch)
+{
+    double d = NEVER;
+
+    if (!ch || ch->closed)
+        return d;
+    for (size_t i = 0; i < ch->n_tx; i++)
+        if (ch->tx[i].has_hash && ch->tx[i].deadline < d)
+            d = ch->tx[i].deadline;
+    return d;
+}
+
+void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info)
+{
+    if (!info)
+        return;
+    memset(info, 0, sizeof *info);
+    if (!ch)
+        return;
+    info->window = ch->window;
+    info->window_min = ch->window_min;
+    info->window_max = ch->window_max;
+    info->window_flexibility = ch->window_flexibility;
+    info->next_sequence = ch->next_sequence;
+    info->next_rx_sequence = ch->next_rx_sequence;
+    info->rx_ring = ch->n_rx;
+    info->tx_ring = ch->n_tx;
+    for (size_t i = 0; i < ch->n_tx; i++)
+        if (ch->tx[i].tries > info->tx_tries)
+            info->tx_tries = ch->tx[i].tries;
+    info->mdu = ch->link_mdu - RNS_ENVELOPE_HEADER > 0xFFFF ? 0xFFFF
+                                                            : ch->link_mdu - RNS_ENVELOPE_HEADER;
+    info->closed = ch->closed;
+}

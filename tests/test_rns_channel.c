@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+// Channel over two real links in memory: in-order delivery, a lost packet
+// retransmitted after its timeout, duplicates and stale sequences dropped,
+// reordering across the 16-bit wrap, the window growing and shrinking.
+#include <string.h>
+
+#include "rns_testutil.h"
+#include "meshlog/crypto.h"
+#include "meshlog/error.h"
+#include "meshlog/rns_channel.h"
+#include "meshlog/rns_envelope.h"
+#include "meshlog/rns_link.h"
+
+#define T0 1000.0
+#define MT 0x0101
+
+static int rng(void *ctx, void *out, size_t len)
+{
+    (void)ctx;
+    return ml_random(out, len);
+}
+
+struct pair {
+    rns_link *ini, *res;
+    rns_identity *id;
+};
+
+/* Moves one packet from a to b; returns 1 if one moved. keep (if set) gets a copy. */
+static int pump(rns_link *a, rns_link *b, double now, ml_buf *keep)
+{
+    ml_buf raw = ML_BUF_INIT;
+    rns_packet p;
+    int n = rns_link_pop_packet(a, &raw);
+
+    if (n == 1) {
+        if (keep) {
+            ml_buf_reset(keep);
+            assert_int_equal(ml_buf_append(keep, raw.p, raw.len), 0);
+        }
+        if (b) {
+            assert_int_equal(rns_packet_unpack(&p, raw.p, raw.len), 0);
+            assert_int_equal(rns_link_receive(b, &p, now), 0);
+        }
+    }
+    ml_buf_free(&raw);
+    return n == 1;
+}
+
+static void drain_events(rns_link *l)
+{
+    rns_link_event ev;
+    while (rns_link_pop_event(l, &ev))
+        rns_link_event_clear(&ev);
+}
+
+static struct pair handshake(void)
+{
+    struct pair pr = {0};
+    uint8_t priv[64], dh[16] = {1, 2, 3};
+    rns_identity *pub = NULL;
+    rns_link_initiate_params ip = {0};
+    rns_link_accept_params ap = {0};
+    ml_buf raw = ML_BUF_INIT;
+    rns_packet p;
+
+    assert_int_equal(ml_random(priv, sizeof priv), 0);
+    assert_int_equal(rns_identity_from_private(&pr.id, priv), 0);
+    assert_int_equal(rns_identity_from_public(&pub, rns_identity_public_key(pr.id)), 0);
+    ip.dest_hash = dh;
+    ip.dest_identity = pub;
+    ip.mtu = 500;
+    ip.hops = 1;
+    ip.rng = rng;
+    assert_int_equal(rns_link_initiate(&pr.ini, &ip, T0), 0);
+    assert_int_equal(rns_link_pop_packet(pr.ini, &raw), 1);
+    assert_int_equal(rns_packet_unpack(&p, raw.p, raw.len), 0);
+    ap.identity = pr.id;
+    ap.mtu_limit = 500;
+    ap.hops = 1;
+    ap.rng = rng;
+    assert_int_equal(rns_link_accept(&pr.res, &ap, &p, T0 + 0.01), 0);
+    assert_true(pump(pr.res, pr.ini, T0 + 0.02, NULL)); /* LRPROOF */
+    assert_true(pump(pr.ini, pr.res, T0 + 0.03, NULL)); /* LRRTT */
+    assert_int_equal(rns_link_state(pr.ini), RNS_LINK_ACTIVE);
+    assert_int_equal(rns_link_state(pr.res), RNS_LINK_ACTIVE);
+    drain_events(pr.ini);
+    drain_events(pr.res);
+    rns_identity_free(pub);
+    ml_buf_free(&raw);
+    return pr;
+}
+
+/* Sends one message from ch on link l; returns its sequence. */
+static uint16_t send_msg(rns_channel *ch, rns_link *l, const char *msg, double now)
+{
+    ml_buf env = ML_BUF_INIT;
+    uint8_t hash[RNS_FULL_HASHLEN];
+    uint16_t seq;
+
+    assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)msg, strlen(msg), &env, &seq), 0);
+    assert_int_equal(rns_link_send(l, RNS_CTX_CHANNEL, env.p, env.len, now, hash), 0);
+    assert_int_equal(rns_channel_sent(ch, seq, hash, now), 0);
+    ml_buf_free(&env);
+    return seq;
+}
+
+/* Delivers the receiving link's CHANNEL packets to rx and proves them (as the
+ * core does); returns how many envelopes were taken as new. */
+static int receive_side(rns_link *l, rns_channel *rx)
+{
+    rns_link_event ev;
+    int taken = 0;
+
+    while (rns_link_pop_event(l, &ev)) {
+        if (ev.type == RNS_LINK_EV_PACKET && ev.context == RNS_CTX_CHANNEL)
+            taken += rns_channel_receive(rx, ev.data.p, ev.data.len) == 0;
+        rns_link_event_clear(&ev);
+    }
+    return taken;
+}
+
+static void ack_side(rns_link *l, rns_channel *tx)
+{
+    rns_link_event ev;
+
+    while (rns_link_pop_event(l, &ev)) {
+        if (ev.type == RNS_LINK_EV_PROOF)
+            assert_int_equal(rns_channel_delivered(tx, ev.id), 1);
+        rns_link_event_clear(&ev);
+    }
+}
+
+static void expect_msg(rns_channel *ch, const char *want)
+{
+    ml_buf b = ML_BUF_INIT;
+    uint16_t t = 0;
+
+    assert_int_equal(rns_channel_pop_message(ch, &t, &b), 1);
+    assert_int_equal(t, MT);
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.p, want, b.len);
+    ml_buf_free(&b);
+}
+
+static void test_over_links(void **state)
+{
+    (void)state;
+    struct pair pr = handshake();
+    rns_channel *tx, *rx;
+    rns_channel_info info;
+    ml_buf lost = ML_BUF_INIT, re = ML_BUF_INIT, b = ML_BUF_INIT;
+    rns_packet p;
+    double now = T0 + 1;
+    uint16_t seq;
+
+    assert_int_equal(rns_channel_new(&tx, rns_link_rtt(pr.ini), rns_link_mdu(pr.ini)), 0);
+    assert_int_equal(rns_channel_new(&rx, rns_link_rtt(pr.res), rns_link_mdu(pr.res)), 0);
+    assert_int_equal(rns_channel_register(rx, MT), 0);
+    assert_int_equal(rns_channel_register(rx, 0xF000), ML_EINVAL);
+    rns_channel_info_get(tx, &info);
+    assert_true(info.window == 2 && info.window_min == 2 && info.window_max == 5 &&
+                info.window_flexibility == 4 && info.next_sequence == 0);
+
+    /* Two in flight fill the window; the first packet is lost. */
+    assert_int_equal(send_msg(tx, pr.ini, "one", now), 0);
+    assert_int_equal(send_msg(tx, pr.ini, "two", now), 1);
+    assert_false(rns_channel_ready(tx));
+    assert_int_equal(rns_channel_send(tx, MT, (const uint8_t *)"x", 1, &b, &seq), ML_ESTATE);
+    assert_true(pump(pr.ini, NULL, now, &lost));
+    assert_true(pump(pr.ini, pr.res, now, &b));
+    assert_int_equal(receive_side(pr.res, rx), 1);
+    rns_channel_info_get(rx, &info);
+    assert_true(info.rx_ring == 1 && info.next_rx_sequence == 0); /* held: 0 is missing */
+    assert_int_equal(rns_channel_pop_message(rx, NULL, &re), 0);
+    /* The link proves every CHANNEL packet it takes: "two" is acknowledged. */
+    assert_true(pump(pr.res, pr.ini, now, NULL));
+    assert_false(pump(pr.res, pr.ini, now, NULL));
+    ack_side(pr.ini, tx);
+    rns_channel_info_get(tx, &info);
+    assert_true(info.tx_ring == 1 && info.window == 3);
+    ml_buf_reset(&b);
+
+    /* Timeout: "one" comes due and is sent again; the window shrinks by one. */
+    assert_int_equal(rns_channel_tick(tx, now, &re, &seq), 0);
+    now = rns_channel_deadline(tx);
+    assert_true(now > T0 + 1 && now < T0 + 2);
+    assert_int_equal(rns_channel_tick(tx, now, &re, &seq), 1);
+    assert_int_equal(seq, 0);
+    rns_channel_info_get(tx, &info);
+    assert_true(info.window == 2 && info.window_max == 5 && info.tx_tries == 2);
+    {
+        uint8_t hash[RNS_FULL_HASHLEN];
+        assert_int_equal(rns_link_send(pr.ini, RNS_CTX_CHANNEL, re.p, re.len, now, hash), 0);
+        assert_int_equal(rns_channel_sent(tx, seq, hash, now), 0);
+    }
+    assert_true(pump(pr.ini, pr.res, now, NULL));
+    assert_int_equal(receive_side(pr.res, rx), 1);
+    expect_msg(rx, "one");
+    expect_msg(rx, "two");
+    assert_int_equal(rns_channel_pop_message(rx, NULL, &b), 0);
+
+    /* The lost copy turning up late is a duplicate of a delivered sequence. */
+    assert_int_equal(rns_packet_unpack(&p, lost.p, lost.len), 0);
+    assert_int_equal(rns_link_receive(pr.res, &p, now), 0);
+    assert_int_equal(receive_side(pr.res, rx), 0);
+    rns_channel_info_get(rx, &info);
+    assert_true(info.rx_ring == 0 && info.next_rx_sequence == 2);
+
+    ml_buf_free(&lost);
+    ml_buf_free(&re);
+    ml_buf_free(&b);
+    rns_channel_free(tx);
+    rns_channel_free(rx);
+    rns_link_free(pr.ini);
+    rns_link_free(pr.res);
+    rns_identity_free(pr.id);
+}
+
+static int inject(rns_channel *ch, uint16_t type, uint16_t seq, const char *data)
+{
+    ml_buf env = ML_BUF_INIT;
+    int ret;
+
+    assert_int_equal(rns_envelope_pack(&env, type, seq, (const uint8_t *)data, strlen(data)), 0);
+    ret = rns_channel_receive(ch, env.p, env.len);
+    ml_buf_free(&env);
+    return ret;
+}
+
+/* Receive rules without links: reorder, duplicates, stale, unregistered, wrap. */
+static void test_receive_rules(void **state)
+{
+    (void)state;
+    rns_channel *ch;
+    rns_channel_info info;
+    ml_buf b = ML_BUF_INIT;
+
+    assert_int_equal(rns_channel_new(&ch, 0.01, 431), 0);
+    assert_int_equal(rns_channel_register(ch, MT), 0);
+    assert_int_equal(rns_channel_receive(ch, (const uint8_t *)"\1\1\0", 3), ML_EMALFORMED);
+    assert_int_equal(inject(ch, MT, 1, "b"), 0);
+    assert_int_equal(inject(ch, MT, 1, "dup"), 1);
+    assert_int_equal(inject(ch, 0x0202, 0, "unregistered"), 1);
+    rns_channel_info_get(ch, &info);
+    assert_true(info.next_rx_sequence == 0 && info.rx_ring == 1);
+    assert_int_equal(inject(ch, MT, 0, "a"), 0);
+    assert_int_equal(inject(ch, MT, 2, "c"), 0);
+    expect_msg(ch, "a");
+    expect_msg(ch, "b");
+    expect_msg(ch, "c");
+    assert_int_equal(inject(ch, MT, 0, "stale"), 1);
+    assert_int_equal(inject(ch, MT, 3 + RNS_CHANNEL_WINDOW_MAX + 1, "far"), 1);
+    rns_channel_info_get(ch, &info);
+    assert_true(info.next_rx_sequence == 3 && info.rx_ring == 0);
+    assert_int_equal(rns_channel_pop_message(ch, NULL, &b), 0);
+    rns_channel_free(ch);
+
+    /* Across the wrap: 0 is held until 0xFFFF arrives. */
+    assert_int_equal(rns_channel_new(&ch, 0.01, 431), 0);
+    assert_int_equal(rns_channel_register(ch, MT), 0);
+    for (unsigned s = 0; s < 0xFFFF; s++) {
+        assert_int_equal(inject(ch, MT, (uint16_t)s, ""), 0);
+        ml_buf_reset(&b);
+        assert_int_equal(rns_channel_pop_message(ch, NULL, &b), 1);
+    }
+    assert_int_equal(inject(ch, MT, 0, "zero"), 0);
+    rns_channel_info_get(ch, &info);
+    assert_true(info.next_rx_sequence == 0xFFFF && info.rx_ring == 1);
+    assert_int_equal(inject(ch, MT, 0xFFFF, "last"), 0);
+    expect_msg(ch, "last");
+    expect_msg(ch, "zero");
+    rns_channel_info_get(ch, &info);
+    assert_true(info.next_rx_sequence == 1 && info.rx_ring == 0);
+    rns_channel_free(ch);
+    ml_buf_free(&b);
+}
+
+/* An envelope never acknowledged: 5 tries, then the channel gives up. */
+static void test_teardown(void **state)
+{
+    (void)state;
+    rns_channel *ch;
+    rns_channel_info info;
+    ml_buf env = ML_BUF_INIT;
+    uint8_t hash[RNS_FULL_HASHLEN] = {7};
+    uint16_t seq;
+    double now = T0;
+    int tries = 1;
+
+    assert_int_equal(rns_channel_new(&ch, 0.1, 431), 0);
+    assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"x", 1, &env, &seq), 0);
+    assert_int_equal(rns_channel_send(ch, 0xF000, (const uint8_t *)"x", 1, &env, &seq), ML_EINVAL);
+    assert_int_equal(rns_channel_sent(ch, 9, hash, now), ML_ENOTFOUND);
+    assert_int_equal(rns_channel_sent(ch, seq, hash, now), 0);
+    assert_int_equal(rns_channel_delivered(ch, (uint8_t[RNS_FULL_HASHLEN]){8}), 0);
+    for (;;) {
+        int r;
+        now = rns_channel_deadline(ch);
+        ml_buf_reset(&env);
+        r = rns_channel_tick(ch, now, &env, &seq);
+        if (r == ML_ETIMEOUT)
+            break;
+        assert_int_equal(r, 1);
+        tries++;
+        assert_int_equal(rns_channel_sent(ch, seq, hash, now), 0);
+    }
+    assert_int_equal(tries, RNS_CHANNEL_MAX_TRIES);
+    rns_channel_info_get(ch, &info);
+    assert_true(info.closed && info.window == 2);
+    assert_false(rns_channel_ready(ch));
+    ml_buf_free(&env);
+    rns_channel_free(ch);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_over_links),
+        cmocka_unit_test(test_receive_rules),
+        cmocka_unit_test(test_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
