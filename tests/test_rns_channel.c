@@ -312,6 +312,21 @@ static void test_teardown(void **state)
     assert_false(rns_channel_ready(ch));
     ml_buf_free(&env);
     rns_channel_free(ch);
+
+    /* Ten deliveries at a fast RTT promote the window range to 16..48. */
+    assert_int_equal(rns_channel_new(&ch, 0.01, 431), 0);
+    for (int i = 0; i < RNS_CHANNEL_FAST_RATE_THRESHOLD; i++) {
+        hash[0] = (uint8_t)i;
+        assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"x", 1, &env, &seq), 0);
+        assert_int_equal(rns_channel_sent(ch, seq, hash, now), 0);
+        rns_channel_info_get(ch, &info);
+        assert_int_equal(info.window_max, 5);
+        assert_int_equal(rns_channel_delivered(ch, hash), 1);
+    }
+    rns_channel_info_get(ch, &info);
+    assert_true(info.window_max == 48 && info.window_min == 16 && info.window == 5);
+    ml_buf_free(&env);
+    rns_channel_free(ch);
 }
 
 /* ---- two transport cores in memory: the core feeds the channel ---- */

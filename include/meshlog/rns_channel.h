@@ -21,7 +21,9 @@
 // out-of-order envelopes held in a receive ring, duplicates and stale
 // sequences dropped, envelopes of unregistered MSGTYPEs dropped without
 // advancing the sequence, window 2 (min 2, max 5, flexibility 4) or 1 on
-// links slower than 1.45 s RTT, retransmit timeout
+// links slower than 1.45 s RTT, raised to max 12 / min 5 after 10
+// deliveries at an RTT <= 0.75 s and to 48 / 16 after 10 at <= 0.18 s,
+// retransmit timeout
 // 1.5^(tries-1) * max(2.5 rtt, 0.025) * (in flight + 1.5).
 #ifndef MESHLOG_RNS_CHANNEL_H
 #define MESHLOG_RNS_CHANNEL_H
@@ -38,6 +40,12 @@
 #define RNS_CHANNEL_WINDOW_MAX 48 /* WINDOW_MAX_FAST: the receive window */
 #define RNS_CHANNEL_WINDOW_FLEXIBILITY 4
 #define RNS_CHANNEL_RTT_SLOW 1.45
+#define RNS_CHANNEL_RTT_MEDIUM 0.75
+#define RNS_CHANNEL_RTT_FAST 0.18
+#define RNS_CHANNEL_WINDOW_MAX_MEDIUM 12
+#define RNS_CHANNEL_WINDOW_MIN_LIMIT_MEDIUM 5
+#define RNS_CHANNEL_WINDOW_MIN_LIMIT_FAST 16
+#define RNS_CHANNEL_FAST_RATE_THRESHOLD 10
 #define RNS_CHANNEL_MAX_TRIES 5
 
 typedef struct rns_channel rns_channel;
@@ -94,6 +102,7 @@ typedef struct rns_channel_info {
     unsigned tx_tries;   /* the most tries of an envelope in flight */
     size_t mdu;          /* link MDU - header, at most 0xFFFF */
     int closed;
+    unsigned fast_rate_rounds, medium_rate_rounds;
 } rns_channel_info;
 void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info);
 

@@ -47,6 +47,7 @@ struct rns_channel {
     size_t n_tx;
     rx_env *done;           /* delivered, oldest first from done_head */
     size_t n_done, done_head, cap_done;
+    unsigned fast_rate_rounds, medium_rate_rounds;
     int closed;
 };
 
@@ -280,6 +281,28 @@ int rns_channel_sent(rns_channel *ch, uint16_t sequence, const uint8_t hash[RNS_
     return ML_ENOTFOUND;
 }
 
+/* Sustained deliveries at a low RTT raise the window's range (once per
+ * band), as the reference does after FAST_RATE_THRESHOLD rounds. */
+static void promote(rns_channel *ch)
+{
+    if (ch->rtt == 0)
+        return;
+    if (ch->rtt > RNS_CHANNEL_RTT_FAST) {
+        ch->fast_rate_rounds = 0;
+        if (ch->rtt > RNS_CHANNEL_RTT_MEDIUM) {
+            ch->medium_rate_rounds = 0;
+        } else if (++ch->medium_rate_rounds == RNS_CHANNEL_FAST_RATE_THRESHOLD &&
+                   ch->window_max < RNS_CHANNEL_WINDOW_MAX_MEDIUM) {
+            ch->window_max = RNS_CHANNEL_WINDOW_MAX_MEDIUM;
+            ch->window_min = RNS_CHANNEL_WINDOW_MIN_LIMIT_MEDIUM;
+        }
+    } else if (++ch->fast_rate_rounds == RNS_CHANNEL_FAST_RATE_THRESHOLD &&
+               ch->window_max < RNS_CHANNEL_WINDOW_MAX) {
+        ch->window_max = RNS_CHANNEL_WINDOW_MAX;
+        ch->window_min = RNS_CHANNEL_WINDOW_MIN_LIMIT_FAST;
+    }
+}
+
 int rns_channel_delivered(rns_channel *ch, const uint8_t hash[RNS_FULL_HASHLEN])
 {
     if (!ch || !hash)
@@ -292,6 +315,7 @@ int rns_channel_delivered(rns_channel *ch, const uint8_t hash[RNS_FULL_HASHLEN])
         ch->n_tx--;
         if (ch->window < ch->window_max)
             ch->window++;
+        promote(ch);
         return 1;
     }
     return 0;
@@ -361,4 +385,6 @@ void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info)
     info->mdu = ch->link_mdu - RNS_ENVELOPE_HEADER > 0xFFFF ? 0xFFFF
                                                             : ch->link_mdu - RNS_ENVELOPE_HEADER;
     info->closed = ch->closed;
+    info->fast_rate_rounds = ch->fast_rate_rounds;
+    info->medium_rate_rounds = ch->medium_rate_rounds;
 }

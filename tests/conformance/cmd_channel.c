@@ -129,7 +129,9 @@ static int set_window(br_ctx *c, const rns_channel *ch)
            br_set_int(c, "next_sequence", in.next_sequence) ||
            br_set_int(c, "rx_ring", (long long)in.rx_ring) ||
            br_set_int(c, "tx_ring", (long long)in.tx_ring) ||
-           br_set_int(c, "tx_tries", in.tx_tries) || br_set_int(c, "mdu", (long long)in.mdu);
+           br_set_int(c, "tx_tries", in.tx_tries) || br_set_int(c, "mdu", (long long)in.mdu) ||
+           br_set_int(c, "fast_rate_rounds", in.fast_rate_rounds) ||
+           br_set_int(c, "medium_rate_rounds", in.medium_rate_rounds);
 }
 
 static int cmd_wire_channel_window(br_ctx *c)
