@@ -255,6 +255,11 @@ int rns_link_mode_enabled(unsigned mode);
  * 0, ML_ESTATE (no key), ML_ENOMEM, or the rng's error. */
 int rns_link_pack(rns_link *l, uint8_t context, const uint8_t *data, size_t len, ml_buf *raw);
 
+/* The reference's request-timeout terms (Link.TRAFFIC_TIMEOUT_FACTOR,
+ * RNS.Resource.RESPONSE_MAX_GRACE_TIME), used by rns_link_request_timeout. */
+#define RNS_LINK_TRAFFIC_TIMEOUT_FACTOR 6
+#define RNS_LINK_RESPONSE_MAX_GRACE_TIME 10
+
 /* The default time to wait for a RESPONSE, as the reference computes it:
  * rtt * 6 + 10 * 1.125 seconds. */
 double rns_link_request_timeout(const rns_link *l);

@@ -626,8 +626,8 @@ static int cmd_wire_link_request_timeout(br_ctx *c)
     timeout = explicit_ms ? json_number_value(explicit_ms) / 1000.0 : rns_link_request_timeout(l);
     ret = br_set(c, "receipt_timeout", json_real(timeout)) ||
           br_set(c, "rtt", json_real(rns_link_rtt(l))) ||
-          br_set_int(c, "traffic_timeout_factor", 6) ||
-          br_set_int(c, "response_max_grace_time", 10) ||
+          br_set_int(c, "traffic_timeout_factor", RNS_LINK_TRAFFIC_TIMEOUT_FACTOR) ||
+          br_set_int(c, "response_max_grace_time", RNS_LINK_RESPONSE_MAX_GRACE_TIME) ||
           (explicit_ms ? br_set(c, "explicit_timeout", json_real(timeout))
                        : br_set_null(c, "explicit_timeout")) ||
           br_set_hex(c, "request_id", rid, sizeof rid);
