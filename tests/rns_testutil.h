@@ -16,6 +16,16 @@
 #include "meshlog/rns_identity.h"
 #include "meshlog/rns_packet.h"
 
+/* A seeded byte source for the cores' rng callback: ctx is the test's
+ * uint64_t PRNG state (tu_rand), so a run repeats from its printed seed. */
+static inline int rt_rng(void *ctx, void *out, size_t len)
+{
+    uint8_t *o = out;
+    for (size_t i = 0; i < len; i++)
+        o[i] = (uint8_t)(tu_rand(ctx) >> 56);
+    return 0;
+}
+
 /* String field that must exist. */
 static inline const char *rt_str(json_t *v, const char *key)
 {

@@ -21,15 +21,6 @@ static uint64_t g_seed;
 typedef int (*tap_fn)(ml_buf *pkt, int from_a);
 static tap_fn g_tap;
 
-static int rng(void *ctx, void *out, size_t len)
-{
-    uint64_t *s = ctx;
-    uint8_t *o = out;
-    for (size_t i = 0; i < len; i++)
-        o[i] = (uint8_t)(tu_rand(s) >> 56);
-    return 0;
-}
-
 typedef struct node {
     rns_transport *t;
     uint64_t rs;
@@ -44,7 +35,7 @@ static const char *const g_aspects[] = {"res"};
 
 static void node_init(node *n, uint64_t seed)
 {
-    rns_transport_config cfg = {rng, &n->rs, NULL, NULL};
+    rns_transport_config cfg = {rt_rng, &n->rs, NULL, NULL};
     rns_iface_props ip = {"mem", 500, 0, 0, NULL};
     rns_dest_params dp;
     uint8_t priv[64];
@@ -53,7 +44,7 @@ static void node_init(node *n, uint64_t seed)
     n->rs = seed;
     assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
     assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rng(&n->rs, priv, sizeof priv);
+    rt_rng(&n->rs, priv, sizeof priv);
     assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
     memset(&dp, 0, sizeof dp);
     dp.identity = n->id;
@@ -182,7 +173,7 @@ static uint8_t *random_bytes(uint64_t *s, size_t n)
 {
     uint8_t *p = malloc(n);
     assert_non_null(p);
-    rng(s, p, n);
+    rt_rng(s, p, n);
     return p;
 }
 

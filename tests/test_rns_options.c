@@ -14,15 +14,6 @@
 #include "meshlog/rns_proof.h"
 #include "meshlog/rns_transport.h"
 
-static int rng(void *ctx, void *out, size_t len)
-{
-    uint64_t *s = ctx;
-    uint8_t *o = out;
-    for (size_t i = 0; i < len; i++)
-        o[i] = (uint8_t)(tu_rand(s) >> 56);
-    return 0;
-}
-
 typedef struct core {
     rns_transport *t;
     uint64_t rs;
@@ -35,7 +26,7 @@ static const char *const g_aspects[] = {"options"};
 
 static void core_init(core *n, uint64_t seed, enum rns_proof_strategy proof)
 {
-    rns_transport_config cfg = {rng, &n->rs, NULL, NULL};
+    rns_transport_config cfg = {rt_rng, &n->rs, NULL, NULL};
     rns_iface_props ip = {"mem", 500, 0, 0, NULL};
     rns_dest_params dp;
     uint8_t priv[64];
@@ -44,7 +35,7 @@ static void core_init(core *n, uint64_t seed, enum rns_proof_strategy proof)
     n->rs = seed;
     assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
     assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rng(&n->rs, priv, sizeof priv);
+    rt_rng(&n->rs, priv, sizeof priv);
     assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
     dp = (rns_dest_params){n->id, "meshlogtest", g_aspects, 1, proof, 1, NULL, 0};
     assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);

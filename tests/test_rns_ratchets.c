@@ -165,17 +165,9 @@ static void test_damaged(void **state)
     rns_ratchet_store_free(s);
 }
 
-static int rng(void *ctx, void *out, size_t len)
-{
-    uint8_t *o = out;
-    for (size_t i = 0; i < len; i++)
-        o[i] = (uint8_t)(tu_rand(ctx) >> 56);
-    return 0;
-}
-
 static rns_transport *new_core(uint64_t *rs, int *ifc)
 {
-    rns_transport_config cfg = {rng, rs, NULL, NULL};
+    rns_transport_config cfg = {rt_rng, rs, NULL, NULL};
     rns_iface_props ip = {"mem", 500, 0, 0, NULL};
     rns_transport *t = NULL;
 

@@ -18,15 +18,6 @@ static uint64_t g_seed;
 typedef void (*tap_fn)(ml_buf *pkt, int from_a);
 static tap_fn g_tap;
 
-static int rng(void *ctx, void *out, size_t len)
-{
-    uint64_t *s = ctx;
-    uint8_t *o = out;
-    for (size_t i = 0; i < len; i++)
-        o[i] = (uint8_t)(tu_rand(s) >> 56);
-    return 0;
-}
-
 typedef struct node {
     rns_transport *t;
     uint64_t rs;
@@ -48,7 +39,7 @@ static void tlog(void *ctx, int level, const char *msg)
 
 static void node_init(node *n, uint64_t seed, int shared, rns_ifac *ifac)
 {
-    rns_transport_config cfg = {rng, &n->rs, tlog, NULL};
+    rns_transport_config cfg = {rt_rng, &n->rs, tlog, NULL};
     rns_iface_props ip = {"mem", 500, 0, shared, ifac};
     uint8_t priv[64];
 
@@ -57,7 +48,7 @@ static void node_init(node *n, uint64_t seed, int shared, rns_ifac *ifac)
     n->rs = seed;
     assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
     assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rng(&n->rs, priv, sizeof priv);
+    rt_rng(&n->rs, priv, sizeof priv);
     assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
 }
 
@@ -584,11 +575,11 @@ static void test_bad_input(void **state)
     for (size_t i = 0; i < b.n_evs; i++)
         assert_int_not_equal(b.evs[i].type, RNS_TEV_DATA);
     /* oversize and random garbage */
-    rng(&rs, big, sizeof big);
+    rt_rng(&rs, big, sizeof big);
     assert_int_equal(rns_transport_inbound(b.t, b.ifc, big, sizeof big, 6.0), 0);
     for (size_t n = 0; n < 2000; n++) {
         size_t len = (size_t)tu_rand_below(&rs, 600);
-        rng(&rs, big, len);
+        rt_rng(&rs, big, len);
         rns_transport_inbound(b.t, b.ifc, big, len, 6.0);
     }
     assert_int_equal(rns_transport_inbound(b.t, 999, big, 20, 6.0), ML_ENOTFOUND);

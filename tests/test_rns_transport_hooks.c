@@ -14,15 +14,6 @@
 
 static uint64_t g_seed;
 
-static int rng(void *ctx, void *out, size_t len)
-{
-    uint64_t *s = ctx;
-    uint8_t *o = out;
-    for (size_t i = 0; i < len; i++)
-        o[i] = (uint8_t)(tu_rand(s) >> 56);
-    return 0;
-}
-
 typedef struct node {
     rns_transport *t;
     uint64_t rs;
@@ -35,7 +26,7 @@ static const char *const g_aspects[] = {"hooks"};
 
 static void node_init(node *n, uint64_t seed, rns_ifac *ifac)
 {
-    rns_transport_config cfg = {rng, &n->rs, NULL, NULL};
+    rns_transport_config cfg = {rt_rng, &n->rs, NULL, NULL};
     rns_iface_props ip = {"mem", 500, 0, 0, ifac};
     uint8_t priv[64];
 
@@ -43,7 +34,7 @@ static void node_init(node *n, uint64_t seed, rns_ifac *ifac)
     n->rs = seed;
     assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
     assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rng(&n->rs, priv, sizeof priv);
+    rt_rng(&n->rs, priv, sizeof priv);
     assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
 }
 

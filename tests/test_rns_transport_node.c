@@ -14,15 +14,6 @@
 #include "meshlog/rns_packet.h"
 #include "meshlog/rns_transport.h"
 
-static int rng(void *ctx, void *out, size_t len)
-{
-    uint64_t *s = ctx;
-    uint8_t *o = out;
-    for (size_t i = 0; i < len; i++)
-        o[i] = (uint8_t)(tu_rand(s) >> 56);
-    return 0;
-}
-
 static void tlog(void *ctx, int level, const char *msg)
 {
     (void)ctx;
@@ -51,13 +42,13 @@ static const char *const g_aspects[] = {"node"};
 
 static void core_init(core *n, uint64_t seed)
 {
-    rns_transport_config cfg = {rng, &n->rs, tlog, NULL};
+    rns_transport_config cfg = {rt_rng, &n->rs, tlog, NULL};
     uint8_t priv[64];
 
     memset(n, 0, sizeof *n);
     n->rs = seed;
     assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    rng(&n->rs, priv, sizeof priv);
+    rt_rng(&n->rs, priv, sizeof priv);
     assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
 }
 
