@@ -157,6 +157,7 @@ static void test_over_links(void **state)
 
     assert_int_equal(rns_channel_new(&tx, rns_link_rtt(pr.ini), rns_link_mdu(pr.ini)), 0);
     assert_int_equal(rns_channel_new(&rx, rns_link_rtt(pr.res), rns_link_mdu(pr.res)), 0);
+    rns_link_set_channel_open(pr.res, 1); /* as the core does when it opens a channel */
     assert_int_equal(rns_channel_register(rx, MT), 0);
     assert_int_equal(rns_channel_register(rx, 0xF000), ML_EINVAL);
     rns_channel_info_get(tx, &info);

@@ -26,4 +26,9 @@ int rns_bz2_compress(ml_buf *out, const uint8_t *in, size_t len);
  * (output would exceed limit); ML_ENOMEM. On error out keeps its length. */
 int rns_bz2_decompress(ml_buf *out, const uint8_t *in, size_t len, size_t limit);
 
+/* BZ2Decompressor().decompress(data, max_length=limit) that must reach the
+ * end of the stream (Buffer chunks): only the first stream is decompressed,
+ * bytes after it are ignored. Errors as rns_bz2_decompress. */
+int rns_bz2_decompress_first(ml_buf *out, const uint8_t *in, size_t len, size_t limit);
+
 #endif

@@ -61,6 +61,32 @@ void rns_channel_set_rtt(rns_channel *ch, double rtt);
  * (>= RNS_MSGTYPE_SYSTEM), ML_ETOOBIG when too many are registered. */
 int rns_channel_register(rns_channel *ch, uint16_t msgtype);
 
+/* Registers a system-reserved MSGTYPE (>= RNS_MSGTYPE_SYSTEM), as the
+ * library's own layers do (Buffer's StreamDataMessage). ML_EINVAL for
+ * application types, ML_ETOOBIG. */
+int rns_channel_register_system(rns_channel *ch, uint16_t msgtype);
+
+/* The reference unpacks every envelope of a registered type as it arrives,
+ * before the sequence is looked at; an unpack that fails drops the envelope
+ * (sequence unmoved, nothing delivered). fn plays that part for one type:
+ * nonzero refuses the payload. It must not call into the channel.
+ * fn NULL removes it. 0 or ML_ENOTFOUND (type not registered). */
+typedef int (*rns_channel_unpack_fn)(void *ctx, uint16_t msgtype, const uint8_t *payload,
+                                     size_t len);
+int rns_channel_set_unpack(rns_channel *ch, uint16_t msgtype, rns_channel_unpack_fn fn, void *ctx);
+
+/* Message handlers (Channel.add_message_handler): every delivered message
+ * runs them in registration order; the first that returns > 0 takes it and
+ * the run stops; one returning < 0 (failed) is passed over, as the
+ * reference logs a raising handler and goes on. A message no handler takes
+ * waits for rns_channel_pop_message(). Handlers must not call into the
+ * channel. add: 0, ML_EINVAL, ML_ETOOBIG; remove: 0 or ML_ENOTFOUND. */
+#define RNS_CHANNEL_MAX_HANDLERS 16
+typedef int (*rns_channel_handler_fn)(void *ctx, uint16_t msgtype, const uint8_t *data,
+                                      size_t len);
+int rns_channel_add_handler(rns_channel *ch, rns_channel_handler_fn fn, void *ctx);
+int rns_channel_remove_handler(rns_channel *ch, rns_channel_handler_fn fn, void *ctx);
+
 /* Feeds one received envelope (a CHANNEL packet's plaintext). 0 when taken
  * (held or delivered), 1 when dropped (duplicate, stale, outside the
  * window, unregistered MSGTYPE), ML_EMALFORMED (shorter than the header),
@@ -79,6 +105,10 @@ int rns_channel_ready(const rns_channel *ch);
  * waits in the transmit ring until delivered. */
 int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
                      ml_buf *envelope, uint16_t *sequence);
+/* The same for a system-reserved MSGTYPE (Buffer's StreamDataMessage);
+ * ML_EINVAL for application types. */
+int rns_channel_send_system(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
+                            ml_buf *envelope, uint16_t *sequence);
 /* The envelope of `sequence` went out (again) as the packet with this hash;
  * arms its retransmit timer. ML_ENOTFOUND when it is not in flight. */
 int rns_channel_sent(rns_channel *ch, uint16_t sequence, const uint8_t hash[RNS_FULL_HASHLEN],
@@ -103,6 +133,7 @@ typedef struct rns_channel_info {
     size_t mdu;          /* link MDU - header, at most 0xFFFF */
     int closed;
     unsigned fast_rate_rounds, medium_rate_rounds;
+    size_t message_handlers;
 } rns_channel_info;
 void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info);
 

@@ -138,6 +138,11 @@ int rns_link_prove(rns_link *l, const rns_packet *p, double now);
  * (mode 2 then proves nothing); it must not call into the link. */
 typedef int (*rns_link_prove_fn)(void *ctx, const rns_link *l, const uint8_t *data, size_t len);
 void rns_link_set_proving(rns_link *l, int mode, rns_link_prove_fn fn, void *ctx);
+/* Whether a channel is open on the link (Link.get_channel was called):
+ * only then are CHANNEL packets proved and reported (RNS_LINK_EV_PACKET);
+ * without one they are dropped unproved, as the reference does. Off at
+ * first; the transport core turns it on when it opens the link's channel. */
+void rns_link_set_channel_open(rns_link *l, int open);
 /* Initiator only: reveals id to the responder (LINKIDENTIFY). */
 int rns_link_identify(rns_link *l, const rns_identity *id, double now);
 /* Queues a REQUEST: msgpack [now, SHA-256(path)[:16], data], where data is
@@ -203,6 +208,10 @@ int rns_link_is_initiator(const rns_link *l);
 uint32_t rns_link_mtu(const rns_link *l);
 size_t rns_link_mdu(const rns_link *l);                 /* max plaintext per packet */
 double rns_link_rtt(const rns_link *l);                 /* seconds, 0 until known */
+/* Overrides the measured RTT (the reference's link.rtt is a plain
+ * attribute): what reads it from then on (the channel's window bands and
+ * timeouts, request timeouts) sees the new value. Negative is ignored. */
+void rns_link_set_rtt(rns_link *l, double rtt);
 double rns_link_keepalive(const rns_link *l);           /* seconds */
 /* The peer's identity: the destination's for an initiator, the identified
  * initiator's (or NULL) for a responder. Borrowed. */

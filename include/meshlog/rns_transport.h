@@ -31,6 +31,7 @@
 #include "meshlog/rns_identity.h"
 #include "meshlog/rns_config.h"
 #include "meshlog/rns_ifac.h"
+#include "meshlog/rns_buffer.h"
 #include "meshlog/rns_channel.h"
 #include "meshlog/rns_link.h"
 #include "meshlog/rns_linkres.h"
@@ -369,6 +370,48 @@ rns_channel *rns_transport_link_channel(rns_transport *t, const uint8_t link_id[
 int rns_transport_channel_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
                                uint16_t msgtype, const uint8_t *data, size_t len, double now,
                                uint16_t *sequence);
+/* The same for a system-reserved MSGTYPE (rns_channel_send_system). */
+int rns_transport_channel_send_system(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                      uint16_t msgtype, const uint8_t *data, size_t len,
+                                      double now, uint16_t *sequence);
+
+/* What links accepted for a local destination get once established: the
+ * reference opens no channel by itself; its application calls
+ * Link.get_channel() in the link-established callback, registers message
+ * types and makes Buffer readers. Without a channel the link drops the
+ * peer's CHANNEL packets unproved. */
+#define RNS_CHAN_POLICY_MAX 8
+typedef struct rns_chan_policy {
+    int open;                                  /* open a channel on each one */
+    uint16_t msgtypes[RNS_CHAN_POLICY_MAX];    /* application MSGTYPEs registered */
+    size_t n_msgtypes;
+    int buffer;                                /* with Buffer's receive side (rns_buffer_rx) */
+    uint16_t stream_ids[RNS_CHAN_POLICY_MAX];  /* and a reader for each of these streams */
+    size_t n_stream_ids;
+} rns_chan_policy;
+/* 0, ML_ENOTFOUND (no such local destination), ML_EINVAL (reserved MSGTYPE,
+ * stream id past RNS_STREAM_ID_MAX, too many). Default: no channel. */
+int rns_transport_set_channel_policy(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                                     const rns_chan_policy *p);
+/* The Buffer receive side on the link's channel, borrowed; with create it
+ * is made (and the channel opened) when missing. NULL: no such link, none
+ * made yet, or no memory. */
+rns_buffer_rx *rns_transport_link_buffer(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                         int create);
+/* One RawChannelWriter.write() on the link's channel: packs the next
+ * StreamDataMessage for stream_id from data[0..len) (rns_buffer_pack_chunk)
+ * and sends it. *sent: input bytes taken, chunk bytes on the wire, whether
+ * compressed, the sequence. ML_ESTATE when the channel cannot take a
+ * message now (nothing taken; try again once it is ready), ML_ENOTFOUND,
+ * the channel's errors. */
+typedef struct rns_buffer_sent {
+    size_t taken, bytes;
+    int compressed;
+    uint16_t sequence;
+} rns_buffer_sent;
+int rns_transport_buffer_write(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               uint16_t stream_id, int eof, const uint8_t *data, size_t len,
+                               double now, rns_buffer_sent *sent);
 /* A request, or the response to one, that goes as a packet when it fits the
  * link MDU and as a resource (flags u / p, q = request id) otherwise, as the
  * reference does. request_id (16, may be NULL) receives the id. */

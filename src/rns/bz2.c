@@ -105,3 +105,23 @@ int rns_bz2_decompress(ml_buf *out, const uint8_t *in, size_t len, size_t limit)
     out->p[out->len] = 0;
     return 0;
 }
+
+int rns_bz2_decompress_first(ml_buf *out, const uint8_t *in, size_t len, size_t limit)
+{
+    size_t start, used = 0;
+    int ret;
+
+    if (!out || (!in && len))
+        return ML_EINVAL;
+    if (len == 0)
+        return ML_EMALFORMED;
+    start = out->len;
+    if ((ret = one_stream(out, in, len, limit, start, &used))) {
+        out->len = start;
+        if (out->p)
+            out->p[start] = 0;
+        return ret;
+    }
+    out->p[out->len] = 0;
+    return 0;
+}

@@ -25,6 +25,11 @@ typedef struct rx_env {
     ml_buf data;
 } rx_env;
 
+typedef struct handler {
+    rns_channel_handler_fn fn;
+    void *ctx;
+} handler;
+
 typedef struct tx_env {
     uint16_t sequence;
     unsigned tries;
@@ -41,6 +46,11 @@ struct rns_channel {
     uint16_t next_sequence, next_rx_sequence;
     uint16_t types[MAX_TYPES];
     size_t n_types;
+    /* per registered type: its unpack check (the reference's message factory) */
+    rns_channel_unpack_fn unpack[MAX_TYPES];
+    void *unpack_ctx[MAX_TYPES];
+    handler handlers[RNS_CHANNEL_MAX_HANDLERS];
+    size_t n_handlers;
     rx_env rx[RX_RING_MAX]; /* sorted as the reference's ring */
     size_t n_rx;
     tx_env tx[RNS_CHANNEL_WINDOW_MAX];
@@ -94,10 +104,8 @@ void rns_channel_set_rtt(rns_channel *ch, double rtt)
         ch->rtt = rtt;
 }
 
-int rns_channel_register(rns_channel *ch, uint16_t msgtype)
+static int register_type(rns_channel *ch, uint16_t msgtype)
 {
-    if (!ch || msgtype >= RNS_MSGTYPE_SYSTEM)
-        return ML_EINVAL;
     for (size_t i = 0; i < ch->n_types; i++)
         if (ch->types[i] == msgtype)
             return 0;
@@ -107,10 +115,75 @@ int rns_channel_register(rns_channel *ch, uint16_t msgtype)
     return 0;
 }
 
-static int registered(const rns_channel *ch, uint16_t msgtype)
+int rns_channel_register(rns_channel *ch, uint16_t msgtype)
+{
+    if (!ch || msgtype >= RNS_MSGTYPE_SYSTEM)
+        return ML_EINVAL;
+    return register_type(ch, msgtype);
+}
+
+int rns_channel_register_system(rns_channel *ch, uint16_t msgtype)
+{
+    if (!ch || msgtype < RNS_MSGTYPE_SYSTEM)
+        return ML_EINVAL;
+    return register_type(ch, msgtype);
+}
+
+int rns_channel_set_unpack(rns_channel *ch, uint16_t msgtype, rns_channel_unpack_fn fn, void *ctx)
+{
+    for (size_t i = 0; ch && i < ch->n_types; i++) {
+        if (ch->types[i] != msgtype)
+            continue;
+        ch->unpack[i] = fn;
+        ch->unpack_ctx[i] = fn ? ctx : NULL;
+        return 0;
+    }
+    return ML_ENOTFOUND;
+}
+
+int rns_channel_add_handler(rns_channel *ch, rns_channel_handler_fn fn, void *ctx)
+{
+    if (!ch || !fn)
+        return ML_EINVAL;
+    for (size_t i = 0; i < ch->n_handlers; i++)
+        if (ch->handlers[i].fn == fn && ch->handlers[i].ctx == ctx)
+            return 0; /* added once, as the reference's list */
+    if (ch->n_handlers == RNS_CHANNEL_MAX_HANDLERS)
+        return ML_ETOOBIG;
+    ch->handlers[ch->n_handlers].fn = fn;
+    ch->handlers[ch->n_handlers++].ctx = ctx;
+    return 0;
+}
+
+int rns_channel_remove_handler(rns_channel *ch, rns_channel_handler_fn fn, void *ctx)
+{
+    for (size_t i = 0; ch && i < ch->n_handlers; i++) {
+        if (ch->handlers[i].fn != fn || ch->handlers[i].ctx != ctx)
+            continue;
+        memmove(ch->handlers + i, ch->handlers + i + 1,
+                (ch->n_handlers - i - 1) * sizeof *ch->handlers);
+        ch->n_handlers--;
+        return 0;
+    }
+    return ML_ENOTFOUND;
+}
+
+/* The index of msgtype among the registered types, or -1. */
+static long type_index(const rns_channel *ch, uint16_t msgtype)
 {
     for (size_t i = 0; i < ch->n_types; i++)
         if (ch->types[i] == msgtype)
+            return (long)i;
+    return -1;
+}
+
+/* Handlers in registration order; the first that takes the message ends
+ * the run. One that fails is passed over, as the reference logs a raising
+ * callback and goes on. 1: taken. */
+static int run_handlers(rns_channel *ch, const rx_env *e)
+{
+    for (size_t i = 0; i < ch->n_handlers; i++)
+        if (ch->handlers[i].fn(ch->handlers[i].ctx, e->msgtype, e->data.p, e->data.len) > 0)
             return 1;
     return 0;
 }
@@ -146,7 +219,9 @@ static int deliver_contiguous(rns_channel *ch)
             ;
         if (i == ch->n_rx)
             return 0;
-        if ((ret = push_done(ch, &ch->rx[i])))
+        if (run_handlers(ch, &ch->rx[i]))
+            ml_buf_free(&ch->rx[i].data);
+        else if ((ret = push_done(ch, &ch->rx[i])))
             return ret;
         memmove(ch->rx + i, ch->rx + i + 1, (ch->n_rx - i - 1) * sizeof *ch->rx);
         ch->n_rx--;
@@ -159,6 +234,7 @@ int rns_channel_receive(rns_channel *ch, const uint8_t *raw, size_t len)
     uint16_t msgtype, seq;
     long next, s;
     size_t i;
+    long ti;
     rx_env e;
 
     if (!ch || (!raw && len))
@@ -169,7 +245,12 @@ int rns_channel_receive(rns_channel *ch, const uint8_t *raw, size_t len)
     seq = (uint16_t)((raw[2] << 8) | raw[3]);
     /* Unregistered types are refused before the sequence is looked at, so
      * the gap stays open for a valid envelope with that sequence. */
-    if (!registered(ch, msgtype))
+    if ((ti = type_index(ch, msgtype)) < 0)
+        return 1;
+    /* The reference unpacks the message before it looks at the sequence; an
+     * unpack that fails drops the envelope with the sequence unmoved. */
+    if (ch->unpack[ti] && ch->unpack[ti](ch->unpack_ctx[ti], msgtype, raw + RNS_ENVELOPE_HEADER,
+                                         len - RNS_ENVELOPE_HEADER))
         return 1;
     next = ch->next_rx_sequence;
     s = seq;
@@ -228,13 +309,13 @@ int rns_channel_ready(const rns_channel *ch)
     return ch && !ch->closed && ch->n_tx < ch->window;
 }
 
-int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
-                     ml_buf *envelope, uint16_t *sequence)
+static int send_any(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
+                    ml_buf *envelope, uint16_t *sequence)
 {
     tx_env *t;
     int ret;
 
-    if (!ch || !envelope || (!data && len) || msgtype >= RNS_MSGTYPE_SYSTEM)
+    if (!ch || !envelope || (!data && len))
         return ML_EINVAL;
     if (!rns_channel_ready(ch) || ch->n_tx == RNS_CHANNEL_WINDOW_MAX)
         return ML_ESTATE;
@@ -256,6 +337,22 @@ int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, siz
     if (sequence)
         *sequence = t->sequence;
     return 0;
+}
+
+int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
+                     ml_buf *envelope, uint16_t *sequence)
+{
+    if (msgtype >= RNS_MSGTYPE_SYSTEM)
+        return ML_EINVAL;
+    return send_any(ch, msgtype, data, len, envelope, sequence);
+}
+
+int rns_channel_send_system(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
+                            ml_buf *envelope, uint16_t *sequence)
+{
+    if (msgtype < RNS_MSGTYPE_SYSTEM)
+        return ML_EINVAL;
+    return send_any(ch, msgtype, data, len, envelope, sequence);
 }
 
 static double timeout_for(const rns_channel *ch, unsigned tries)
@@ -387,4 +484,5 @@ void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info)
     info->closed = ch->closed;
     info->fast_rate_rounds = ch->fast_rate_rounds;
     info->medium_rate_rounds = ch->medium_rate_rounds;
+    info->message_handlers = ch->n_handlers;
 }

@@ -59,6 +59,7 @@ struct rns_link {
     int prove_all;                   /* 0 none, 1 all, 2 ask prove_fn */
     rns_link_prove_fn prove_fn;
     void *prove_ctx;
+    int channel_open;                /* CHANNEL packets are taken (and proved) */
     double rtt, keepalive, stale_time;
     double request_time, deadline_establish;
     double last_inbound, last_outbound, last_keepalive, stale_since;
@@ -320,6 +321,12 @@ void rns_link_set_proving(rns_link *l, int mode, rns_link_prove_fn fn, void *ctx
     l->prove_all = mode == 1 || mode == 2 ? mode : 0;
     l->prove_fn = fn;
     l->prove_ctx = ctx;
+}
+
+void rns_link_set_channel_open(rns_link *l, int open)
+{
+    if (l)
+        l->channel_open = open != 0;
 }
 
 int rns_link_send_resource_proof(rns_link *l, const uint8_t *data, size_t len, double now)
@@ -767,11 +774,13 @@ static int deliver(rns_link *l, const rns_packet *p, ml_buf *pt, double now)
                      (p->context == RNS_CTX_NONE && l->prove_all == 1) ||
                      (p->context == RNS_CTX_NONE && l->prove_all == 2 && l->prove_fn &&
                       l->prove_fn(l->prove_ctx, l, pt->p, pt->len));
-    rns_link_event *ev = push_event(l, p->context == RNS_CTX_NONE ? RNS_LINK_EV_DATA
-                                                                   : RNS_LINK_EV_PACKET);
-
+    rns_link_event *ev;
     int ret;
 
+    /* Without a channel the reference drops CHANNEL packets unproved. */
+    if (p->context == RNS_CTX_CHANNEL && !l->channel_open)
+        return 0;
+    ev = push_event(l, p->context == RNS_CTX_NONE ? RNS_LINK_EV_DATA : RNS_LINK_EV_PACKET);
     if (!ev)
         return ML_ENOMEM;
     ev->context = p->context;
@@ -1004,6 +1013,12 @@ size_t rns_link_mdu(const rns_link *l)
 double rns_link_rtt(const rns_link *l)
 {
     return l->rtt;
+}
+
+void rns_link_set_rtt(rns_link *l, double rtt)
+{
+    if (l && rtt >= 0)
+        l->rtt = rtt;
 }
 
 double rns_link_keepalive(const rns_link *l)

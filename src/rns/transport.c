@@ -14,6 +14,7 @@
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_announce.h"
+#include "meshlog/rns_buffer.h"
 #include "meshlog/rns_channel.h"
 #include "meshlog/rns_config.h"
 #include "meshlog/rns_dest.h"
@@ -94,6 +95,7 @@ struct ldest {
     ml_buf app_data;
     rns_dest *obj;                /* announces, ratchets, decryption */
     rns_res_policy res_policy;    /* for links accepted for it */
+    rns_chan_policy chan_policy;  /* channel on links accepted for it */
 };
 
 /* A destination heard of: its key and, while not expired, a path to it. */
@@ -129,6 +131,7 @@ struct tlink {
     rns_linkres *res;             /* its resources, made on first use */
     rns_res_policy res_policy;
     rns_channel *ch;              /* its channel, once opened (rns_transport_link_channel) */
+    rns_buffer_rx *brx;           /* Buffer readers on ch, once made */
 };
 
 struct receipt {
@@ -508,6 +511,7 @@ void rns_transport_free(rns_transport *t)
     }
     free(t->known);
     for (size_t i = 0; i < t->n_links; i++) {
+        rns_buffer_rx_free(t->links[i].brx);
         rns_channel_free(t->links[i].ch);
         rns_linkres_free(t->links[i].res);
         rns_link_free(t->links[i].l);
@@ -1233,6 +1237,30 @@ static int chan_tick(struct tlink *tl, double now)
     return r == ML_ENOMEM ? r : 0;
 }
 
+/* An inbound link just established: open the channel its destination asks
+ * for (the reference's application does so in its link-established
+ * callback), so the peer's CHANNEL packets are taken and proved. */
+static int chan_accept(rns_transport *t, struct tlink *tl)
+{
+    const struct ldest *d = ldest_get(t, tl->dest);
+    const rns_chan_policy *p = d ? &d->chan_policy : NULL;
+    int r = 0;
+
+    if (!p || !p->open)
+        return 0;
+    if (!rns_transport_link_channel(t, tl->id))
+        return ML_ENOMEM;
+    for (size_t i = 0; i < p->n_msgtypes && !r; i++)
+        r = rns_channel_register(tl->ch, p->msgtypes[i]);
+    if (!r && p->buffer && !tl->brx)
+        r = rns_buffer_rx_new(&tl->brx, tl->ch);
+    for (size_t i = 0; i < p->n_stream_ids && !r && tl->brx; i++)
+        r = rns_buffer_rx_open(tl->brx, p->stream_ids[i]);
+    if (r && r != ML_ENOMEM)
+        tlog(t, RNS_LOG_WARN, "channel on link %s: %s", hx(tl->id, 0), ml_strerror(r));
+    return r == ML_ENOMEM ? r : 0;
+}
+
 static int drain_link(rns_transport *t, struct tlink *tl)
 {
     rns_link_event lev;
@@ -1240,6 +1268,10 @@ static int drain_link(rns_transport *t, struct tlink *tl)
     int ret = drain_packets(t, tl), r;
 
     while (ret == 0 && rns_link_pop_event(tl->l, &lev) == 1) {
+        if (lev.type == RNS_LINK_EV_ESTABLISHED && !tl->initiator && (r = chan_accept(t, tl))) {
+            rns_link_event_clear(&lev);
+            return r;
+        }
         if ((r = chan_take(tl, &lev)) != 0 || (r = res_take(t, tl, &lev)) != 0) {
             rns_link_event_clear(&lev);
             if (r < 0)
@@ -1270,6 +1302,7 @@ static void reap_links(rns_transport *t)
 {
     for (size_t i = 0; i < t->n_links;) {
         if (t->links[i].dead) {
+            rns_buffer_rx_free(t->links[i].brx);
             rns_channel_free(t->links[i].ch);
             rns_linkres_free(t->links[i].res);
             rns_link_free(t->links[i].l);
@@ -1408,7 +1441,93 @@ rns_channel *rns_transport_link_channel(rns_transport *t, const uint8_t link_id[
         return NULL;
     if (!tl->ch && rns_channel_new(&tl->ch, rns_link_rtt(tl->l), rns_link_mdu(tl->l)))
         tl->ch = NULL;
+    if (tl->ch)
+        rns_link_set_channel_open(tl->l, 1);
     return tl->ch;
+}
+
+int rns_transport_set_channel_policy(rns_transport *t, const uint8_t dest_hash[RNS_HASHLEN],
+                                     const rns_chan_policy *p)
+{
+    struct ldest *d = ldest_get(t, dest_hash);
+
+    if (!d)
+        return ML_ENOTFOUND;
+    if (!p || p->n_msgtypes > RNS_CHAN_POLICY_MAX || p->n_stream_ids > RNS_CHAN_POLICY_MAX)
+        return ML_EINVAL;
+    for (size_t i = 0; i < p->n_msgtypes; i++)
+        if (p->msgtypes[i] >= RNS_MSGTYPE_SYSTEM)
+            return ML_EINVAL;
+    for (size_t i = 0; i < p->n_stream_ids; i++)
+        if (p->stream_ids[i] > RNS_STREAM_ID_MAX)
+            return ML_EINVAL;
+    d->chan_policy = *p;
+    return 0;
+}
+
+rns_buffer_rx *rns_transport_link_buffer(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                         int create)
+{
+    struct tlink *tl = link_get(t, link_id);
+
+    if (!tl || tl->dead || (!tl->brx && !create))
+        return tl && !tl->dead ? tl->brx : NULL;
+    if (!tl->brx && (!rns_transport_link_channel(t, link_id) ||
+                     rns_buffer_rx_new(&tl->brx, tl->ch)))
+        tl->brx = NULL;
+    return tl->brx;
+}
+
+int rns_transport_channel_send_system(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                      uint16_t msgtype, const uint8_t *data, size_t len,
+                                      double now, uint16_t *sequence)
+{
+    struct tlink *tl = link_get(t, link_id);
+    ml_buf env = ML_BUF_INIT;
+    uint16_t seq;
+    int ret;
+
+    if (!tl || tl->dead)
+        return ML_ENOTFOUND;
+    if (rns_link_state(tl->l) != RNS_LINK_ACTIVE && rns_link_state(tl->l) != RNS_LINK_STALE)
+        return ML_ESTATE;
+    if (!rns_transport_link_channel(t, link_id))
+        return ML_ENOMEM;
+    rns_channel_set_rtt(tl->ch, rns_link_rtt(tl->l));
+    if (!(ret = rns_channel_send_system(tl->ch, msgtype, data, len, &env, &seq)) &&
+        !(ret = chan_transmit(tl, &env, seq, now)) && sequence)
+        *sequence = seq;
+    ml_buf_free(&env);
+    t->res_now = now;
+    return ret ? ret : drain_link(t, tl);
+}
+
+int rns_transport_buffer_write(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               uint16_t stream_id, int eof, const uint8_t *data, size_t len,
+                               double now, rns_buffer_sent *sent)
+{
+    struct tlink *tl = link_get(t, link_id);
+    ml_buf msg = ML_BUF_INIT;
+    rns_buffer_sent s;
+    int ret;
+
+    memset(&s, 0, sizeof s);
+    if (sent)
+        *sent = s;
+    if (!tl || tl->dead)
+        return ML_ENOTFOUND;
+    /* A write the channel cannot take now takes nothing (ME_LINK_NOT_READY). */
+    if (!rns_transport_link_channel(t, link_id) || !rns_channel_ready(tl->ch))
+        return tl->ch ? ML_ESTATE : ML_ENOMEM;
+    if ((ret = rns_buffer_pack_chunk(&msg, stream_id, eof, data, len, &s.taken, &s.compressed)))
+        return ret;
+    s.bytes = msg.len - RNS_STREAM_HEADER;
+    ret = rns_transport_channel_send_system(t, link_id, RNS_MSGTYPE_STREAM_DATA, msg.p, msg.len,
+                                            now, &s.sequence);
+    ml_buf_free(&msg);
+    if (!ret && sent)
+        *sent = s;
+    return ret;
 }
 
 int rns_transport_channel_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],

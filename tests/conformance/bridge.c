@@ -241,7 +241,7 @@ int br_random(br_ctx *c, void *out, size_t n)
 static const br_cmd *const tables[] = {
     br_crypto_cmds,    br_identity_cmds, br_packet_cmds, br_framing_cmds,
     br_wire_cmds,      br_dest_cmds,     br_config_cmds, br_transport_cmds,
-    br_link_cmds,      br_proof_cmds,    br_resource_cmds,  br_channel_cmds,
+    br_link_cmds,      br_proof_cmds,    br_resource_cmds,  br_channel_cmds,   br_buffer_cmds,
 };
 
 static br_fn lookup(const char *name)

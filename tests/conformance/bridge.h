@@ -41,6 +41,7 @@ extern const br_cmd br_link_cmds[];
 extern const br_cmd br_proof_cmds[];
 extern const br_cmd br_resource_cmds[];
 extern const br_cmd br_channel_cmds[];
+extern const br_cmd br_buffer_cmds[];
 
 /* The live peers' shared libuv loop (cmd_wire.c): NULL until a wire_start_*
  * made one. br_wire_pump() waits up to max_ms for its sockets or timers and

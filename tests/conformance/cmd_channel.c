@@ -13,7 +13,7 @@
 
 /* The message type the suite's bridges register on every channel
  * (_WIRE_CHANNEL_MSGTYPE in its reference bridge). */
-#define WIRE_MSGTYPE 0x0101u
+#define WIRE_MSGTYPE WIRE_CHANNEL_MSGTYPE
 
 /* The peer and the channel of the link named by link_id (or channel_id),
  * opened with the wire message type registered. */
@@ -25,7 +25,8 @@ static int channel_param(br_ctx *c, peer **pr, uint8_t id[RNS_HASHLEN], rns_chan
         return -1;
     if (!(*ch = rns_transport_link_channel(core(*pr), id)))
         return br_fail(c, "Unknown link_id");
-    return br_check(c, rns_channel_register(*ch, WIRE_MSGTYPE), "register");
+    return br_check(c, rns_channel_register(*ch, WIRE_MSGTYPE), "register") ||
+           br_check(c, channel_record(*pr, id, *ch), "record");
 }
 
 /* Envelopes {sequence, data hex, msgtype?} or {raw hex} packed with the
@@ -92,29 +93,24 @@ static int cmd_wire_channel_inject(br_ctx *c)
     return br_set(c, "injected", done);
 }
 
+/* What the link's channel delivered of the wire type, as its recording
+ * handler kept it (also after the link is gone). Other types nobody took
+ * are dropped, as the reference's handlers let them fall through. */
 static int cmd_wire_channel_received(br_ctx *c)
 {
-    uint8_t id[RNS_HASHLEN];
-    json_t *out = json_array();
-    ml_buf b = ML_BUF_INIT;
+    uint8_t id[RNS_HASHLEN] = {0};
     rns_channel *ch;
-    peer *pr;
-    int r;
+    json_t *rec;
+    peer *pr = NULL;
+    int gone = channel_param(c, &pr, id, &ch);
 
-    if (channel_param(c, &pr, id, &ch)) {
-        json_decref(out);
-        return -1;
+    rec = pr ? channel_take_recorded(pr, id) : NULL;
+    if (gone && (!rec || !json_array_size(rec))) {
+        json_decref(rec);
+        return -1; /* never seen: channel_param's error */
     }
-    while ((r = rns_channel_pop_message(ch, NULL, &b)) == 1) {
-        append_hex(out, &b);
-        ml_buf_reset(&b);
-    }
-    ml_buf_free(&b);
-    if (r < 0) {
-        json_decref(out);
-        return br_check(c, r, "channel");
-    }
-    return br_set(c, "messages", out);
+    c->err[0] = 0;
+    return rec ? br_set(c, "messages", rec) : br_check(c, ML_ENOMEM, "channel");
 }
 
 static int set_window(br_ctx *c, const rns_channel *ch)
@@ -131,7 +127,8 @@ static int set_window(br_ctx *c, const rns_channel *ch)
            br_set_int(c, "tx_ring", (long long)in.tx_ring) ||
            br_set_int(c, "tx_tries", in.tx_tries) || br_set_int(c, "mdu", (long long)in.mdu) ||
            br_set_int(c, "fast_rate_rounds", in.fast_rate_rounds) ||
-           br_set_int(c, "medium_rate_rounds", in.medium_rate_rounds);
+           br_set_int(c, "medium_rate_rounds", in.medium_rate_rounds) ||
+           br_set_int(c, "message_handlers", (long long)in.message_handlers);
 }
 
 static int cmd_wire_channel_window(br_ctx *c)

@@ -326,6 +326,7 @@ static void on_event(void *ctx, rns_node *n, const rns_tev *ev)
         break;
     case RNS_TEV_LINK:
         note_link(pr, ev);
+        channel_on_event(pr, ev);
         break;
     case RNS_TEV_RESOURCE:
         resource_on_event(pr, ev);
@@ -352,6 +353,7 @@ static void peer_free(peer *pr)
     rns_node_free(pr->node);
     wire_tap_forget(pr);
     resource_peer_free(pr);
+    channel_peer_free(pr);
     ml_wipe(pr->groups, sizeof pr->groups);
     free(pr->network_name);
     free(pr->passphrase);
@@ -630,7 +632,8 @@ static int cmd_wire_listen(br_ctx *c)
         return br_fail(c, "Unsupported proof_strategy=%s; expected none or all", proof);
     if (make_destination(c, pr, strcmp(proof, "all") ? RNS_PROVE_NONE : RNS_PROVE_ALL, &none, 0))
         return -1;
-    return resource_listen(c, pr, pr->listeners[pr->n_listeners - 1].dest);
+    return resource_listen(c, pr, pr->listeners[pr->n_listeners - 1].dest) ||
+           channel_listen(c, pr, pr->listeners[pr->n_listeners - 1].dest);
 }
 
 /* app_data: hex; empty means none unless app_data_empty asks for b"". */

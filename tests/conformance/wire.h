@@ -123,6 +123,7 @@ typedef struct peer {
     request requests[MAX_REQUESTS];
     size_t n_requests;
     struct res_state *res;   /* resources seen (cmd_resource.c), or NULL */
+    struct chan_state *chan; /* channel messages recorded per link (cmd_buffer.c), or NULL */
     int shared_master;       /* started with share_instance */
     int local_client;        /* attached to a shared instance */
     json_t *link_capture;    /* while armed (cmd_link.c): link packets seen by the link tap */
@@ -186,6 +187,18 @@ int resource_listen(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
 /* cmd_transport.c: mode (both), enable_transport and share_instance (server)
  * of wire_start_tcp_*; sets transport_enabled / shared_instance_port. */
 int wire_transport_opts(br_ctx *c, peer *pr, int server);
+/* cmd_buffer.c: the message type the suite's bridges register on every
+ * channel (_WIRE_CHANNEL_MSGTYPE); a listener's channel policy (open_channel,
+ * buffer_stream_ids); the recording handler on a link's channel (added
+ * once; it also moves what the channel queued before; messages of that type
+ * are kept per link, also after it closed) and what it recorded (new
+ * reference); its events and cleanup. */
+#define WIRE_CHANNEL_MSGTYPE 0x0101u
+int channel_listen(br_ctx *c, peer *pr, const uint8_t dest[RNS_HASHLEN]);
+int channel_record(peer *pr, const uint8_t id[RNS_HASHLEN], rns_channel *ch);
+json_t *channel_take_recorded(peer *pr, const uint8_t id[RNS_HASHLEN]);
+void channel_on_event(peer *pr, const rns_tev *ev);
+void channel_peer_free(peer *pr);
 /* cmd_link.c: installs the peer's link tap (keepalive bytes, captures). */
 void br_link_peer_init(peer *pr);
 
