@@ -845,6 +845,36 @@ static void test_send_limits(void **state)
     rns_resource_free(NULL);
 }
 
+/* force_collision: the first build of a several-part resource fails as on
+ * a real map-hash collision; a single part cannot collide. */
+static void test_force_collision(void **state)
+{
+    static uint8_t key[64], payload[4000];
+    rns_resource_send_params sp;
+    rns_resource *r = NULL;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 2654435761u >> 13);
+    memset(&sp, 0, sizeof sp);
+    sp.key = key;
+    sp.link_mtu = 236;
+    sp.data = payload;
+    sp.len = sizeof payload;
+    sp.force_collision = 1;
+    assert_int_equal(rns_resource_send(&r, &sp, 0), ML_EEXIST);
+    assert_null(r);
+    sp.force_collision = 0;
+    assert_int_equal(rns_resource_send(&r, &sp, 0), 0);
+    assert_true(rns_resource_parts(r) >= 2);
+    rns_resource_free(r);
+    sp.len = 10;
+    sp.force_collision = 1;
+    assert_int_equal(rns_resource_send(&r, &sp, 0), 0);
+    assert_int_equal(rns_resource_parts(r), 1);
+    rns_resource_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -855,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_large_request_metadata),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_force_collision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

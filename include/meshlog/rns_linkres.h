@@ -54,7 +54,21 @@ typedef struct rns_res_send_opts {
     int is_request, is_response;
     uint32_t link_mtu;          /* rns_linkres_build only: parts sized for this MTU
                                    instead of the link's (0: the link's) */
+    int force_collision;        /* test/diagnostic: the first hashmap build of the first
+                                   segment sees a map-hash collision (see
+                                   rns_resource_send_params), so the collision guard
+                                   rebuilds it with a fresh random_hash */
 } rns_res_send_opts;
+
+/* How the latest segment built on this link (rns_linkres_send, _build) got
+ * its hashmap: builds taken (more than 1 after a map-hash collision, each
+ * with a fresh random_hash), the random_hash of the first and of the last
+ * (adopted) build. */
+typedef struct rns_res_build_info {
+    unsigned builds;
+    uint8_t first_random_hash[4];
+    uint8_t random_hash[4];
+} rns_res_build_info;
 
 enum rns_res_ev_type {
     RNS_RES_EV_STARTED,         /* an incoming resource was accepted */
@@ -103,6 +117,7 @@ int rns_linkres_send(rns_linkres *lr, rns_link *l, const rns_res_send_opts *o, d
  * it). *total_segments receives the segment count. */
 int rns_linkres_build(rns_linkres *lr, const rns_link *l, const rns_res_send_opts *o,
                       double now, rns_resource **out, uint32_t *total_segments);
+void rns_linkres_last_build(const rns_linkres *lr, rns_res_build_info *info);
 /* Cancels an outgoing transfer (RESOURCE_ICL) or an incoming one
  * (RESOURCE_RCL) by handle. 0, ML_ENOTFOUND, ML_ESTATE (already over). */
 int rns_linkres_cancel(rns_linkres *lr, rns_link *l, uint32_t id, double now);

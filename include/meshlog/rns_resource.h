@@ -128,6 +128,10 @@ typedef struct rns_resource_send_params {
     const uint8_t *original_hash;  /* 32, the first segment's hash; NULL: own */
     int has_metadata_flag;
     uint64_t total_size;           /* d: every segment's data + metadata; 0: this one's */
+    /* Test/diagnostic: the hashmap build takes part 1's map hash to be part
+     * 0's (a genuine map hash, repeated), so a resource of 2+ parts fails
+     * with ML_EEXIST exactly as on a real collision. */
+    int force_collision;
 } rns_resource_send_params;
 
 /* Builds the stream, parts and hashmap and queues the advertisement.

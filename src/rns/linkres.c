@@ -24,6 +24,7 @@ struct xfer {
     /* outgoing: a private copy of what to send */
     ml_buf src, meta;
     int has_meta, no_compress, is_request, is_response;
+    int force_collision;        /* rns_res_send_opts.force_collision */
     uint32_t mtu;               /* 0: the link's */
     uint8_t rid[32];
     size_t rid_len;
@@ -51,6 +52,7 @@ struct rns_linkres {
     size_t n_in;
     uint32_t next_id;
     unsigned last_window;
+    rns_res_build_info last_build;
     uint8_t pending[RNS_LINKRES_MAX_PENDING][RNS_HASHLEN];
     size_t n_pending, pending_next;
     struct evnode *ev_head, *ev_tail;
@@ -264,11 +266,17 @@ static int build_segment(rns_linkres *lr, const rns_link *l, const struct xfer *
         sp.total_segments = x->nseg;
         sp.original_hash = seg > 1 ? x->orig : NULL;
     }
+    memset(&lr->last_build, 0, sizeof lr->last_build);
     for (int i = 0; i < BUILD_TRIES && ret == ML_EEXIST; i++) {
         if ((ret = lr->rng(lr->rng_ctx, sp.random_prefix, sizeof sp.random_prefix)) ||
             (ret = lr->rng(lr->rng_ctx, sp.random_hash, sizeof sp.random_hash)) ||
             (ret = lr->rng(lr->rng_ctx, sp.iv, sizeof sp.iv)))
             break;
+        sp.force_collision = x->force_collision && seg == 1 && i == 0;
+        if (i == 0)
+            memcpy(lr->last_build.first_random_hash, sp.random_hash, 4);
+        memcpy(lr->last_build.random_hash, sp.random_hash, 4);
+        lr->last_build.builds++;
         ret = rns_resource_send(out, &sp, now);
     }
     if (ret == 0 && rns_link_rtt(l) > 0)
@@ -288,6 +296,7 @@ static int xfer_from_opts(struct xfer **out, const rns_res_send_opts *o)
     x->outgoing = 1;
     x->has_meta = o->metadata != NULL;
     x->no_compress = o->no_compress;
+    x->force_collision = o->force_collision;
     x->is_request = o->is_request;
     x->is_response = o->is_response;
     if (o->request_id) {
@@ -321,6 +330,16 @@ int rns_linkres_build(rns_linkres *lr, const rns_link *l, const rns_res_send_opt
         *total_segments = x->nseg;
     xfer_free(x);
     return ret;
+}
+
+void rns_linkres_last_build(const rns_linkres *lr, rns_res_build_info *info)
+{
+    if (!info)
+        return;
+    if (!lr)
+        memset(info, 0, sizeof *info);
+    else
+        *info = lr->last_build;
 }
 
 /* ---- outgoing ---------------------------------------------------------------------- */

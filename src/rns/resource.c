@@ -400,7 +400,7 @@ out:
 
 /* Map hashes of every part; ML_EEXIST when two within the guard collide,
  * since the receiver could not tell them apart. */
-static int build_hashmap(rns_resource *r)
+static int build_hashmap(rns_resource *r, int force_collision)
 {
     uint32_t n = r->adv.n;
     r->hashmap = malloc((size_t)n * MAPLEN);
@@ -409,6 +409,8 @@ static int build_hashmap(rns_resource *r)
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *mh = r->hashmap + (size_t)i * MAPLEN;
         map_hash(mh, r->stream.p + (size_t)i * r->sdu, part_len(r, i), r->adv.r);
+        if (force_collision && i == 1)
+            memcpy(mh, r->hashmap, MAPLEN);
         for (uint32_t j = i > RNS_RESOURCE_COLLISION_GUARD ? i - RNS_RESOURCE_COLLISION_GUARD : 0;
              j < i; j++)
             if (memcmp(r->hashmap + (size_t)j * MAPLEN, mh, MAPLEN) == 0)
@@ -477,7 +479,7 @@ int rns_resource_send(rns_resource **out, const rns_resource_send_params *sp, do
     ret = ML_ENOMEM;
     if (!(r->got = calloc(r->adv.n, 1)))
         goto out;
-    if ((ret = build_hashmap(r)) || (ret = send_adv(r, sp)))
+    if ((ret = build_hashmap(r, sp->force_collision)) || (ret = send_adv(r, sp)))
         goto out;
     r->status = RNS_RESOURCE_ADVERTISED;
     r->last_activity = now;

@@ -1322,6 +1322,50 @@ static int cmd_wire_resource_part_count_derivation(br_ctx *c)
     return ret;
 }
 
+/* The collision guard on demand: the library's force_collision option makes
+ * the first hashmap build of a several-part resource collide, and the link's
+ * resources rebuild it with a fresh random_hash (rns_linkres_last_build). */
+static int cmd_wire_resource_force_collision(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    ml_buf data = ML_BUF_INIT;
+    rns_res_build_info bi;
+    rns_res_send_opts o;
+    rns_linkres *lr;
+    rns_resource *tx = NULL;
+    rns_link *l;
+    peer *pr;
+    int ret, remapped;
+
+    if (link_param(c, &pr, &l, id))
+        return -1;
+    if (!(lr = rns_transport_link_resources(core(pr), id)))
+        return br_fail(c, "no resources on this link");
+    if (ml_buf_reserve(&data, 4000))
+        return br_fail(c, "out of memory");
+    data.len = 4000;
+    memset(&o, 0, sizeof o);
+    o.data = data.p;
+    o.len = data.len;
+    o.link_mtu = 236; /* parts of 200 bytes: a single part cannot collide */
+    o.force_collision = 1;
+    ret = br_random(c, data.p, data.len) ||
+          br_check(c, rns_linkres_build(lr, l, &o, rns_node_now(), &tx, NULL), "resource");
+    ml_buf_free(&data);
+    if (ret)
+        return -1;
+    rns_linkres_last_build(lr, &bi);
+    remapped = bi.builds > 1 && memcmp(bi.first_random_hash, bi.random_hash, 4) != 0;
+    ret = br_set_bool(c, "remapped", remapped) || br_set_int(c, "builds", bi.builds) ||
+          br_set_hex(c, "random_hash_before", bi.first_random_hash, 4) ||
+          br_set_hex(c, "random_hash_after", bi.random_hash, 4) ||
+          br_set_bool(c, "hashmap_changed",
+                      remapped && !memcmp(rns_resource_adv_of(tx)->r, bi.random_hash, 4)) ||
+          br_set_int(c, "num_parts", rns_resource_parts(tx));
+    rns_resource_free(tx);
+    return ret;
+}
+
 /* Cancelled resources ignore late parts, hashmap updates, requests and
  * proofs; a fresh sender takes the same proof (control). */
 static int cmd_wire_resource_late_after_cancel(br_ctx *c)
@@ -1765,6 +1809,7 @@ const br_cmd br_resource_cmds[] = {
     {"wire_resource_window_inheritance", cmd_wire_resource_window_inheritance},
     {"wire_inject_crafted_resource_request", cmd_wire_inject_crafted_resource_request},
     {"wire_resource_outgoing_queue_state", cmd_wire_resource_outgoing_queue_state},
+    {"wire_resource_force_collision", cmd_wire_resource_force_collision},
     {"wire_resource_part_count_derivation", cmd_wire_resource_part_count_derivation},
     {"wire_resource_late_after_cancel", cmd_wire_resource_late_after_cancel},
     {"wire_resource_receiver_request_state", cmd_wire_resource_receiver_request_state},
