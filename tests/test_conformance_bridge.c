@@ -1128,6 +1128,95 @@ static void test_wire_links(void **state)
     session_end(&s);
 }
 
+/* Channel flow over a live link: a delivered send grows the window, a
+ * failed transmit gives its sequence back, an oversized message is refused,
+ * a send whose proofs are ignored tears the link down after 5 tries (the
+ * window stays readable), and the resource collision guard rebuilds. */
+static void test_wire_channel_flow(void **state)
+{
+    session s;
+    char *srv, *cli, *dest, *link;
+    json_t *r;
+    json_int_t mdu;
+    (void)state;
+
+    session_start(&s);
+    start_pair(&s, "", "", "", &srv, &cli);
+    r = call(&s, "wire_listen", json_pack("{s:s,s:s,s:[s]}", "handle", srv, "app_name", "meshlog",
+                                          "aspects", "flow"), 1);
+    dest = take_str(r, "destination_hash");
+    json_decref(call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                     "destination_hash", dest, "timeout_ms", 5000), 1));
+    r = call(&s, "wire_link_open", json_pack("{s:s,s:s,s:s,s:[s]}", "handle", cli, "destination_hash",
+                                             dest, "app_name", "meshlog", "aspects", "flow"), 1);
+    link = take_str(r, "link_id");
+
+    r = call(&s, "wire_resource_force_collision", json_pack("{s:s,s:s}", "handle", cli, "link_id",
+                                                            link), 1);
+    expect(r, "remapped", json_true());
+    expect(r, "hashmap_changed", json_true());
+    expect(r, "builds", json_integer(2));
+    assert_true(json_integer_value(json_object_get(r, "num_parts")) >= 2);
+    json_decref(r);
+
+    r = call(&s, "wire_channel_window", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1);
+    expect(r, "window", json_integer(2));
+    mdu = json_integer_value(json_object_get(r, "outlet_mdu"));
+    expect(r, "mdu", json_integer(mdu - 6));
+    json_decref(r);
+    r = call(&s, "wire_channel_send", json_pack("{s:s,s:s,s:s,s:b}", "handle", cli, "link_id", link,
+                                                "data", "aa", "fail_outlet", 1), 1);
+    expect(r, "rejected", json_true());
+    expect(r, "ce_type", json_integer(3));
+    expect(r, "next_sequence", json_integer(0));
+    json_decref(r);
+    r = call(&s, "wire_channel_send", json_pack("{s:s,s:s,s:s,s:i}", "handle", cli, "link_id", link,
+                                                "data", "bb", "msgtype", 0xF000), 1);
+    expect(r, "rejected", json_true());
+    expect(r, "sent", json_false());
+    json_decref(r);
+    r = call(&s, "wire_channel_send", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id", link,
+                                                "data", "cc"), 1);
+    expect(r, "delivered", json_true());
+    expect(r, "sequence", json_integer(0));
+    expect(r, "window", json_integer(3));
+    json_decref(r);
+    {
+        size_t n = (size_t)mdu - 5;
+        char *hex = calloc(2 * n + 1, 1);
+        assert_non_null(hex);
+        memset(hex, '0', 2 * n);
+        r = call(&s, "wire_channel_send", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id",
+                                                    link, "data", hex), 1);
+        free(hex);
+        expect(r, "ce_type", json_integer(5));
+        expect(r, "next_sequence", json_integer(1));
+        json_decref(r);
+    }
+    r = call(&s, "wire_channel_emit_capture", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id",
+                                                        link, "data", "dd"), 1);
+    expect(r, "context", json_integer(0x0E));
+    expect(r, "packet_type", json_integer(0));
+    expect(r, "delivered", json_true());
+    json_decref(r);
+
+    r = call(&s, "wire_channel_send", json_pack("{s:s,s:s,s:s,s:b}", "handle", cli, "link_id", link,
+                                                "data", "ee", "drop_acks", 1), 1);
+    expect(r, "delivered", json_false());
+    expect(r, "tries", json_integer(5));
+    expect(r, "link_status", json_integer(4));
+    json_decref(r);
+    r = call(&s, "wire_channel_window", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1);
+    expect(r, "window", json_integer(2));
+    expect(r, "tx_ring", json_integer(0));
+    json_decref(r);
+
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", cli), 1));
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", srv), 1));
+    free(srv), free(cli), free(dest), free(link);
+    session_end(&s);
+}
+
 /* A transport node in the middle: C's destination reaches A at 2 hops through
  * the server's transport id, and a link goes across; a shared instance with
  * transport off relays for its local client. */
@@ -1626,6 +1715,7 @@ int main(void)
         cmocka_unit_test(test_wire_ratchets),
         cmocka_unit_test(test_wire_proofs), cmocka_unit_test(test_wire_links),
         cmocka_unit_test(test_wire_transport),
+        cmocka_unit_test(test_wire_channel_flow),
         cmocka_unit_test(test_wire_config_sources),
         cmocka_unit_test(test_protocol),   cmocka_unit_test(test_config),
     };

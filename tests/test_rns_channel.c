@@ -3,6 +3,7 @@
 // memory: in-order delivery, a lost packet retransmitted after its timeout,
 // duplicates and stale sequences dropped, reordering across the 16-bit
 // wrap, the window growing and shrinking, teardown after 5 tries.
+#include <math.h>
 #include <string.h>
 
 #include "rns_testutil.h"
@@ -486,6 +487,174 @@ static void test_through_cores(void **state)
     rns_identity_free(b.id);
 }
 
+#define assert_near(a, b) assert_true(fabs((a) - (b)) < 1e-9)
+
+/* The loss path on demand (ignore_proofs), the sequence given back when a
+ * send did not go out, the timeout formula and its stretching, CETypes. */
+static void test_flow_switches(void **state)
+{
+    (void)state;
+    rns_channel *ch;
+    rns_channel_info info;
+    ml_buf env = ML_BUF_INIT;
+    uint8_t hash[RNS_FULL_HASHLEN] = {1}, got[RNS_FULL_HASHLEN];
+    uint16_t seq, seq2;
+    double now = T0;
+    int r, tries = 1;
+
+    assert_int_equal(rns_channel_new(&ch, 0.1, 431), 0);
+    assert_int_equal(rns_channel_register(ch, MT), 0);
+    /* Grow the window to its max of 5 with three deliveries. */
+    for (int i = 0; i < 3; i++) {
+        hash[1] = (uint8_t)i;
+        assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"w", 1, &env, &seq), 0);
+        assert_int_equal(rns_channel_sent(ch, seq, hash, now), 0);
+        assert_int_equal(rns_channel_delivered(ch, hash), 1);
+    }
+    rns_channel_info_get(ch, &info);
+    assert_true(info.window == 5 && info.window_max == 5 && info.link_mdu == 431);
+
+    /* A message given back: its sequence is taken by the next send. */
+    assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"u", 1, &env, &seq), 0);
+    assert_int_equal(seq, 3);
+    assert_int_equal(rns_channel_unsend(ch, 2), ML_ENOTFOUND);
+    assert_int_equal(rns_channel_unsend(ch, seq), 0);
+    assert_int_equal(rns_channel_unsend(ch, seq), ML_ENOTFOUND);
+    rns_channel_info_get(ch, &info);
+    assert_true(info.next_sequence == 3 && info.tx_ring == 0);
+
+    /* An envelope whose proofs are ignored: resent with growing timeouts,
+     * the window shrinks to its min, then the channel shuts down. */
+    assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"lost", 4, &env, &seq), 0);
+    assert_int_equal(seq, 3);
+    assert_int_equal(rns_channel_ignore_proofs(ch, 9), ML_ENOTFOUND);
+    assert_int_equal(rns_channel_envelope_hash(ch, seq, got), ML_ENOTFOUND);
+    assert_int_equal(rns_channel_ignore_proofs(ch, seq), 0);
+    hash[0] = 0x55;
+    assert_int_equal(rns_channel_sent(ch, seq, hash, now), 0);
+    assert_int_equal(rns_channel_envelope_hash(ch, seq, got), 0);
+    assert_memory_equal(got, hash, sizeof hash);
+    assert_near(rns_channel_deadline(ch) - now, 0.25 * 2.5);
+    /* An out-of-order envelope waits in the receive ring until shutdown. */
+    ml_buf_reset(&env);
+    assert_int_equal(rns_envelope_pack(&env, MT, 5, (const uint8_t *)"h", 1), 0);
+    assert_int_equal(rns_channel_receive(ch, env.p, env.len), 0);
+    for (;;) {
+        double prev = now;
+        now = rns_channel_deadline(ch);
+        assert_int_equal(rns_channel_delivered(ch, hash), 0);
+        ml_buf_reset(&env);
+        if ((r = rns_channel_tick(ch, now, &env, &seq2)) == ML_ETIMEOUT)
+            break;
+        assert_int_equal(r, 1);
+        assert_int_equal(seq2, seq);
+        tries++;
+        /* The timeout grows by 1.5 per try. */
+        if (tries > 2)
+            assert_true(now - prev > 0.25 * 2.5);
+        hash[0]++;
+        assert_int_equal(rns_channel_sent(ch, seq, hash, now), 0);
+        assert_near(rns_channel_timeout(ch, (unsigned)tries),
+                    rns_channel_timeout(ch, 1) * pow(1.5, tries - 1));
+    }
+    assert_int_equal(seq2, seq);
+    assert_int_equal(tries, RNS_CHANNEL_MAX_TRIES);
+    rns_channel_info_get(ch, &info);
+    assert_true(info.closed && info.exhausted && info.exhausted_sequence == seq);
+    assert_int_equal(info.exhausted_tries, RNS_CHANNEL_MAX_TRIES);
+    assert_true(info.window == 2 && info.window_max == 5); /* 5 > 2 + 4 does not hold */
+    assert_true(info.tx_ring == 0 && info.rx_ring == 0);
+    assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"x", 1, &env, &seq), ML_ESTATE);
+    rns_channel_free(ch);
+
+    /* A second envelope in flight stretches the first one's timeout. */
+    assert_int_equal(rns_channel_new(&ch, 0.1, 431), 0);
+    assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"a", 1, &env, &seq), 0);
+    assert_int_equal(rns_channel_sent(ch, seq, hash, T0), 0);
+    assert_near(rns_channel_deadline(ch), T0 + 0.25 * 2.5);
+    assert_int_equal(rns_channel_send(ch, MT, (const uint8_t *)"b", 1, &env, &seq), 0);
+    hash[0]++;
+    assert_int_equal(rns_channel_sent(ch, seq, hash, T0 + 0.1), 0);
+    assert_near(rns_channel_deadline(ch), T0 + 0.25 * 3.5);
+    rns_channel_free(ch);
+    ml_buf_free(&env);
+
+    assert_int_equal(rns_channel_ce_type(ML_ETOOBIG), RNS_CHANNEL_CE_TOO_BIG);
+    assert_int_equal(rns_channel_ce_type(ML_ESTATE), RNS_CHANNEL_CE_LINK_NOT_READY);
+    assert_int_equal(rns_channel_ce_type(ML_EINVAL), RNS_CHANNEL_CE_INVALID_MSG_TYPE);
+    assert_int_equal(rns_channel_ce_type(ML_ENOMEM), -1);
+}
+
+/* Through the cores: an injected transmit failure gives the sequence back;
+ * ignored proofs tear the link down after 5 tries, and the channel's last
+ * state stays readable after the link is gone. */
+static void test_core_flow(void **state)
+{
+    (void)state;
+    core_node a, b;
+    uint8_t id[RNS_HASHLEN];
+    rns_channel *ca, *cb;
+    rns_channel_info info;
+    uint16_t seq;
+    double now = 1000;
+    uint64_t seed = tu_seed();
+
+    core_init(&a, seed);
+    core_init(&b, seed + 1);
+    assert_int_equal(rns_transport_announce(b.t, b.dest, now), 0);
+    core_pump(&a, &b, now);
+    assert_int_equal(rns_transport_link_open(a.t, b.dest, now, id), 0);
+    core_pump(&a, &b, now);
+    assert_non_null(cb = rns_transport_link_channel(b.t, id));
+    assert_int_equal(rns_channel_register(cb, MT), 0);
+    assert_int_equal(rns_transport_channel_info(a.t, id, &info), ML_ENOTFOUND);
+    assert_int_equal(rns_transport_channel_fail_next(a.t, (uint8_t[RNS_HASHLEN]){0}),
+                     ML_ENOTFOUND);
+
+    assert_int_equal(rns_transport_channel_fail_next(a.t, id), 0);
+    assert_int_equal(rns_transport_channel_send(a.t, id, MT, (const uint8_t *)"f", 1, now, &seq),
+                     ML_ESTATE);
+    assert_int_equal(rns_transport_channel_info(a.t, id, &info), 0);
+    assert_true(info.next_sequence == 0 && info.tx_ring == 0);
+    assert_int_equal(rns_transport_channel_send(a.t, id, MT, (const uint8_t *)"ok", 2, now, &seq),
+                     0);
+    assert_int_equal(seq, 0); /* the sequence given back is reused */
+    core_pump(&a, &b, now);
+    expect_msg(cb, "ok");
+
+    assert_int_equal(rns_transport_channel_send(a.t, id, MT, (const uint8_t *)"lost", 4, now,
+                                                &seq), 0);
+    assert_non_null(ca = rns_transport_link_channel(a.t, id));
+    assert_int_equal(rns_channel_ignore_proofs(ca, seq), 0);
+    for (int i = 0; i < 40 && rns_transport_link_channel(a.t, id); i++) {
+        core_pump(&a, &b, now);
+        now = rns_transport_deadline(a.t) + 0.001;
+        assert_int_equal(rns_transport_tick(a.t, now), 0);
+    }
+    core_pump(&a, &b, now);
+    assert_int_equal(rns_transport_tick(a.t, now), 0); /* reaps the closed link */
+    assert_null(rns_transport_link_channel(a.t, id));
+    assert_int_equal(rns_transport_channel_send(a.t, id, MT, (const uint8_t *)"x", 1, now, &seq),
+                     ML_ENOTFOUND);
+    assert_int_equal(rns_transport_channel_info(a.t, id, &info), 0);
+    assert_true(info.closed && info.exhausted && info.exhausted_sequence == 1);
+    assert_int_equal(info.exhausted_tries, RNS_CHANNEL_MAX_TRIES);
+    assert_true(info.tx_ring == 0 && info.window == 2);
+    /* The receiver got every copy but delivered the message once. */
+    expect_msg(cb, "lost");
+    {
+        ml_buf m = ML_BUF_INIT;
+        assert_int_equal(rns_channel_pop_message(cb, NULL, &m), 0);
+        ml_buf_free(&m);
+    }
+
+    ml_buf_free(&g_dup);
+    rns_transport_free(a.t);
+    rns_transport_free(b.t);
+    rns_identity_free(a.id);
+    rns_identity_free(b.id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +662,8 @@ int main(void)
         cmocka_unit_test(test_receive_rules),
         cmocka_unit_test(test_teardown),
         cmocka_unit_test(test_through_cores),
+        cmocka_unit_test(test_flow_switches),
+        cmocka_unit_test(test_core_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,23 @@
 
 typedef struct rns_channel rns_channel;
 
+/* The reference's ChannelException types (CEType), for reporting a failed
+ * channel call in its terms. */
+enum rns_channel_ce {
+    RNS_CHANNEL_CE_NO_MSG_TYPE = 0,
+    RNS_CHANNEL_CE_INVALID_MSG_TYPE = 1,
+    RNS_CHANNEL_CE_NOT_REGISTERED = 2,
+    RNS_CHANNEL_CE_LINK_NOT_READY = 3,
+    RNS_CHANNEL_CE_ALREADY_SENT = 4,
+    RNS_CHANNEL_CE_TOO_BIG = 5,
+};
+/* The CEType the reference raises where rns_channel_register() or a send
+ * (rns_channel_send, rns_transport_channel_send) failed with err: ML_EINVAL
+ * (reserved type) INVALID_MSG_TYPE, ML_ETOOBIG TOO_BIG, ML_ESTATE and
+ * ML_ENOTFOUND (closed, window full, link gone or not carrying) LINK_NOT_READY;
+ * -1 for other errors. */
+int rns_channel_ce_type(int err);
+
 /* A channel for a link whose RTT is rtt seconds and whose MDU (largest
  * plaintext of one packet) is mdu bytes. 0, ML_EINVAL, ML_ENOMEM. */
 int rns_channel_new(rns_channel **out, double rtt, size_t mdu);
@@ -116,13 +133,40 @@ int rns_channel_sent(rns_channel *ch, uint16_t sequence, const uint8_t hash[RNS_
 /* A proof for packet `hash` arrived: 1 when it acknowledged an envelope in
  * flight (removed; the window grows up to its max), 0 when it named none. */
 int rns_channel_delivered(rns_channel *ch, const uint8_t hash[RNS_FULL_HASHLEN]);
+/* The envelope `sequence`, just taken by rns_channel_send, could not be
+ * transmitted: it leaves the transmit ring and its sequence is given back,
+ * so the next send reuses it (the reference restores the reservation when
+ * its outlet sends nothing). ML_ENOTFOUND unless it is the newest envelope
+ * and not yet reported sent. */
+int rns_channel_unsend(rns_channel *ch, uint16_t sequence);
 /* Runs the retransmit timers. 1: an envelope is due again: its bytes are
  * appended to resend and its sequence in *sequence (the window shrinks);
  * 0: nothing due; ML_ETIMEOUT: an envelope was tried RNS_CHANNEL_MAX_TRIES
- * times (the channel is then closed and refuses sends); ML_ENOMEM. */
+ * times (its sequence in *sequence); the channel then shuts down as the
+ * reference's does: both rings are emptied and the handlers removed
+ * (delivered messages stay to be drained), it refuses sends, and the info
+ * reports the exhausted envelope;
+ * ML_ENOMEM. */
 int rns_channel_tick(rns_channel *ch, double now, ml_buf *resend, uint16_t *sequence);
 /* When rns_channel_tick() next has something to do; very large when idle. */
 double rns_channel_deadline(const rns_channel *ch);
+/* The retransmit timeout (seconds) of an envelope on its tries-th
+ * transmission with the current RTT and envelopes in flight:
+ * 1.5^(tries-1) * max(2.5 rtt, 0.025) * (in flight + 1.5). Each
+ * rns_channel_sent() also stretches the armed timeouts of the others to
+ * this value when it grew (the reference's _update_packet_timeouts). */
+double rns_channel_timeout(const rns_channel *ch, unsigned tries);
+/* The packet hash the envelope `sequence` last went out as. 0, ML_ENOTFOUND
+ * (not in flight, or not reported sent yet). */
+int rns_channel_envelope_hash(const rns_channel *ch, uint16_t sequence,
+                              uint8_t hash[RNS_FULL_HASHLEN]);
+
+/* Test/diagnostic switch: proofs of the envelope `sequence` (of every packet
+ * it goes out as, resends included) are ignored from now on, so it is never
+ * delivered and the loss path runs for real on a live link: retransmission
+ * with growing timeouts, window shrink, and after RNS_CHANNEL_MAX_TRIES the
+ * ML_ETIMEOUT that tears the link down. ML_ENOTFOUND when not in flight. */
+int rns_channel_ignore_proofs(rns_channel *ch, uint16_t sequence);
 
 /* The window and sequence state, as the reference exposes it. */
 typedef struct rns_channel_info {
@@ -131,7 +175,11 @@ typedef struct rns_channel_info {
     size_t rx_ring, tx_ring;
     unsigned tx_tries;   /* the most tries of an envelope in flight */
     size_t mdu;          /* link MDU - header, at most 0xFFFF */
+    size_t link_mdu;     /* the link MDU a whole envelope must fit (the outlet's) */
     int closed;
+    int exhausted;       /* closed because an envelope ran out of tries: */
+    uint16_t exhausted_sequence; /* which one, */
+    unsigned exhausted_tries;    /* and how often it went out */
     unsigned fast_rate_rounds, medium_rate_rounds;
     size_t message_handlers;
 } rns_channel_info;

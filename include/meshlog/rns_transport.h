@@ -366,7 +366,9 @@ rns_linkres *rns_transport_link_resources(rns_transport *t, const uint8_t link_i
 rns_channel *rns_transport_link_channel(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
 /* Sends one message on the link's channel (opened if needed): *sequence
  * gets its sequence. ML_ENOTFOUND (no such link), ML_ESTATE (link not
- * active, or the window is full), rns_channel_send's errors. */
+ * active, or the window is full), rns_channel_send's errors. When the
+ * link does not carry the packet, its error is returned and the sequence
+ * is given back (rns_channel_unsend): the next send reuses it. */
 int rns_transport_channel_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
                                uint16_t msgtype, const uint8_t *data, size_t len, double now,
                                uint16_t *sequence);
@@ -412,6 +414,18 @@ typedef struct rns_buffer_sent {
 int rns_transport_buffer_write(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
                                uint16_t stream_id, int eof, const uint8_t *data, size_t len,
                                double now, rns_buffer_sent *sent);
+/* Test/diagnostic fault injection: the link's next rns_transport_channel_send
+ * takes its sequence and then fails with ML_ESTATE as if the link had
+ * carried nothing (the reference's outlet returning no packet), so the
+ * sequence restore runs for real. 0, ML_ENOTFOUND. */
+int rns_transport_channel_fail_next(rns_transport *t, const uint8_t link_id[RNS_HASHLEN]);
+/* The window and sequence state of the link's channel (rns_channel_info_get),
+ * also after the link is gone: the last state of the channels of the
+ * latest 8 links that closed is kept (a channel that ran out of tries
+ * reports closed and exhausted). 0, ML_ENOTFOUND (no channel was opened),
+ * ML_EINVAL. */
+int rns_transport_channel_info(const rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               rns_channel_info *info);
 /* A request, or the response to one, that goes as a packet when it fits the
  * link MDU and as a resource (flags u / p, q = request id) otherwise, as the
  * reference does. request_id (16, may be NULL) receives the id. */

@@ -34,8 +34,9 @@ typedef struct tx_env {
     uint16_t sequence;
     unsigned tries;
     int has_hash;
+    int ignore_proofs;      /* rns_channel_ignore_proofs: never delivered */
     uint8_t hash[RNS_FULL_HASHLEN];
-    double deadline;
+    double sent_at, timeout, deadline; /* deadline = sent_at + timeout once armed */
     ml_buf raw;
 } tx_env;
 
@@ -59,6 +60,9 @@ struct rns_channel {
     size_t n_done, done_head, cap_done;
     unsigned fast_rate_rounds, medium_rate_rounds;
     int closed;
+    int exhausted;          /* closed because this envelope ran out of tries */
+    uint16_t exhausted_sequence;
+    unsigned exhausted_tries;
 };
 
 int rns_channel_new(rns_channel **out, double rtt, size_t mdu)
@@ -355,9 +359,13 @@ int rns_channel_send_system(rns_channel *ch, uint16_t msgtype, const uint8_t *da
     return send_any(ch, msgtype, data, len, envelope, sequence);
 }
 
-static double timeout_for(const rns_channel *ch, unsigned tries)
+double rns_channel_timeout(const rns_channel *ch, unsigned tries)
 {
-    double base = ch->rtt * 2.5 > 0.025 ? ch->rtt * 2.5 : 0.025;
+    double base;
+
+    if (!ch)
+        return 0;
+    base = ch->rtt * 2.5 > 0.025 ? ch->rtt * 2.5 : 0.025;
     return pow(1.5, (double)tries - 1.0) * base * ((double)ch->n_tx + 1.5);
 }
 
@@ -372,8 +380,63 @@ int rns_channel_sent(rns_channel *ch, uint16_t sequence, const uint8_t hash[RNS_
             continue;
         memcpy(t->hash, hash, RNS_FULL_HASHLEN);
         t->has_hash = 1;
-        t->deadline = now + timeout_for(ch, t->tries);
+        t->sent_at = now;
+        t->timeout = rns_channel_timeout(ch, t->tries);
+        t->deadline = now + t->timeout;
+        /* As _update_packet_timeouts: one more in flight stretches the
+         * others' timeouts (never shortens them). */
+        for (size_t j = 0; j < ch->n_tx; j++) {
+            tx_env *o = &ch->tx[j];
+            double u = rns_channel_timeout(ch, o->tries);
+            if (o->has_hash && o->deadline < NEVER && u > o->timeout) {
+                o->timeout = u;
+                o->deadline = o->sent_at + u;
+            }
+        }
         return 0;
+    }
+    return ML_ENOTFOUND;
+}
+
+int rns_channel_ignore_proofs(rns_channel *ch, uint16_t sequence)
+{
+    if (!ch)
+        return ML_EINVAL;
+    for (size_t i = 0; i < ch->n_tx; i++) {
+        if (ch->tx[i].sequence == sequence) {
+            ch->tx[i].ignore_proofs = 1;
+            return 0;
+        }
+    }
+    return ML_ENOTFOUND;
+}
+
+int rns_channel_unsend(rns_channel *ch, uint16_t sequence)
+{
+    tx_env *t;
+
+    if (!ch)
+        return ML_EINVAL;
+    t = ch->n_tx ? &ch->tx[ch->n_tx - 1] : NULL;
+    if (!t || t->has_hash || t->sequence != sequence ||
+        (uint16_t)(sequence + 1u) != ch->next_sequence)
+        return ML_ENOTFOUND;
+    ml_buf_free(&t->raw);
+    ch->n_tx--;
+    ch->next_sequence = sequence;
+    return 0;
+}
+
+int rns_channel_envelope_hash(const rns_channel *ch, uint16_t sequence,
+                              uint8_t hash[RNS_FULL_HASHLEN])
+{
+    if (!ch || !hash)
+        return ML_EINVAL;
+    for (size_t i = 0; i < ch->n_tx; i++) {
+        if (ch->tx[i].sequence == sequence && ch->tx[i].has_hash) {
+            memcpy(hash, ch->tx[i].hash, RNS_FULL_HASHLEN);
+            return 0;
+        }
     }
     return ML_ENOTFOUND;
 }
@@ -407,6 +470,8 @@ int rns_channel_delivered(rns_channel *ch, const uint8_t hash[RNS_FULL_HASHLEN])
     for (size_t i = 0; i < ch->n_tx; i++) {
         if (!ch->tx[i].has_hash || memcmp(ch->tx[i].hash, hash, RNS_FULL_HASHLEN))
             continue;
+        if (ch->tx[i].ignore_proofs)
+            return 0;
         ml_buf_free(&ch->tx[i].raw);
         memmove(ch->tx + i, ch->tx + i + 1, (ch->n_tx - i - 1) * sizeof *ch->tx);
         ch->n_tx--;
@@ -416,6 +481,20 @@ int rns_channel_delivered(rns_channel *ch, const uint8_t hash[RNS_FULL_HASHLEN])
         return 1;
     }
     return 0;
+}
+
+/* As the reference's _shutdown: nothing stays in flight or waits for a gap
+ * and no handler runs any more; messages already delivered stay for the
+ * caller to drain. */
+static void shutdown_rings(rns_channel *ch)
+{
+    for (size_t i = 0; i < ch->n_rx; i++)
+        ml_buf_free(&ch->rx[i].data);
+    for (size_t i = 0; i < ch->n_tx; i++)
+        ml_buf_free(&ch->tx[i].raw);
+    ch->n_rx = ch->n_tx = 0;
+    ch->n_handlers = 0; /* the reference clears its message callbacks too */
+    ch->closed = 1;
 }
 
 int rns_channel_tick(rns_channel *ch, double now, ml_buf *resend, uint16_t *sequence)
@@ -429,7 +508,12 @@ int rns_channel_tick(rns_channel *ch, double now, ml_buf *resend, uint16_t *sequ
         if (!t->has_hash || now < t->deadline)
             continue;
         if (t->tries >= RNS_CHANNEL_MAX_TRIES) {
-            ch->closed = 1;
+            ch->exhausted = 1;
+            ch->exhausted_sequence = t->sequence;
+            ch->exhausted_tries = t->tries;
+            if (sequence)
+                *sequence = t->sequence;
+            shutdown_rings(ch);
             return ML_ETIMEOUT;
         }
         if (ml_buf_append(resend, t->raw.p, t->raw.len))
@@ -461,6 +545,21 @@ double rns_channel_deadline(const rns_channel *ch)
     return d;
 }
 
+int rns_channel_ce_type(int err)
+{
+    switch (err) {
+    case ML_EINVAL:
+        return RNS_CHANNEL_CE_INVALID_MSG_TYPE;
+    case ML_ETOOBIG:
+        return RNS_CHANNEL_CE_TOO_BIG;
+    case ML_ESTATE:
+    case ML_ENOTFOUND:
+        return RNS_CHANNEL_CE_LINK_NOT_READY;
+    default:
+        return -1;
+    }
+}
+
 void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info)
 {
     if (!info)
@@ -481,7 +580,11 @@ void rns_channel_info_get(const rns_channel *ch, rns_channel_info *info)
             info->tx_tries = ch->tx[i].tries;
     info->mdu = ch->link_mdu - RNS_ENVELOPE_HEADER > 0xFFFF ? 0xFFFF
                                                             : ch->link_mdu - RNS_ENVELOPE_HEADER;
+    info->link_mdu = ch->link_mdu;
     info->closed = ch->closed;
+    info->exhausted = ch->exhausted;
+    info->exhausted_sequence = ch->exhausted_sequence;
+    info->exhausted_tries = ch->exhausted_tries;
     info->fast_rate_rounds = ch->fast_rate_rounds;
     info->medium_rate_rounds = ch->medium_rate_rounds;
     info->message_handlers = ch->n_handlers;

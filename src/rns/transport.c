@@ -132,6 +132,14 @@ struct tlink {
     rns_res_policy res_policy;
     rns_channel *ch;              /* its channel, once opened (rns_transport_link_channel) */
     rns_buffer_rx *brx;           /* Buffer readers on ch, once made */
+    int chan_fail_next;           /* rns_transport_channel_fail_next */
+};
+
+/* The last state of the channel of a link that is gone (rns_transport_channel_info). */
+#define CHAN_LAST_MAX 8
+struct chan_last {
+    uint8_t id[RNS_HASHLEN];
+    rns_channel_info info;
 };
 
 struct receipt {
@@ -194,6 +202,8 @@ struct rns_transport {
     rns_link_tap_fn link_tap;
     void *link_tap_ctx;
     rns_ratchet_store *rstore;    /* received ratchets on disk, or NULL (borrowed) */
+    struct chan_last chan_last[CHAN_LAST_MAX]; /* ring, newest at chan_last_next - 1 */
+    size_t chan_last_next;
 };
 
 static int tn_init(rns_transport *t);
@@ -1303,6 +1313,11 @@ static void reap_links(rns_transport *t)
     for (size_t i = 0; i < t->n_links;) {
         if (t->links[i].dead) {
             rns_buffer_rx_free(t->links[i].brx);
+            if (t->links[i].ch) {
+                struct chan_last *cl = &t->chan_last[t->chan_last_next++ % CHAN_LAST_MAX];
+                memcpy(cl->id, t->links[i].id, RNS_HASHLEN);
+                rns_channel_info_get(t->links[i].ch, &cl->info);
+            }
             rns_channel_free(t->links[i].ch);
             rns_linkres_free(t->links[i].res);
             rns_link_free(t->links[i].l);
@@ -1495,7 +1510,9 @@ int rns_transport_channel_send_system(rns_transport *t, const uint8_t link_id[RN
         return ML_ENOMEM;
     rns_channel_set_rtt(tl->ch, rns_link_rtt(tl->l));
     if (!(ret = rns_channel_send_system(tl->ch, msgtype, data, len, &env, &seq)) &&
-        !(ret = chan_transmit(tl, &env, seq, now)) && sequence)
+        (ret = chan_transmit(tl, &env, seq, now)))
+        rns_channel_unsend(tl->ch, seq); /* not sent: the sequence is given back */
+    else if (!ret && sequence)
         *sequence = seq;
     ml_buf_free(&env);
     t->res_now = now;
@@ -1547,12 +1564,54 @@ int rns_transport_channel_send(rns_transport *t, const uint8_t link_id[RNS_HASHL
     if (!rns_transport_link_channel(t, link_id))
         return ML_ENOMEM;
     rns_channel_set_rtt(tl->ch, rns_link_rtt(tl->l));
-    if (!(ret = rns_channel_send(tl->ch, msgtype, data, len, &env, &seq)) &&
-        !(ret = chan_transmit(tl, &env, seq, now)) && sequence)
-        *sequence = seq;
+    if (!(ret = rns_channel_send(tl->ch, msgtype, data, len, &env, &seq))) {
+        if (tl->chan_fail_next) {
+            tl->chan_fail_next = 0;
+            ret = ML_ESTATE; /* injected: the link carried nothing */
+        } else {
+            ret = chan_transmit(tl, &env, seq, now);
+        }
+        /* Not sent: give the sequence back rather than pin a window slot. */
+        if (ret)
+            rns_channel_unsend(tl->ch, seq);
+        else if (sequence)
+            *sequence = seq;
+    }
     ml_buf_free(&env);
     t->res_now = now;
     return ret ? ret : drain_link(t, tl);
+}
+
+int rns_transport_channel_fail_next(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
+{
+    struct tlink *tl = link_get(t, link_id);
+
+    if (!tl || tl->dead)
+        return ML_ENOTFOUND;
+    tl->chan_fail_next = 1;
+    return 0;
+}
+
+int rns_transport_channel_info(const rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                               rns_channel_info *info)
+{
+    if (!t || !link_id || !info)
+        return ML_EINVAL;
+    for (size_t i = 0; i < t->n_links; i++) {
+        if (t->links[i].ch && !memcmp(t->links[i].id, link_id, RNS_HASHLEN)) {
+            rns_channel_info_get(t->links[i].ch, info);
+            return 0;
+        }
+    }
+    /* Newest first: a link id names one link only, but be exact anyway. */
+    for (size_t k = 1; k <= CHAN_LAST_MAX && k <= t->chan_last_next; k++) {
+        const struct chan_last *cl = &t->chan_last[(t->chan_last_next - k) % CHAN_LAST_MAX];
+        if (!memcmp(cl->id, link_id, RNS_HASHLEN)) {
+            *info = cl->info;
+            return 0;
+        }
+    }
+    return ML_ENOTFOUND;
 }
 
 rns_linkres *rns_transport_link_resources(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])

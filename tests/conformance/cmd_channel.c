@@ -3,6 +3,7 @@
 // link's rns_channel inside the peer's transport core (opened on first use,
 // as Link.get_channel); these commands feed it envelopes, drain what it
 // delivered, send through it and read its window back in the suite's terms.
+#include <stdlib.h>
 #include <string.h>
 
 #include "bridge.h"
@@ -113,11 +114,10 @@ static int cmd_wire_channel_received(br_ctx *c)
     return rec ? br_set(c, "messages", rec) : br_check(c, ML_ENOMEM, "channel");
 }
 
-static int set_window(br_ctx *c, const rns_channel *ch)
+static int set_info(br_ctx *c, const rns_channel_info *inp)
 {
-    rns_channel_info in;
+    rns_channel_info in = *inp;
 
-    rns_channel_info_get(ch, &in);
     return br_set_int(c, "window", in.window) || br_set_int(c, "window_min", in.window_min) ||
            br_set_int(c, "window_max", in.window_max) ||
            br_set_int(c, "window_flexibility", in.window_flexibility) ||
@@ -126,17 +126,34 @@ static int set_window(br_ctx *c, const rns_channel *ch)
            br_set_int(c, "rx_ring", (long long)in.rx_ring) ||
            br_set_int(c, "tx_ring", (long long)in.tx_ring) ||
            br_set_int(c, "tx_tries", in.tx_tries) || br_set_int(c, "mdu", (long long)in.mdu) ||
+           br_set_int(c, "outlet_mdu", (long long)in.link_mdu) ||
            br_set_int(c, "fast_rate_rounds", in.fast_rate_rounds) ||
            br_set_int(c, "medium_rate_rounds", in.medium_rate_rounds) ||
            br_set_int(c, "message_handlers", (long long)in.message_handlers);
 }
 
+static int set_window(br_ctx *c, const rns_channel *ch)
+{
+    rns_channel_info in;
+
+    rns_channel_info_get(ch, &in);
+    return set_info(c, &in);
+}
+
+/* A live link's channel (opened on first use), or the last state the core
+ * kept of the channel of a link that is gone (torn down by its channel). */
 static int cmd_wire_channel_window(br_ctx *c)
 {
     uint8_t id[RNS_HASHLEN];
+    rns_channel_info in;
     rns_channel *ch;
     peer *pr;
 
+    if (peer_param(c, &pr) || br_hex_fixed(c, "link_id", id, RNS_HASHLEN))
+        return -1;
+    if (!rns_transport_link_channel(core(pr), id) &&
+        rns_transport_channel_info(core(pr), id, &in) == 0)
+        return set_info(c, &in);
     return channel_param(c, &pr, id, &ch) || set_window(c, ch);
 }
 
@@ -158,53 +175,173 @@ static int send_done(peer *pr, const void *arg)
     return in.tx_ring == 0 || in.closed;
 }
 
-/* A real send through the channel; waits (timeout_ms) for the proof. */
+/* A channel call the library refused, as the reference's ChannelException. */
+static int set_rejected(br_ctx *c, int err, const rns_channel_info *in)
+{
+    int ce = rns_channel_ce_type(err);
+
+    return br_set_bool(c, "sent", 0) || br_set_bool(c, "rejected", 1) ||
+           br_set_bool(c, "delivered", 0) || br_set_str(c, "error", ml_strerror(err)) ||
+           (ce < 0 ? br_set_null(c, "ce_type") : br_set_int(c, "ce_type", ce)) ||
+           br_set_int(c, "next_sequence", in->next_sequence) ||
+           br_set_int(c, "window", in->window) || br_set_int(c, "window_max", in->window_max);
+}
+
+/* Sends through the channel and waits (timeout_ms) for the outcome: the
+ * proof, or the link gone. Reports it from the channel's state (kept by the
+ * core after the link is gone). */
+static int send_and_wait(br_ctx *c, peer *pr, struct send_wait *w, uint16_t msgtype,
+                         const ml_buf *data, int drop, long long timeout_ms, int *delivered)
+{
+    rns_channel_info in;
+    wlink *l;
+    int ret;
+
+    ret = rns_transport_channel_send(core(pr), w->id, msgtype, data->p, data->len,
+                                     rns_node_now(), &w->seq);
+    if (ret == ML_ESTATE || ret == ML_ETOOBIG || ret == ML_EINVAL) {
+        rns_transport_channel_info(core(pr), w->id, &in);
+        return set_rejected(c, ret, &in);
+    }
+    if (br_check(c, ret, "channel send"))
+        return -1;
+    /* Before the node runs again: no proof of this packet can be in yet. */
+    if (drop && br_check(c, rns_channel_ignore_proofs(rns_transport_link_channel(core(pr), w->id),
+                                                      w->seq), "drop_acks"))
+        return -1;
+    rns_node_kick(pr->node);
+    wait_until(send_done, pr, w, timeout_ms);
+    if (rns_transport_channel_info(core(pr), w->id, &in))
+        return br_set_bool(c, "sent", 1) || br_set_bool(c, "delivered", 0) ||
+               br_set_int(c, "sequence", w->seq);
+    /* The only envelope in flight left the ring without the channel
+     * shutting down: its proof came. */
+    *delivered = in.tx_ring == 0 && !in.closed;
+    if (in.exhausted && in.exhausted_sequence == w->seq) {
+        if (br_set_int(c, "tries", in.exhausted_tries))
+            return -1;
+    } else if (!*delivered && br_set_int(c, "tries", in.tx_tries)) {
+        return -1; /* tries is only known while the envelope is in flight */
+    }
+    if ((l = find_link(pr, w->id))) {
+        snapshot(pr, l);
+        if (br_set_int(c, "link_status", l->state))
+            return -1;
+    }
+    return br_set_bool(c, "sent", 1) || br_set_bool(c, "rejected", 0) ||
+           br_set_bool(c, "delivered", *delivered) || br_set_int(c, "sequence", w->seq) ||
+           br_set_int(c, "next_sequence", in.next_sequence) ||
+           br_set_int(c, "window", in.window) || br_set_int(c, "window_max", in.window_max);
+}
+
+/* A real send through the channel. drop_acks: the channel ignores the proofs
+ * of this message (rns_channel_ignore_proofs), so it is retransmitted until
+ * the link is torn down; fail_outlet: the core's fault injection makes the
+ * link carry nothing (rns_transport_channel_fail_next); msgtype: registered
+ * first, as the reference does, so a reserved one is refused there. */
 static int cmd_wire_channel_send(br_ctx *c)
 {
     struct send_wait w;
     ml_buf data = ML_BUF_INIT;
     long long msgtype, timeout_ms;
-    rns_channel *ch;
     rns_channel_info in;
+    rns_channel *ch;
     peer *pr;
-    int ret, drop = 0, delivered;
+    int ret, drop = 0, fail = 0, delivered = 0;
 
     if (channel_param(c, &pr, w.id, &ch) || br_int(c, "msgtype", WIRE_MSGTYPE, &msgtype) ||
         br_int(c, "timeout_ms", 20000, &timeout_ms) || br_bool(c, "drop_acks", 0, &drop) ||
+        br_bool(c, "fail_outlet", 0, &fail) || br_hex_opt(c, "data", &data, &(int){0}))
+        return ml_buf_free(&data), -1;
+    if (msgtype < 0 || msgtype > 0xFFFF) {
+        ml_buf_free(&data);
+        return br_fail(c, "msgtype out of range");
+    }
+    if ((ret = rns_channel_register(ch, (uint16_t)msgtype))) {
+        ml_buf_free(&data);
+        rns_channel_info_get(ch, &in);
+        return set_rejected(c, ret, &in) ||
+               (ret == ML_EINVAL && br_set_str(c, "error", "message type is system-reserved"));
+    }
+    if (fail && br_check(c, rns_transport_channel_fail_next(core(pr), w.id), "fail_outlet")) {
+        ml_buf_free(&data);
+        return -1;
+    }
+    ret = send_and_wait(c, pr, &w, (uint16_t)msgtype, &data, drop, timeout_ms, &delivered);
+    ml_buf_free(&data);
+    return ret;
+}
+
+/* hex is the lowercase hex of b. */
+static int hex_is(const char *hex, const ml_buf *b)
+{
+    char *want = malloc(2 * b->len + 1);
+    int same;
+
+    if (!want)
+        return 0;
+    ml_hex(want, b->p, b->len);
+    same = strcmp(hex, want) == 0;
+    free(want);
+    return same;
+}
+
+/* A real send, with the context and type of the packet the channel emitted
+ * read back through the link tap (the envelope's bytes name it). */
+static int cmd_wire_channel_emit_capture(br_ctx *c)
+{
+    struct send_wait w;
+    ml_buf data = ML_BUF_INIT, env = ML_BUF_INIT;
+    long long timeout_ms;
+    uint8_t hash[RNS_FULL_HASHLEN];
+    json_t *cap, *e, *found = NULL;
+    rns_channel *ch;
+    peer *pr;
+    size_t i;
+    int ret, delivered = 0, has_hash = 0;
+
+    if (channel_param(c, &pr, w.id, &ch) || br_int(c, "timeout_ms", 15000, &timeout_ms) ||
         br_hex_opt(c, "data", &data, &(int){0}))
         return ml_buf_free(&data), -1;
-    if (drop) {
-        ml_buf_free(&data);
-        return br_fail(c, "drop_acks is not supported by this bridge");
-    }
-    if (msgtype < 0 || msgtype >= RNS_MSGTYPE_SYSTEM) {
-        ml_buf_free(&data);
-        return br_set_bool(c, "rejected", 1) ||
-               br_set_str(c, "error", "system-reserved or invalid message type") ||
-               br_set_bool(c, "sent", 0);
-    }
-    ret = rns_transport_channel_send(core(pr), w.id, (uint16_t)msgtype, data.p, data.len,
+    capture_arm(pr, w.id);
+    ret = rns_transport_channel_send(core(pr), w.id, WIRE_MSGTYPE, data.p, data.len,
                                      rns_node_now(), &w.seq);
+    if (!ret)
+        has_hash = rns_channel_envelope_hash(ch, w.seq, hash) == 0;
+    if (!ret && !(ret = rns_envelope_pack(&env, WIRE_MSGTYPE, w.seq, data.p, data.len))) {
+        rns_node_kick(pr->node);
+        wait_until(send_done, pr, &w, timeout_ms);
+        ch = rns_transport_link_channel(core(pr), w.id);
+        if (ch) {
+            rns_channel_info in;
+            rns_channel_info_get(ch, &in);
+            delivered = in.tx_ring == 0 && !in.closed;
+        }
+    }
+    cap = capture_take(pr);
+    json_array_foreach(cap, i, e) {
+        const char *pt = json_string_value(json_object_get(e, "plaintext"));
+        if (json_is_true(json_object_get(e, "outbound")) && pt && env.len &&
+            hex_is(pt, &env))
+            found = e;
+    }
     ml_buf_free(&data);
-    if (ret == ML_ESTATE)
-        return br_set_bool(c, "sent", 0) || br_set_bool(c, "delivered", 0) ||
-               br_set_int(c, "tries", 0) || br_set_null(c, "sequence") ||
-               br_set_bool(c, "ready", 0) || set_window(c, ch);
-    if (br_check(c, ret, "channel send"))
+    ml_buf_free(&env);
+    if (br_check(c, ret, "channel send")) {
+        json_decref(cap);
         return -1;
-    rns_node_kick(pr->node);
-    wait_until(send_done, pr, &w, timeout_ms);
-    if (!(ch = rns_transport_link_channel(core(pr), w.id)))
-        return br_set_bool(c, "sent", 1) || br_set_bool(c, "delivered", 0) ||
-               br_set_int(c, "sequence", w.seq);
-    rns_channel_info_get(ch, &in);
-    delivered = in.tx_ring == 0;
-    /* tries is only known while the envelope is still in flight. */
-    if (!delivered && br_set_int(c, "tries", in.tx_tries))
-        return -1;
-    return br_set_bool(c, "sent", 1) || br_set_bool(c, "delivered", delivered) ||
-           br_set_int(c, "sequence", w.seq) || br_set_int(c, "window", in.window) ||
-           br_set_int(c, "window_max", in.window_max);
+    }
+    ret = (found ? br_set(c, "context", json_incref(json_object_get(found, "context"))) ||
+                       br_set(c, "packet_type",
+                              json_incref(json_object_get(found, "packet_type")))
+                 : br_set_null(c, "context") || br_set_null(c, "packet_type")) ||
+          (has_hash ? br_set_hex(c, "packet_hash", hash, sizeof hash)
+                    : br_set_null(c, "packet_hash")) ||
+          br_set_bool(c, "delivered", delivered) ||
+          br_set_int(c, "channel_context", RNS_CTX_CHANNEL) ||
+          br_set_int(c, "data_context", RNS_CTX_NONE);
+    json_decref(cap);
+    return ret;
 }
 
 const br_cmd br_channel_cmds[] = {
@@ -212,5 +349,6 @@ const br_cmd br_channel_cmds[] = {
     {"wire_channel_received", cmd_wire_channel_received},
     {"wire_channel_window", cmd_wire_channel_window},
     {"wire_channel_send", cmd_wire_channel_send},
+    {"wire_channel_emit_capture", cmd_wire_channel_emit_capture},
     {NULL, NULL},
 };

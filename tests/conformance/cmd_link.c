@@ -53,7 +53,7 @@ void br_link_peer_init(peer *pr)
 }
 
 /* Starts recording what one link sends and receives. */
-static void capture_arm(peer *pr, const uint8_t id[RNS_HASHLEN])
+void capture_arm(peer *pr, const uint8_t id[RNS_HASHLEN])
 {
     json_decref(pr->link_capture);
     pr->link_capture = json_array();
@@ -61,7 +61,7 @@ static void capture_arm(peer *pr, const uint8_t id[RNS_HASHLEN])
 }
 
 /* Stops recording; the caller owns the list. */
-static json_t *capture_take(peer *pr)
+json_t *capture_take(peer *pr)
 {
     json_t *list = pr->link_capture;
 

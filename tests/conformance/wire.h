@@ -201,5 +201,10 @@ void channel_on_event(peer *pr, const rns_tev *ev);
 void channel_peer_free(peer *pr);
 /* cmd_link.c: installs the peer's link tap (keepalive bytes, captures). */
 void br_link_peer_init(peer *pr);
+/* cmd_link.c: records what one link sends and receives in the clear (the
+ * link tap: {outbound, packet_type, context, plaintext hex}) from arm to
+ * take; the caller owns the list take returns. */
+void capture_arm(peer *pr, const uint8_t id[RNS_HASHLEN]);
+json_t *capture_take(peer *pr);
 
 #endif
