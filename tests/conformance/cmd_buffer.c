@@ -27,6 +27,8 @@ typedef struct chan_rec {
     struct chan_rec *next;
     uint8_t id[RNS_HASHLEN];
     json_t *messages; /* hex payloads of the wire type, oldest first */
+    int has_proof;    /* the last proof the link reported (RNS_LINK_EV_PROOF) */
+    uint8_t last_proof[RNS_FULL_HASHLEN];
 } chan_rec;
 
 struct chan_state {
@@ -103,6 +105,13 @@ json_t *channel_take_recorded(peer *pr, const uint8_t id[RNS_HASHLEN])
 void channel_on_event(peer *pr, const rns_tev *ev)
 {
     rns_channel *ch;
+    chan_rec *r;
+
+    if (ev->type == RNS_TEV_LINK && ev->link_ev.type == RNS_LINK_EV_PROOF &&
+        (r = rec_get(pr, ev->link_id, 0))) {
+        memcpy(r->last_proof, ev->link_ev.id, RNS_FULL_HASHLEN);
+        r->has_proof = 1;
+    }
 
     /* An inbound link the policy gave a channel: record its messages. */
     if (ev->type != RNS_TEV_LINK || ev->link_ev.type != RNS_LINK_EV_ESTABLISHED ||
@@ -434,10 +443,161 @@ static int cmd_wire_link_set_rtt(br_ctx *c)
     return br_set(c, "rtt", json_real(rns_link_rtt(l))) || br_set(c, "previous", json_real(prev));
 }
 
+/* The reference's Channel._run_callbacks over a chain of handlers on a
+ * throwaway channel: "false" declines, "true" takes the message, "raise"
+ * fails; each logs its index when it runs. One envelope (sequence 0). */
+struct chain_handler {
+    int index, behaviour; /* 0 false, 1 true, -1 raise */
+    json_t *log;
+};
+
+static int chain_run(void *ctx, uint16_t msgtype, const uint8_t *data, size_t len)
+{
+    struct chain_handler *h = ctx;
+
+    (void)msgtype;
+    (void)data;
+    (void)len;
+    json_array_append_new(h->log, json_integer(h->index));
+    return h->behaviour;
+}
+
+#define CHAIN_MSGTYPE 0x0707u
+
+static int cmd_wire_channel_handler_chain(br_ctx *c)
+{
+    struct chain_handler hs[RNS_CHANNEL_MAX_HANDLERS];
+    uint8_t id[RNS_HASHLEN];
+    json_t *specs = br_param(c, "handlers"), *e, *log;
+    ml_buf env = ML_BUF_INIT;
+    rns_channel *ch;
+    rns_channel_info in;
+    rns_link *l;
+    size_t i;
+    peer *pr;
+    int ret;
+
+    if (link_param(c, &pr, &l, id))
+        return -1;
+    if (!json_is_array(specs) || json_array_size(specs) > RNS_CHANNEL_MAX_HANDLERS)
+        return br_fail(c, "handlers: a list of at most %d of false/true/raise",
+                       RNS_CHANNEL_MAX_HANDLERS);
+    if (br_check(c, rns_channel_new(&ch, rns_link_rtt(l), rns_link_mdu(l)), "channel"))
+        return -1;
+    log = json_array();
+    ret = br_check(c, rns_channel_register(ch, CHAIN_MSGTYPE), "register");
+    json_array_foreach(ret ? NULL : specs, i, e) {
+        const char *b = json_string_value(e);
+        hs[i].index = (int)i;
+        hs[i].log = log;
+        if (!b || (strcmp(b, "false") && strcmp(b, "true") && strcmp(b, "raise"))) {
+            ret = br_fail(c, "handlers[%zu]: false, true or raise", i);
+            break;
+        }
+        hs[i].behaviour = !strcmp(b, "true") ? 1 : !strcmp(b, "raise") ? -1 : 0;
+        ret = br_check(c, rns_channel_add_handler(ch, chain_run, &hs[i]), "handler");
+    }
+    if (!ret)
+        ret = br_check(c, rns_envelope_pack(&env, CHAIN_MSGTYPE, 0, (const uint8_t *)"chain-probe",
+                                            11), "envelope") ||
+              br_check(c, rns_channel_receive(ch, env.p, env.len), "receive");
+    rns_channel_info_get(ch, &in);
+    rns_channel_free(ch);
+    ml_buf_free(&env);
+    if (ret) {
+        json_decref(log);
+        return -1;
+    }
+    return br_set(c, "log", log) || br_set_int(c, "next_rx_sequence", in.next_rx_sequence) ||
+           br_set_int(c, "handler_count", (long long)in.message_handlers);
+}
+
+static int send_settled(peer *pr, const void *id)
+{
+    rns_channel *ch = rns_transport_link_channel(core(pr), id);
+    rns_channel_info in;
+
+    rns_channel_info_get(ch, &in);
+    return !ch || in.tx_ring == 0;
+}
+
+/* A genuine delivered send, then the late and spurious callbacks of the
+ * reference's _packet_tx_op / _packet_timeout: the delivered packet's proof
+ * again, its timer run long after, and a proof for a packet never sent.
+ * None may grow the window or close the link. */
+static int cmd_wire_channel_spurious_proof(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], stray[RNS_FULL_HASHLEN];
+    ml_buf resend = ML_BUF_INIT;
+    json_t *errors = json_array();
+    rns_channel_info before, after_dup, fin;
+    long long timeout_ms;
+    rns_channel *ch;
+    chan_rec *r;
+    rns_link *l;
+    uint16_t seq;
+    peer *pr;
+    int delivered, st;
+
+    if (link_param(c, &pr, &l, id) || br_int(c, "timeout_ms", 12000, &timeout_ms) ||
+        !(ch = rns_transport_link_channel(core(pr), id)) ||
+        br_check(c, rns_channel_register(ch, WIRE_CHANNEL_MSGTYPE), "register") ||
+        br_check(c, channel_record(pr, id, ch), "record")) {
+        json_decref(errors);
+        return c->err[0] ? -1 : br_fail(c, "Unknown link_id");
+    }
+    r = rec_get(pr, id, 0);
+    r->has_proof = 0;
+    wait_until(chan_ready, pr, id, timeout_ms);
+    if (br_check(c, rns_transport_channel_send(core(pr), id, WIRE_CHANNEL_MSGTYPE,
+                                               (const uint8_t *)"genuine-proof", 13,
+                                               rns_node_now(), &seq), "channel send")) {
+        json_decref(errors);
+        return -1;
+    }
+    rns_node_kick(pr->node);
+    wait_until(send_settled, pr, id, timeout_ms);
+    if (!(ch = rns_transport_link_channel(core(pr), id))) {
+        json_decref(errors);
+        return br_fail(c, "the link closed");
+    }
+    rns_channel_info_get(ch, &before);
+    delivered = before.tx_ring == 0 && r->has_proof;
+    /* (a) the delivered packet's proof once more */
+    if (r->has_proof && rns_channel_delivered(ch, r->last_proof) != 0)
+        json_array_append_new(errors, json_string("duplicate_proof: acknowledged again"));
+    rns_channel_info_get(ch, &after_dup);
+    /* (b) its timer, long after: nothing is due */
+    st = rns_channel_tick(ch, rns_node_now() + 3600.0, &resend, NULL);
+    if (st != 0)
+        json_array_append_new(errors, json_string("timeout_delivered: acted on"));
+    /* (c) a proof for a packet it never sent */
+    if (br_random(c, stray, sizeof stray)) {
+        json_decref(errors);
+        ml_buf_free(&resend);
+        return -1;
+    }
+    if (rns_channel_delivered(ch, stray) != 0)
+        json_array_append_new(errors, json_string("proof_untracked: acknowledged"));
+    ml_buf_free(&resend);
+    rns_channel_info_get(ch, &fin);
+    st = rns_link_state(l);
+    return br_set_bool(c, "delivered", delivered) ||
+           br_set_int(c, "window_before", before.window) ||
+           br_set_int(c, "window_after_duplicate", after_dup.window) ||
+           br_set_int(c, "window_final", fin.window) ||
+           br_set_int(c, "tx_ring_before", (long long)before.tx_ring) ||
+           br_set_int(c, "tx_ring_final", (long long)fin.tx_ring) ||
+           br_set_int(c, "link_status", st) ||
+           br_set_bool(c, "link_closed", st == RNS_LINK_CLOSED) || br_set(c, "errors", errors);
+}
+
 const br_cmd br_buffer_cmds[] = {
     {"wire_buffer_stream", cmd_wire_buffer_stream},
     {"wire_buffer_received", cmd_wire_buffer_received},
     {"wire_channel_profile", cmd_wire_channel_profile},
     {"wire_link_set_rtt", cmd_wire_link_set_rtt},
+    {"wire_channel_handler_chain", cmd_wire_channel_handler_chain},
+    {"wire_channel_spurious_proof", cmd_wire_channel_spurious_proof},
     {NULL, NULL},
 };
