@@ -592,6 +592,39 @@ static int cmd_wire_channel_spurious_proof(br_ctx *c)
            br_set_bool(c, "link_closed", st == RNS_LINK_CLOSED) || br_set(c, "errors", errors);
 }
 
+/* Message type registration on the link's channel. The reference's kinds
+ * are message classes; in the C API a message type is a plain number, so
+ * only two of them have a counterpart: "reserved" (0xF001, refused with
+ * ME_INVALID_MSG_TYPE = 1) and "valid" (0x0505). The class defects
+ * (non_message_base, msgtype_none, not_constructible,
+ * envelope_pack_no_msgtype) cannot be written in C and are refused. */
+#define CE_INVALID_MSG_TYPE 1
+
+static int cmd_wire_channel_register(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN];
+    const char *kind;
+    rns_channel *ch;
+    rns_link *l;
+    peer *pr;
+    int r;
+
+    if (link_param(c, &pr, &l, id) || br_str(c, "kind", &kind))
+        return -1;
+    if (!(ch = rns_transport_link_channel(core(pr), id)))
+        return br_fail(c, "Unknown link_id");
+    if (strcmp(kind, "reserved") && strcmp(kind, "valid"))
+        return br_fail(c, "kind %s: a message-class defect with no counterpart in the C API "
+                          "(message types are plain 16-bit numbers)", kind);
+    r = rns_channel_register(ch, !strcmp(kind, "valid") ? 0x0505u : 0xF001u);
+    if (r == ML_EINVAL)
+        return br_set_bool(c, "accepted", 0) ||
+               br_set_str(c, "error", "system-reserved message type") ||
+               br_set_int(c, "ce_type", CE_INVALID_MSG_TYPE);
+    return br_check(c, r, "register") || br_set_bool(c, "accepted", 1) ||
+           br_set_null(c, "error") || br_set_null(c, "ce_type");
+}
+
 const br_cmd br_buffer_cmds[] = {
     {"wire_buffer_stream", cmd_wire_buffer_stream},
     {"wire_buffer_received", cmd_wire_buffer_received},
@@ -599,5 +632,6 @@ const br_cmd br_buffer_cmds[] = {
     {"wire_link_set_rtt", cmd_wire_link_set_rtt},
     {"wire_channel_handler_chain", cmd_wire_channel_handler_chain},
     {"wire_channel_spurious_proof", cmd_wire_channel_spurious_proof},
+    {"wire_channel_register", cmd_wire_channel_register},
     {NULL, NULL},
 };
