@@ -2,8 +2,8 @@
 // Helpers shared by the Reticulum vector tests (test_rns_*.c): hex fields of
 // a vector, the fixed identities by label, and one checker that compares a
 // packet vector's every decoded header field, its hash, and a re-pack of it.
-// Header-only (static inline) because tests/CMakeLists.txt links each test
-// with testutil.c alone.
+// Header-only (static inline); the in-memory transport harness is
+// rns_memnet.h.
 #ifndef MESHLOG_RNS_TESTUTIL_H
 #define MESHLOG_RNS_TESTUTIL_H
 

@@ -7,7 +7,7 @@
 // refusal; a request and a response too large for a packet; a transfer above
 // 1 MiB in two segments; a bz2 bomb that closes the link. Randomness is a
 // seeded PRNG; the seed is printed.
-#include "rns_testutil.h"
+#include "rns_memnet.h"
 
 #include "meshlog/crypto.h"
 #include "meshlog/rns_linkres.h"
@@ -17,103 +17,14 @@
 
 static uint64_t g_seed;
 
-/* A tap sees every packet in flight; returning 0 drops it. */
-typedef int (*tap_fn)(ml_buf *pkt, int from_a);
-static tap_fn g_tap;
-
-typedef struct node {
-    rns_transport *t;
-    uint64_t rs;
-    int ifc;
-    rns_identity *id;
-    uint8_t dest[RNS_HASHLEN];
-    rns_tev evs[64];
-    size_t n_evs;
-} node;
-
-static const char *const g_aspects[] = {"res"};
-
-static void node_init(node *n, uint64_t seed)
+/* A core whose destination accepts links (and proves nothing itself). */
+static void node_init(mn_node *n, uint64_t seed)
 {
-    rns_transport_config cfg = {rt_rng, &n->rs, NULL, NULL};
-    rns_iface_props ip = {"mem", 500, 0, 0, NULL};
-    rns_dest_params dp;
-    uint8_t priv[64];
-
-    memset(n, 0, sizeof *n);
-    n->rs = seed;
-    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rt_rng(&n->rs, priv, sizeof priv);
-    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
-    memset(&dp, 0, sizeof dp);
-    dp.identity = n->id;
-    dp.app_name = "meshlogtest";
-    dp.aspects = g_aspects;
-    dp.n_aspects = 1;
-    dp.accept_links = 1;
-    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
+    mn_init(n, seed, 0, NULL);
+    mn_register(n, "meshlogtest", "res", RNS_PROVE_NONE, 1, NULL);
 }
 
-static void node_clear_events(node *n)
-{
-    for (size_t i = 0; i < n->n_evs; i++)
-        rns_tev_clear(&n->evs[i]);
-    n->n_evs = 0;
-}
-
-static void node_free(node *n)
-{
-    node_clear_events(n);
-    rns_transport_free(n->t);
-    rns_identity_free(n->id);
-}
-
-/* Keeps up to 64 events; progress events are counted, not kept. */
-static unsigned g_progress;
-static void collect(node *n)
-{
-    rns_tev ev;
-    while (rns_transport_pop_event(n->t, &ev) == 1) {
-        if (ev.type == RNS_TEV_RESOURCE && ev.res_ev.type == RNS_RES_EV_PROGRESS) {
-            g_progress++;
-            rns_tev_clear(&ev);
-            continue;
-        }
-        if (n->n_evs == 64) {
-            rns_tev_clear(&ev);
-            continue;
-        }
-        n->evs[n->n_evs++] = ev;
-    }
-}
-
-static void pump(node *a, node *b, double now)
-{
-    ml_buf pkt = ML_BUF_INIT;
-    int ifc, moved = 1;
-
-    for (int guard = 0; moved && guard < 100000; guard++) {
-        moved = 0;
-        while (rns_transport_pop_output(a->t, &ifc, &pkt) == 1) {
-            if (!g_tap || g_tap(&pkt, 1))
-                assert_int_equal(rns_transport_inbound(b->t, b->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-        while (rns_transport_pop_output(b->t, &ifc, &pkt) == 1) {
-            if (!g_tap || g_tap(&pkt, 0))
-                assert_int_equal(rns_transport_inbound(a->t, a->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-    }
-    ml_buf_free(&pkt);
-    collect(a);
-    collect(b);
-}
-
-static rns_tev *find_res(node *n, enum rns_res_ev_type type, int outgoing)
+static rns_tev *find_res(mn_node *n, enum rns_res_ev_type type, int outgoing)
 {
     for (size_t i = 0; i < n->n_evs; i++)
         if (n->evs[i].type == RNS_TEV_RESOURCE && n->evs[i].res_ev.type == type &&
@@ -122,38 +33,30 @@ static rns_tev *find_res(node *n, enum rns_res_ev_type type, int outgoing)
     return NULL;
 }
 
-static rns_tev *find_link_ev(node *n, enum rns_link_event_type type)
-{
-    for (size_t i = 0; i < n->n_evs; i++)
-        if (n->evs[i].type == RNS_TEV_LINK && n->evs[i].link_ev.type == type)
-            return &n->evs[i];
-    return NULL;
-}
-
 /* Runs the pair on virtual time (timers included) until the sender's
  * transfer concluded or `limit` seconds passed. */
-static void run(node *a, node *b, double *now, double limit)
+static void run(mn_node *a, mn_node *b, double *now, double limit)
 {
     double end = *now + limit;
 
-    pump(a, b, *now);
+    mn_pump(a, b, *now);
     while (!find_res(a, RNS_RES_EV_CONCLUDED, 1) && *now < end) {
         double d = rns_transport_deadline(a->t), e = rns_transport_deadline(b->t);
         d = e < d ? e : d;
         *now = d > *now + 0.05 ? (d < *now + 5.0 ? d : *now + 5.0) : *now + 0.05;
         assert_int_equal(rns_transport_tick(a->t, *now), 0);
         assert_int_equal(rns_transport_tick(b->t, *now), 0);
-        pump(a, b, *now);
+        mn_pump(a, b, *now);
     }
 }
 
 /* a opens a link to b (b accepts resources by `strategy`). */
-static void setup(node *a, node *b, uint64_t seed, enum rns_res_strategy strategy,
+static void setup(mn_node *a, mn_node *b, uint64_t seed, enum rns_res_strategy strategy,
                   rns_res_accept_fn accept, uint8_t link_id[RNS_HASHLEN], double now)
 {
     rns_res_policy p;
 
-    g_tap = NULL;
+    mn_tap = NULL;
     node_init(a, seed);
     node_init(b, seed + 1);
     memset(&p, 0, sizeof p);
@@ -161,12 +64,12 @@ static void setup(node *a, node *b, uint64_t seed, enum rns_res_strategy strateg
     p.accept = accept;
     assert_int_equal(rns_transport_set_resource_policy(b->t, b->dest, &p), 0);
     assert_int_equal(rns_transport_announce(b->t, b->dest, now), 0);
-    pump(a, b, now);
+    mn_pump(a, b, now);
     assert_int_equal(rns_transport_link_open(a->t, b->dest, now, link_id), 0);
-    pump(a, b, now);
-    assert_non_null(find_link_ev(a, RNS_LINK_EV_ESTABLISHED));
-    node_clear_events(a);
-    node_clear_events(b);
+    mn_pump(a, b, now);
+    assert_non_null(mn_find_ev(a, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    mn_clear_events(a);
+    mn_clear_events(b);
 }
 
 static uint8_t *random_bytes(uint64_t *s, size_t n)
@@ -186,12 +89,11 @@ static void test_transfer_with_metadata(void **state)
     rns_res_send_opts o = {.data = data, .len = n, .metadata = meta, .metadata_len = sizeof meta};
     double now = 1000;
     uint32_t rid;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
 
     setup(&a, &b, g_seed, RNS_RES_ACCEPT_ALL, NULL, id, now);
-    g_progress = 0;
     assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, &rid), 0);
     run(&a, &b, &now, 120);
     assert_non_null(ev = find_res(&b, RNS_RES_EV_STARTED, 0));
@@ -205,12 +107,12 @@ static void test_transfer_with_metadata(void **state)
     assert_true(ev->res_ev.parts > RNS_RESOURCE_HASHMAP_MAX_LEN);
     assert_true(ev->res_ev.hmu_requests >= 1);
     assert_true(ev->res_ev.hmu_received >= 1);
-    assert_int_equal(g_progress, ev->res_ev.parts); /* one per part, no loss here */
+    assert_int_equal(a.n_progress + b.n_progress, ev->res_ev.parts); /* one per part, no loss */
     assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
     assert_int_equal(ev->res_ev.id, rid);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     free(data);
 }
 
@@ -235,7 +137,7 @@ static int tamper(ml_buf *pkt, int from_a)
     return 1;
 }
 
-static void transfer_through(tap_fn tap)
+static void transfer_through(mn_tap_fn tap)
 {
     uint8_t id[RNS_HASHLEN];
     uint64_t s = g_seed + 7;
@@ -243,23 +145,23 @@ static void transfer_through(tap_fn tap)
     uint8_t *data = random_bytes(&s, n);
     rns_res_send_opts o = {.data = data, .len = n};
     double now = 1000;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
 
     setup(&a, &b, g_seed + 2, RNS_RES_ACCEPT_ALL, NULL, id, now);
     g_count = 0;
-    g_tap = tap;
+    mn_tap = tap;
     assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
     run(&a, &b, &now, 300);
-    g_tap = NULL;
+    mn_tap = NULL;
     assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
     assert_int_equal(ev->res_ev.data.len, n);
     assert_memory_equal(ev->res_ev.data.p, data, n);
     assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     free(data);
 }
 
@@ -292,16 +194,16 @@ static void test_cancel(void **state)
     rns_res_send_opts o = {.data = data, .len = n, .no_compress = 1};
     double now = 1000;
     uint32_t rid, in_id;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
 
     for (int side = 0; side < 2; side++) {
         setup(&a, &b, g_seed + 3, RNS_RES_ACCEPT_ALL, NULL, id, now);
         g_count = 0;
-        g_tap = no_parts;
+        mn_tap = no_parts;
         assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, &rid), 0);
-        pump(&a, &b, now);
+        mn_pump(&a, &b, now);
         assert_non_null(ev = find_res(&b, RNS_RES_EV_STARTED, 0));
         in_id = ev->res_ev.id;
         assert_null(find_res(&a, RNS_RES_EV_CONCLUDED, 1));
@@ -309,24 +211,24 @@ static void test_cancel(void **state)
             assert_int_equal(rns_transport_resource_cancel(a.t, id, rid, now), 0); /* ICL */
         else
             assert_int_equal(rns_transport_resource_cancel(b.t, id, in_id, now), 0); /* RCL */
-        pump(&a, &b, now);
-        g_tap = NULL;
+        mn_pump(&a, &b, now);
+        mn_tap = NULL;
         assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
         assert_int_equal(ev->res_ev.status, RNS_RESOURCE_FAILED);
         assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
         assert_int_equal(ev->res_ev.status, side == 0 ? RNS_RESOURCE_FAILED : RNS_RESOURCE_REJECTED);
         assert_int_equal(rns_transport_resource_cancel(a.t, id, rid, now), ML_ENOTFOUND);
         /* the link is still good for the next transfer */
-        node_clear_events(&a);
-        node_clear_events(&b);
+        mn_clear_events(&a);
+        mn_clear_events(&b);
         o.len = 1000;
         assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
         run(&a, &b, &now, 60);
         assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
         assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
         o.len = n;
-        node_free(&a);
-        node_free(&b);
+        mn_free(&a);
+        mn_free(&b);
     }
     free(data);
 }
@@ -343,7 +245,7 @@ static void test_strategies(void **state)
     uint8_t id[RNS_HASHLEN], data[8000];
     rns_res_send_opts o = {.data = data, .len = sizeof data, .no_compress = 1};
     double now = 1000;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
 
@@ -355,8 +257,8 @@ static void test_strategies(void **state)
     assert_null(find_res(&b, RNS_RES_EV_STARTED, 0));
     assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_FAILED);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     /* ACCEPT_APP: a small one in, a large one refused (RESOURCE_RCL) */
     setup(&a, &b, g_seed + 5, RNS_RES_ACCEPT_APP, accept_small, id, now);
     o.len = 1000;
@@ -364,16 +266,16 @@ static void test_strategies(void **state)
     run(&a, &b, &now, 60);
     assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
-    node_clear_events(&a);
-    node_clear_events(&b);
+    mn_clear_events(&a);
+    mn_clear_events(&b);
     o.len = sizeof data;
     assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
     run(&a, &b, &now, 60);
     assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_REJECTED);
     assert_null(find_res(&b, RNS_RES_EV_STARTED, 0));
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static void test_large_request_response(void **state)
@@ -382,7 +284,7 @@ static void test_large_request_response(void **state)
     ml_buf big = ML_BUF_INIT;
     uint8_t blob[3000];
     double now = 1000;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
 
@@ -391,32 +293,32 @@ static void test_large_request_response(void **state)
     /* ACCEPT_NONE does not stop requests and responses */
     setup(&a, &b, g_seed + 6, RNS_RES_ACCEPT_NONE, NULL, id, now);
     assert_int_equal(rns_transport_link_request(a.t, id, "/big", big.p, big.len, now, req_id), 0);
-    pump(&a, &b, now);
-    for (int i = 0; i < 20 && !find_link_ev(&b, RNS_LINK_EV_REQUEST); i++) {
+    mn_pump(&a, &b, now);
+    for (int i = 0; i < 20 && !mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_REQUEST); i++) {
         now += 1;
         rns_transport_tick(a.t, now);
         rns_transport_tick(b.t, now);
-        pump(&a, &b, now);
+        mn_pump(&a, &b, now);
     }
-    assert_non_null(ev = find_link_ev(&b, RNS_LINK_EV_REQUEST));
+    assert_non_null(ev = mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_REQUEST));
     assert_memory_equal(ev->link_ev.id, req_id, RNS_HASHLEN);
     assert_int_equal(ev->link_ev.data.len, big.len);
     assert_memory_equal(ev->link_ev.data.p, big.p, big.len);
     assert_int_equal(rns_transport_link_respond(b.t, id, req_id, big.p, big.len, now), 0);
-    pump(&a, &b, now);
-    for (int i = 0; i < 20 && !find_link_ev(&a, RNS_LINK_EV_RESPONSE); i++) {
+    mn_pump(&a, &b, now);
+    for (int i = 0; i < 20 && !mn_find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE); i++) {
         now += 1;
         rns_transport_tick(a.t, now);
         rns_transport_tick(b.t, now);
-        pump(&a, &b, now);
+        mn_pump(&a, &b, now);
     }
-    assert_non_null(ev = find_link_ev(&a, RNS_LINK_EV_RESPONSE));
+    assert_non_null(ev = mn_find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE));
     assert_memory_equal(ev->link_ev.id, req_id, RNS_HASHLEN);
     assert_int_equal(ev->link_ev.data.len, big.len);
     assert_memory_equal(ev->link_ev.data.p, big.p, big.len);
     ml_buf_free(&big);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static void test_two_segments(void **state)
@@ -429,7 +331,7 @@ static void test_two_segments(void **state)
     rns_resource *r = NULL;
     uint32_t segs = 0;
     double now = 1000;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
 
@@ -455,8 +357,8 @@ static void test_two_segments(void **state)
     assert_int_equal(ev->res_ev.metadata.len, sizeof meta);
     assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     free(data);
 }
 
@@ -473,7 +375,7 @@ static void test_manual_requests(void **state)
     uint32_t rid, got = 0, before;
     double now = 1000;
     unsigned asks = 0;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
 
@@ -487,7 +389,7 @@ static void test_manual_requests(void **state)
     assert_non_null(l);
     rns_linkres_set_manual_requests(lr, 1);
     assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, NULL), 0);
-    pump(&a, &b, now);
+    mn_pump(&a, &b, now);
     assert_non_null(ev = find_res(&b, RNS_RES_EV_STARTED, 0));
     rid = ev->res_ev.id;
     assert_int_equal(rns_transport_resource_request_next(b.t, id, rid + 100, now), ML_ENOTFOUND);
@@ -495,14 +397,14 @@ static void test_manual_requests(void **state)
         rns_resource_counters(rns_linkres_get(lr, rid), NULL, NULL, &before);
         assert_true(before > got || asks == 0);
         got = before;
-        pump(&a, &b, now); /* nothing moves without a request */
+        mn_pump(&a, &b, now); /* nothing moves without a request */
         rns_resource_counters(rns_linkres_get(lr, rid), NULL, NULL, &before);
         assert_int_equal(before, got);
         assert_int_equal(rns_transport_resource_request_next(b.t, id, rid, now), 1);
         asks++;
         assert_true(asks < 40);
         now += 0.01;
-        pump(&a, &b, now);
+        mn_pump(&a, &b, now);
     }
     assert_true(asks >= 2);
     ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0);
@@ -511,8 +413,8 @@ static void test_manual_requests(void **state)
     assert_memory_equal(ev->res_ev.data.p, data, n);
     /* over: the transfer is gone */
     assert_int_equal(rns_transport_resource_request_next(b.t, id, rid, now), ML_ENOTFOUND);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     free(data);
 }
 
@@ -543,7 +445,7 @@ static void test_duplicate_request(void **state)
     uint32_t txid;
     double now = 1000;
     int known = 0;
-    node a, b;
+    mn_node a, b;
     (void)state;
 
     assert_non_null(data);
@@ -551,7 +453,7 @@ static void test_duplicate_request(void **state)
     setup(&a, &b, g_seed + 10, RNS_RES_ACCEPT_ALL, NULL, id, now);
     rns_linkres_set_manual_requests(rns_transport_link_resources(b.t, id), 1);
     assert_int_equal(rns_transport_resource_send(a.t, id, &o, now, &txid), 0);
-    pump(&a, &b, now);
+    mn_pump(&a, &b, now);
     lr = rns_transport_link_resources(a.t, id);
     l = rns_transport_link(a.t, id);
     assert_non_null(tx = rns_linkres_get(lr, txid));
@@ -577,8 +479,8 @@ static void test_duplicate_request(void **state)
     assert_int_equal(rns_linkres_input(lr, l, &ev, now), 1);
     assert_int_equal(pop_link_packets(l), 4);
     ml_buf_free(&ev.data);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     free(data);
 }
 
@@ -595,7 +497,7 @@ static void test_plant_part_assembly(void **state)
     ml_buf adv = ML_BUF_INIT, b = ML_BUF_INIT;
     uint8_t ctx;
     double now = 1000;
-    node a, b2;
+    mn_node a, b2;
     (void)state;
 
     assert_non_null(data);
@@ -636,8 +538,8 @@ static void test_plant_part_assembly(void **state)
     rns_resource_free(tx);
     ml_buf_free(&adv);
     ml_buf_free(&b);
-    node_free(&a);
-    node_free(&b2);
+    mn_free(&a);
+    mn_free(&b2);
     free(data);
 }
 
@@ -649,7 +551,7 @@ static void test_bomb_closes_link(void **state)
     rns_res_send_opts o = {.data = zeros, .len = n};
     rns_res_policy p = {RNS_RES_ACCEPT_ALL, NULL, NULL, 256 * 1024};
     double now = 1000;
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
 
@@ -660,11 +562,11 @@ static void test_bomb_closes_link(void **state)
     run(&a, &b, &now, 60);
     assert_non_null(ev = find_res(&b, RNS_RES_EV_CONCLUDED, 0));
     assert_int_equal(ev->res_ev.status, RNS_RESOURCE_CORRUPT);
-    assert_non_null(find_link_ev(&b, RNS_LINK_EV_CLOSED));
+    assert_non_null(mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
     assert_non_null(ev = find_res(&a, RNS_RES_EV_CONCLUDED, 1));
     assert_int_not_equal(ev->res_ev.status, RNS_RESOURCE_COMPLETE);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     free(zeros);
 }
 

@@ -4,7 +4,7 @@
 // autoconfigures), use_implicit_proof (the proof form sent), respond_to_probes
 // (a probe destination that proves everything). Two cores back to back in
 // memory with a seeded PRNG, and a node for the node-level options.
-#include "rns_testutil.h"
+#include "rns_memnet.h"
 
 #include "meshlog/crypto.h"
 #include "meshlog/rns_config.h"
@@ -14,62 +14,25 @@
 #include "meshlog/rns_proof.h"
 #include "meshlog/rns_transport.h"
 
-typedef struct core {
-    rns_transport *t;
-    uint64_t rs;
-    int ifc;
-    rns_identity *id;
-    uint8_t dest[RNS_HASHLEN];
-} core;
-
-static const char *const g_aspects[] = {"options"};
-
-static void core_init(core *n, uint64_t seed, enum rns_proof_strategy proof)
+static void core_init(mn_node *n, uint64_t seed, enum rns_proof_strategy proof)
 {
-    rns_transport_config cfg = {rt_rng, &n->rs, NULL, NULL};
-    rns_iface_props ip = {"mem", 500, 0, 0, NULL};
-    rns_dest_params dp;
-    uint8_t priv[64];
-
-    memset(n, 0, sizeof *n);
-    n->rs = seed;
-    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rt_rng(&n->rs, priv, sizeof priv);
-    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
-    dp = (rns_dest_params){n->id, "meshlogtest", g_aspects, 1, proof, 1, NULL, 0};
-    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
-}
-
-static void core_free(core *n)
-{
-    rns_transport_free(n->t);
-    rns_identity_free(n->id);
+    mn_init(n, seed, 0, NULL);
+    mn_register(n, "meshlogtest", "options", proof, 1, NULL);
 }
 
 /* Moves everything a has queued into b; returns the last frame's length. */
-static size_t pass(core *a, core *b, double now)
+static size_t pass(mn_node *a, mn_node *b, double now)
 {
-    ml_buf out = ML_BUF_INIT;
     size_t last = 0;
-    int ifc;
-    rns_tev ev;
-
-    while (rns_transport_pop_output(a->t, &ifc, &out) == 1) {
-        last = out.len;
-        assert_int_equal(rns_transport_inbound(b->t, b->ifc, out.p, out.len, now), 0);
-        out.len = 0;
-    }
-    ml_buf_free(&out);
-    while (rns_transport_pop_event(b->t, &ev) == 1)
-        rns_tev_clear(&ev);
+    mn_pass(a, b, 1, now, &last);
+    mn_drain_events(b);
     return last;
 }
 
 static void test_first_hop_timeout(void **state)
 {
     (void)state;
-    core a, b;
+    mn_node a, b;
 
     core_init(&a, 11, RNS_PROVE_ALL);
     core_init(&b, 12, RNS_PROVE_NONE);
@@ -84,13 +47,13 @@ static void test_first_hop_timeout(void **state)
     assert_int_equal(rns_transport_iface_set_bitrate(b.t, b.ifc, 1000), 0);
     assert_true(rns_transport_first_hop_timeout(b.t, a.dest, 1.0) == 4.0 + RNS_DEFAULT_PER_HOP_TIMEOUT);
     assert_int_equal(rns_transport_iface_set_bitrate(b.t, 999, 1000), ML_ENOTFOUND);
-    core_free(&a);
-    core_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static size_t proof_len(int implicit)
 {
-    core a, b;
+    mn_node a, b;
     uint8_t hash[RNS_FULL_HASHLEN];
     size_t len;
     enum rns_proof_strategy ps;
@@ -110,8 +73,8 @@ static size_t proof_len(int implicit)
     assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"hi", 2, 1.0, hash), 0);
     pass(&b, &a, 1.0);
     len = pass(&a, &b, 1.0);   /* the proof */
-    core_free(&a);
-    core_free(&b);
+    mn_free(&a);
+    mn_free(&b);
     return len;
 }
 

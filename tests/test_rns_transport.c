@@ -5,7 +5,7 @@
 // single packets with receipts, HEADER_2 addressing behind a transport node
 // and a shared instance, IFAC, and bad input (truncated, oversize, replayed,
 // bit-flipped). Randomness is a seeded PRNG; the seed is printed.
-#include "rns_testutil.h"
+#include "rns_memnet.h"
 
 #include "meshlog/crypto.h"
 #include "meshlog/rns_msgpack.h"
@@ -14,185 +14,80 @@
 
 static uint64_t g_seed;
 
-/* An optional tap sees (and may rewrite) every packet in flight. */
-typedef void (*tap_fn)(ml_buf *pkt, int from_a);
-static tap_fn g_tap;
-
-typedef struct node {
-    rns_transport *t;
-    uint64_t rs;
-    int ifc;
-    rns_identity *id;
-    uint8_t dest[RNS_HASHLEN];
-    rns_tev evs[64];
-    size_t n_evs;
-} node;
-
-static const char *const g_aspects[] = {"echo"};
-
-static void tlog(void *ctx, int level, const char *msg)
+static void node_register(mn_node *n, int accept)
 {
-    (void)ctx;
-    if (getenv("RNS_TEST_LOG"))
-        fprintf(stderr, "[%d] %s\n", level, msg);
-}
-
-static void node_init(node *n, uint64_t seed, int shared, rns_ifac *ifac)
-{
-    rns_transport_config cfg = {rt_rng, &n->rs, tlog, NULL};
-    rns_iface_props ip = {"mem", 500, 0, shared, ifac};
-    uint8_t priv[64];
-
-    memset(n, 0, sizeof *n);
-    g_tap = NULL;
-    n->rs = seed;
-    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rt_rng(&n->rs, priv, sizeof priv);
-    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
-}
-
-static void node_register(node *n, int accept)
-{
-    rns_dest_params dp = {n->id, "meshlogtest", g_aspects, 1, RNS_PROVE_ALL, accept,
-                          (const uint8_t *)"hi", 2};
-    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
-}
-
-static void node_clear_events(node *n)
-{
-    for (size_t i = 0; i < n->n_evs; i++)
-        rns_tev_clear(&n->evs[i]);
-    n->n_evs = 0;
-}
-
-static void node_free(node *n)
-{
-    node_clear_events(n);
-    rns_transport_free(n->t);
-    rns_identity_free(n->id);
-}
-
-/* Collects events (dropping the oldest beyond 64). */
-static void collect(node *n)
-{
-    rns_tev ev;
-    while (rns_transport_pop_event(n->t, &ev) == 1) {
-        if (n->n_evs == 64) {
-            rns_tev_clear(&ev);
-            continue;
-        }
-        n->evs[n->n_evs++] = ev;
-    }
-}
-
-
-/* Moves packets both ways until both queues are empty. */
-static void pump(node *a, node *b, double now)
-{
-    ml_buf pkt = ML_BUF_INIT;
-    int ifc, moved = 1;
-
-    for (int guard = 0; moved && guard < 1000; guard++) {
-        moved = 0;
-        while (rns_transport_pop_output(a->t, &ifc, &pkt) == 1) {
-            if (g_tap)
-                g_tap(&pkt, 1);
-            assert_int_equal(rns_transport_inbound(b->t, b->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-        while (rns_transport_pop_output(b->t, &ifc, &pkt) == 1) {
-            if (g_tap)
-                g_tap(&pkt, 0);
-            assert_int_equal(rns_transport_inbound(a->t, a->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-    }
-    ml_buf_free(&pkt);
-    collect(a);
-    collect(b);
-}
-
-static rns_tev *find_ev(node *n, enum rns_tev_type type, int link_type)
-{
-    for (size_t i = 0; i < n->n_evs; i++)
-        if (n->evs[i].type == type &&
-            (link_type < 0 || (int)n->evs[i].link_ev.type == link_type))
-            return &n->evs[i];
-    return NULL;
+    mn_register(n, "meshlogtest", "echo", RNS_PROVE_ALL, accept, "hi");
 }
 
 static void test_announce_both_ways(void **state)
 {
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     unsigned hops = 0;
     uint8_t pub[64];
     (void)state;
-    node_init(&a, g_seed, 0, NULL);
-    node_init(&b, g_seed + 1, 0, NULL);
+    mn_init(&a, g_seed, 0, NULL);
+    mn_init(&b, g_seed + 1, 0, NULL);
     node_register(&a, 1);
     node_register(&b, 1);
     assert_int_equal(rns_transport_announce(a.t, a.dest, 1000.0), 0);
     assert_int_equal(rns_transport_announce(b.t, b.dest, 1000.0), 0);
-    pump(&a, &b, 1000.0);
-    assert_non_null(ev = find_ev(&b, RNS_TEV_ANNOUNCE, -1));
+    mn_pump(&a, &b, 1000.0);
+    assert_non_null(ev = mn_find_ev(&b, RNS_TEV_ANNOUNCE, -1));
     assert_memory_equal(ev->dest, a.dest, RNS_HASHLEN);
     assert_int_equal(ev->hops, 1);
     assert_true(ev->has_app_data);
     assert_int_equal(ev->data.len, 2);
-    assert_non_null(ev = find_ev(&a, RNS_TEV_ANNOUNCE, -1));
+    assert_non_null(ev = mn_find_ev(&a, RNS_TEV_ANNOUNCE, -1));
     assert_memory_equal(ev->dest, b.dest, RNS_HASHLEN);
     assert_int_equal(rns_transport_has_path(b.t, a.dest, 1001.0, &hops), 1);
     assert_int_equal(hops, 1);
     assert_int_equal(rns_transport_recall(b.t, a.dest, pub, NULL, NULL), 0);
     assert_memory_equal(pub, rns_identity_public_key(a.id), 64);
     /* the same announce again (a replay) changes nothing */
-    node_clear_events(&b);
-    node_free(&a);
-    node_free(&b);
+    mn_clear_events(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static void test_path_request(void **state)
 {
-    node a, b;
+    mn_node a, b;
     rns_tev *ev;
     (void)state;
-    node_init(&a, g_seed + 2, 0, NULL);
-    node_init(&b, g_seed + 3, 0, NULL);
+    mn_init(&a, g_seed + 2, 0, NULL);
+    mn_init(&b, g_seed + 3, 0, NULL);
     node_register(&a, 1);
     assert_int_equal(rns_transport_has_path(b.t, a.dest, 10.0, NULL), 0);
     assert_int_equal(rns_transport_request_path(b.t, a.dest, 10.0), 0);
-    pump(&a, &b, 10.0);
-    assert_non_null(ev = find_ev(&b, RNS_TEV_ANNOUNCE, -1));
+    mn_pump(&a, &b, 10.0);
+    assert_non_null(ev = mn_find_ev(&b, RNS_TEV_ANNOUNCE, -1));
     assert_true(ev->path_response);
     assert_int_equal(rns_transport_has_path(b.t, a.dest, 10.0, NULL), 1);
     /* a second request with the same tag would be ignored; a new one answers */
-    node_clear_events(&b);
+    mn_clear_events(&b);
     assert_int_equal(rns_transport_request_path(b.t, a.dest, 12.0), 0);
-    pump(&a, &b, 12.0);
-    assert_non_null(find_ev(&b, RNS_TEV_ANNOUNCE, -1));
-    node_free(&a);
-    node_free(&b);
+    mn_pump(&a, &b, 12.0);
+    assert_non_null(mn_find_ev(&b, RNS_TEV_ANNOUNCE, -1));
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* Opens a link from `from` to `to`'s destination and runs the handshake. */
-static void open_link(node *from, node *to, double now, uint8_t id[RNS_HASHLEN])
+static void open_link(mn_node *from, mn_node *to, double now, uint8_t id[RNS_HASHLEN])
 {
     rns_tev *ev;
     assert_int_equal(rns_transport_link_open(from->t, to->dest, now, id), 0);
-    pump(from, to, now);
-    assert_non_null(ev = find_ev(from, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    mn_pump(from, to, now);
+    assert_non_null(ev = mn_find_ev(from, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
     assert_true(ev->initiator);
-    assert_non_null(ev = find_ev(to, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    assert_non_null(ev = mn_find_ev(to, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
     assert_false(ev->initiator);
     assert_memory_equal(ev->link_id, id, RNS_HASHLEN);
     assert_memory_equal(ev->dest, to->dest, RNS_HASHLEN);
 }
 
-static void link_session(node *ini, node *resp, double t0)
+static void link_session(mn_node *ini, mn_node *resp, double t0)
 {
     uint8_t id[RNS_HASHLEN], hash[32], req_id[RNS_HASHLEN];
     ml_buf mp = ML_BUF_INIT;
@@ -200,62 +95,62 @@ static void link_session(node *ini, node *resp, double t0)
     rns_tev *ev;
 
     open_link(ini, resp, t0, id);
-    node_clear_events(ini);
-    node_clear_events(resp);
+    mn_clear_events(ini);
+    mn_clear_events(resp);
     /* data with a proof (the destination proves all) */
     assert_non_null(l = rns_transport_link(ini->t, id));
     assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)"ping", 4, t0 + 1, hash), 0);
     assert_int_equal(rns_transport_flush(ini->t, t0 + 1), 0);
-    pump(ini, resp, t0 + 1);
-    assert_non_null(ev = find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    mn_pump(ini, resp, t0 + 1);
+    assert_non_null(ev = mn_find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_DATA));
     assert_memory_equal(ev->link_ev.data.p, "ping", 4);
-    assert_non_null(ev = find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_PROOF));
+    assert_non_null(ev = mn_find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_PROOF));
     assert_memory_equal(ev->link_ev.id, hash, 32);
     /* the responder sends back */
     assert_non_null(l = rns_transport_link(resp->t, id));
     assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)"pong", 4, t0 + 1, NULL), 0);
     assert_int_equal(rns_transport_flush(resp->t, t0 + 1), 0);
-    pump(ini, resp, t0 + 1);
-    assert_non_null(ev = find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    mn_pump(ini, resp, t0 + 1);
+    assert_non_null(ev = mn_find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_DATA));
     assert_memory_equal(ev->link_ev.data.p, "pong", 4);
-    node_clear_events(ini);
-    node_clear_events(resp);
+    mn_clear_events(ini);
+    mn_clear_events(resp);
     /* request / response on /echo */
     assert_int_equal(rns_mp_put_cstr(&mp, "hello"), 0);
     l = rns_transport_link(ini->t, id);
     assert_int_equal(rns_link_request(l, "/echo", mp.p, mp.len, t0 + 2, req_id), 0);
     rns_transport_flush(ini->t, t0 + 2);
-    pump(ini, resp, t0 + 2);
-    assert_non_null(ev = find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_REQUEST));
+    mn_pump(ini, resp, t0 + 2);
+    assert_non_null(ev = mn_find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_REQUEST));
     l = rns_transport_link(resp->t, id);
     assert_int_equal(rns_link_respond(l, ev->link_ev.id, ev->link_ev.data.p,
                                       ev->link_ev.data.len, t0 + 2), 0);
     rns_transport_flush(resp->t, t0 + 2);
-    pump(ini, resp, t0 + 2);
-    assert_non_null(ev = find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE));
+    mn_pump(ini, resp, t0 + 2);
+    assert_non_null(ev = mn_find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE));
     assert_memory_equal(ev->link_ev.id, req_id, RNS_HASHLEN);
     assert_memory_equal(ev->link_ev.data.p, mp.p, mp.len);
-    node_clear_events(ini);
-    node_clear_events(resp);
+    mn_clear_events(ini);
+    mn_clear_events(resp);
     /* keepalive: idle past the keepalive interval, the timers ping/pong */
     double t = t0 + 2;
     for (int i = 0; i < 40; i++) {
         t += 1.0;
         rns_transport_tick(ini->t, t);
         rns_transport_tick(resp->t, t);
-        pump(ini, resp, t);
+        mn_pump(ini, resp, t);
     }
-    assert_null(find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_STALE));
-    assert_null(find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
+    assert_null(mn_find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_STALE));
+    assert_null(mn_find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
     assert_int_equal(rns_link_state(rns_transport_link(ini->t, id)), RNS_LINK_ACTIVE);
     assert_true(rns_transport_deadline(ini->t) <= t + 360.0);
     /* teardown */
     assert_int_equal(rns_link_close(rns_transport_link(ini->t, id), t), 0);
     rns_transport_flush(ini->t, t);
-    pump(ini, resp, t);
-    assert_non_null(ev = find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
+    mn_pump(ini, resp, t);
+    assert_non_null(ev = mn_find_ev(resp, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
     assert_int_equal(ev->link_ev.reason, RNS_LINK_CLOSE_INITIATOR_CLOSED);
-    assert_non_null(find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
+    assert_non_null(mn_find_ev(ini, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
     rns_transport_tick(ini->t, t + 1);
     rns_transport_tick(resp->t, t + 1);
     assert_null(rns_transport_link(ini->t, id));
@@ -265,23 +160,23 @@ static void link_session(node *ini, node *resp, double t0)
 
 static void test_links_either_side(void **state)
 {
-    node a, b;
+    mn_node a, b;
     (void)state;
-    node_init(&a, g_seed + 4, 0, NULL);
-    node_init(&b, g_seed + 5, 0, NULL);
+    mn_init(&a, g_seed + 4, 0, NULL);
+    mn_init(&b, g_seed + 5, 0, NULL);
     node_register(&a, 1);
     node_register(&b, 1);
     rns_transport_announce(a.t, a.dest, 100.0);
     rns_transport_announce(b.t, b.dest, 100.0);
-    pump(&a, &b, 100.0);
-    node_clear_events(&a);
-    node_clear_events(&b);
+    mn_pump(&a, &b, 100.0);
+    mn_clear_events(&a);
+    mn_clear_events(&b);
     link_session(&b, &a, 101.0);
-    node_clear_events(&a);
-    node_clear_events(&b);
+    mn_clear_events(&a);
+    mn_clear_events(&b);
     link_session(&a, &b, 200.0);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static int g_tapped;
@@ -301,17 +196,17 @@ static void test_link_binding(void **state)
     uint8_t id[RNS_HASHLEN];
     ml_buf raw = ML_BUF_INIT;
     int foreign;
-    node a, b;
+    mn_node a, b;
     (void)state;
 
-    node_init(&a, g_seed + 40, 0, NULL);
-    node_init(&b, g_seed + 41, 0, NULL);
+    mn_init(&a, g_seed + 40, 0, NULL);
+    mn_init(&b, g_seed + 41, 0, NULL);
     node_register(&b, 1);
     rns_transport_announce(b.t, b.dest, 100.0);
-    pump(&a, &b, 100.0);
+    mn_pump(&a, &b, 100.0);
     assert_int_equal(rns_transport_link_mtu(a.t, b.dest, 100.0), 500);
     open_link(&a, &b, 101.0, id);
-    node_clear_events(&b);
+    mn_clear_events(&b);
     assert_int_equal(rns_transport_link_count(b.t, b.dest), 1);
     assert_int_equal(rns_transport_link_count(a.t, b.dest), 1);
     assert_int_equal(rns_transport_link_iface(b.t, id), b.ifc);
@@ -322,21 +217,21 @@ static void test_link_binding(void **state)
     assert_int_equal(rns_link_pack(rns_transport_link(a.t, id), RNS_CTX_NONE,
                                    (const uint8_t *)"bind", 4, &raw), 0);
     assert_int_equal(rns_transport_inbound(b.t, foreign, raw.p, raw.len, 102.0), 0);
-    collect(&b);
-    assert_null(find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    mn_collect(&b);
+    assert_null(mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
     assert_int_equal(g_tapped, 0);
     /* (a second copy: the first one's hash is in the duplicate filter now) */
     ml_buf_reset(&raw);
     assert_int_equal(rns_link_pack(rns_transport_link(a.t, id), RNS_CTX_NONE,
                                    (const uint8_t *)"bind", 4, &raw), 0);
     assert_int_equal(rns_transport_inbound(b.t, b.ifc, raw.p, raw.len, 102.0), 0);
-    collect(&b);
-    assert_non_null(find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    mn_collect(&b);
+    assert_non_null(mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
     assert_int_equal(g_tapped, 1);
     rns_transport_set_link_tap(b.t, NULL, NULL);
     ml_buf_free(&raw);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* A file response: the content as a resource with metadata, handed to the
@@ -346,32 +241,32 @@ static void test_file_response(void **state)
     uint8_t id[RNS_HASHLEN], req[RNS_HASHLEN], content[2000];
     ml_buf meta = ML_BUF_INIT;
     rns_tev *ev;
-    node a, b;
+    mn_node a, b;
     (void)state;
 
-    node_init(&a, g_seed + 50, 0, NULL);
-    node_init(&b, g_seed + 51, 0, NULL);
+    mn_init(&a, g_seed + 50, 0, NULL);
+    mn_init(&b, g_seed + 51, 0, NULL);
     node_register(&b, 1);
     rns_transport_announce(b.t, b.dest, 100.0);
-    pump(&a, &b, 100.0);
+    mn_pump(&a, &b, 100.0);
     open_link(&a, &b, 101.0, id);
-    node_clear_events(&a);
+    mn_clear_events(&a);
     for (size_t i = 0; i < sizeof content; i++)
         content[i] = (uint8_t)(i * 7);
     /* a request first: a response resource is taken only for a request sent */
     assert_int_equal(rns_mp_put_nil(&meta), 0);
     assert_int_equal(rns_transport_link_request(a.t, id, "/file", meta.p, meta.len, 102.0, req), 0);
-    pump(&a, &b, 102.0);
+    mn_pump(&a, &b, 102.0);
     ml_buf_reset(&meta);
     assert_int_equal(rns_mp_put_bin(&meta, (const uint8_t *)"meta", 4), 0);
     assert_int_equal(rns_transport_link_respond_file(b.t, id, req, content, sizeof content, meta.p,
                                                      meta.len, 102.0), 0);
-    for (int i = 0; i < 20 && !find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE); i++) {
+    for (int i = 0; i < 20 && !mn_find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE); i++) {
         rns_transport_tick(a.t, 102.0 + i * 0.1);
         rns_transport_tick(b.t, 102.0 + i * 0.1);
-        pump(&a, &b, 102.0 + i * 0.1);
+        mn_pump(&a, &b, 102.0 + i * 0.1);
     }
-    assert_non_null(ev = find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE));
+    assert_non_null(ev = mn_find_ev(&a, RNS_TEV_LINK, RNS_LINK_EV_RESPONSE));
     assert_true(ev->link_ev.has_metadata);
     assert_memory_equal(ev->link_ev.id, req, RNS_HASHLEN);
     assert_int_equal(ev->link_ev.data.len, sizeof content);
@@ -381,42 +276,42 @@ static void test_file_response(void **state)
     assert_int_equal(rns_transport_link_respond_file(b.t, req, req, content, 1, NULL, 0, 103.0),
                      ML_ENOTFOUND);
     ml_buf_free(&meta);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static void test_single_packet_proof(void **state)
 {
-    node a, b;
+    mn_node a, b;
     uint8_t hash[32];
     rns_tev *ev;
     (void)state;
-    node_init(&a, g_seed + 6, 0, NULL);
-    node_init(&b, g_seed + 7, 0, NULL);
+    mn_init(&a, g_seed + 6, 0, NULL);
+    mn_init(&b, g_seed + 7, 0, NULL);
     node_register(&a, 0);
     assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"x", 1, 5.0, hash),
                      ML_ENOTFOUND);
     rns_transport_announce(a.t, a.dest, 5.0);
-    pump(&a, &b, 5.0);
+    mn_pump(&a, &b, 5.0);
     assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"single", 6, 6.0, hash), 0);
-    pump(&a, &b, 6.5);
-    assert_non_null(ev = find_ev(&a, RNS_TEV_DATA, -1));
+    mn_pump(&a, &b, 6.5);
+    assert_non_null(ev = mn_find_ev(&a, RNS_TEV_DATA, -1));
     assert_memory_equal(ev->data.p, "single", 6);
-    assert_non_null(ev = find_ev(&b, RNS_TEV_PROOF, -1));
+    assert_non_null(ev = mn_find_ev(&b, RNS_TEV_PROOF, -1));
     assert_memory_equal(ev->packet_hash, hash, 32);
     assert_true(ev->rtt > 0.4 && ev->rtt < 0.6);
     /* a link request to a destination that does not accept links times out */
     uint8_t id[RNS_HASHLEN];
-    node_clear_events(&b);
+    mn_clear_events(&b);
     assert_int_equal(rns_transport_link_open(b.t, a.dest, 7.0, id), 0);
-    pump(&a, &b, 7.0);
-    assert_null(find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    mn_pump(&a, &b, 7.0);
+    assert_null(mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
     rns_transport_tick(b.t, 30.0);
-    collect(&b);
-    assert_non_null(ev = find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
+    mn_collect(&b);
+    assert_non_null(ev = mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_CLOSED));
     assert_int_equal(ev->link_ev.reason, RNS_LINK_CLOSE_TIMEOUT);
     /* a receipt that is never proved times out */
-    node_clear_events(&b);
+    mn_clear_events(&b);
     ml_buf drop = ML_BUF_INIT;
     int ifc;
     assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"lost", 4, 40.0, hash), 0);
@@ -424,11 +319,11 @@ static void test_single_packet_proof(void **state)
         ml_buf_reset(&drop);
     ml_buf_free(&drop);
     rns_transport_tick(b.t, 100.0);
-    collect(&b);
-    assert_non_null(ev = find_ev(&b, RNS_TEV_RECEIPT_TIMEOUT, -1));
+    mn_collect(&b);
+    assert_non_null(ev = mn_find_ev(&b, RNS_TEV_RECEIPT_TIMEOUT, -1));
     assert_memory_equal(ev->packet_hash, hash, 32);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* A tap playing a transport node with id 0xAA..: announces from a reach b as
@@ -437,7 +332,7 @@ static void test_single_packet_proof(void **state)
 static unsigned g_extra_hops;
 static int g_saw_h2;
 
-static void transport_tap(ml_buf *pkt, int from_a)
+static int transport_tap(ml_buf *pkt, int from_a)
 {
     uint8_t tid[RNS_HASHLEN];
     rns_packet p;
@@ -458,31 +353,32 @@ static void transport_tap(ml_buf *pkt, int from_a)
     ml_buf_reset(pkt);
     ml_buf_append(pkt, out.p, out.len);
     ml_buf_free(&out);
+    return 1;
 }
 
 static void header2_case(int shared, unsigned extra)
 {
-    node a, b;
+    mn_node a, b;
     uint8_t id[RNS_HASHLEN], hash[32];
     (void)hash;
-    node_init(&a, g_seed + 8, 0, NULL);
-    node_init(&b, g_seed + 9, shared, NULL);
+    mn_init(&a, g_seed + 8, 0, NULL);
+    mn_init(&b, g_seed + 9, shared, NULL);
     node_register(&a, 1);
-    g_tap = transport_tap;
+    mn_tap = transport_tap;
     g_extra_hops = extra;
     g_saw_h2 = 0;
     rns_transport_announce(a.t, a.dest, 50.0);
-    pump(&a, &b, 50.0);
-    assert_non_null(find_ev(&b, RNS_TEV_ANNOUNCE, -1));
+    mn_pump(&a, &b, 50.0);
+    assert_non_null(mn_find_ev(&b, RNS_TEV_ANNOUNCE, -1));
     open_link(&b, &a, 51.0, id);
     assert_int_equal(g_saw_h2, 1);     /* the LINKREQUEST, and only it */
     assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"s", 1, 52.0, hash), 0);
-    pump(&a, &b, 52.0);
+    mn_pump(&a, &b, 52.0);
     assert_int_equal(g_saw_h2, 2);
-    assert_non_null(find_ev(&b, RNS_TEV_PROOF, -1));
-    g_tap = NULL;
-    node_free(&a);
-    node_free(&b);
+    assert_non_null(mn_find_ev(&b, RNS_TEV_PROOF, -1));
+    mn_tap = NULL;
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static void test_header2_via_transport(void **state)
@@ -494,71 +390,72 @@ static void test_header2_via_transport(void **state)
 
 static void test_ifac(void **state)
 {
-    node a, b, c;
+    mn_node a, b, c;
     rns_ifac *ia, *ib, *ic;
     (void)state;
     assert_int_equal(rns_ifac_new(&ia, "net", "pw", 16), 0);
     assert_int_equal(rns_ifac_new(&ib, "net", "pw", 16), 0);
     assert_int_equal(rns_ifac_new(&ic, "net", "other", 16), 0);
-    node_init(&a, g_seed + 10, 0, ia);
-    node_init(&b, g_seed + 11, 0, ib);
-    node_init(&c, g_seed + 12, 0, ic);
+    mn_init(&a, g_seed + 10, 0, ia);
+    mn_init(&b, g_seed + 11, 0, ib);
+    mn_init(&c, g_seed + 12, 0, ic);
     node_register(&a, 1);
     rns_transport_announce(a.t, a.dest, 1.0);
     rns_transport_announce(a.t, a.dest, 2.0);
-    pump(&a, &b, 1.0);
-    assert_non_null(find_ev(&b, RNS_TEV_ANNOUNCE, -1));
+    mn_pump(&a, &b, 1.0);
+    assert_non_null(mn_find_ev(&b, RNS_TEV_ANNOUNCE, -1));
     rns_transport_announce(a.t, a.dest, 3.0);
-    pump(&a, &c, 3.0);
-    assert_null(find_ev(&c, RNS_TEV_ANNOUNCE, -1));
+    mn_pump(&a, &c, 3.0);
+    assert_null(mn_find_ev(&c, RNS_TEV_ANNOUNCE, -1));
     assert_true(rns_transport_get_stats(c.t).dropped_ifac >= 1);
-    node_free(&a);
-    node_free(&b);
-    node_free(&c);
+    mn_free(&a);
+    mn_free(&b);
+    mn_free(&c);
 }
 
 /* Captures every packet a sends, for the bad-input test. */
 static ml_buf g_cap[16];
 static size_t g_ncap;
-static void capture_tap(ml_buf *pkt, int from_a)
+static int capture_tap(ml_buf *pkt, int from_a)
 {
     if (from_a && g_ncap < 16) {
         ml_buf_reset(&g_cap[g_ncap]);
         ml_buf_append(&g_cap[g_ncap++], pkt->p, pkt->len);
     }
+    return 1;
 }
 
 static void test_bad_input(void **state)
 {
-    node a, b;
+    mn_node a, b;
     uint8_t id[RNS_HASHLEN], big[9000];
     uint64_t rs = g_seed;
     rns_link *l;
     (void)state;
-    node_init(&a, g_seed + 13, 0, NULL);
-    node_init(&b, g_seed + 14, 0, NULL);
+    mn_init(&a, g_seed + 13, 0, NULL);
+    mn_init(&b, g_seed + 14, 0, NULL);
     node_register(&a, 1);
     node_register(&b, 1);
     rns_transport_announce(b.t, b.dest, 1.0);
-    pump(&a, &b, 1.0);
+    mn_pump(&a, &b, 1.0);
     open_link(&a, &b, 2.0, id);
-    node_clear_events(&b);
-    g_tap = capture_tap;
+    mn_clear_events(&b);
+    mn_tap = capture_tap;
     g_ncap = 0;
     l = rns_transport_link(a.t, id);
     assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)"once", 4, 3.0, NULL), 0);
     rns_transport_flush(a.t, 3.0);
-    pump(&a, &b, 3.0);
+    mn_pump(&a, &b, 3.0);
     rns_transport_announce(a.t, a.dest, 3.0);
-    pump(&a, &b, 3.0);
-    g_tap = NULL;
+    mn_pump(&a, &b, 3.0);
+    mn_tap = NULL;
     assert_int_equal(g_ncap, 2);
-    assert_non_null(find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
-    node_clear_events(&b);
+    assert_non_null(mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    mn_clear_events(&b);
     /* replayed: the duplicate filter drops the data packet; the announce's blob is known */
     for (size_t i = 0; i < g_ncap; i++)
         assert_int_equal(rns_transport_inbound(b.t, b.ifc, g_cap[i].p, g_cap[i].len, 4.0), 0);
-    collect(&b);
+    mn_collect(&b);
     assert_int_equal(b.n_evs, 0);
     assert_true(rns_transport_get_stats(b.t).dropped_duplicate >= 1);
     /* truncated at every length, and every single-bit flip: no event, no crash */
@@ -571,7 +468,7 @@ static void test_bad_input(void **state)
             g_cap[i].p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         }
     }
-    collect(&b);
+    mn_collect(&b);
     for (size_t i = 0; i < b.n_evs; i++)
         assert_int_not_equal(b.evs[i].type, RNS_TEV_DATA);
     /* oversize and random garbage */
@@ -584,28 +481,28 @@ static void test_bad_input(void **state)
     }
     assert_int_equal(rns_transport_inbound(b.t, 999, big, 20, 6.0), ML_ENOTFOUND);
     /* the link still works afterwards */
-    node_clear_events(&b);
+    mn_clear_events(&b);
     l = rns_transport_link(a.t, id);
     assert_non_null(l);
     assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)"twice", 5, 7.0, NULL), 0);
     rns_transport_flush(a.t, 7.0);
-    pump(&a, &b, 7.0);
-    assert_non_null(find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    mn_pump(&a, &b, 7.0);
+    assert_non_null(mn_find_ev(&b, RNS_TEV_LINK, RNS_LINK_EV_DATA));
     for (size_t i = 0; i < 16; i++)
         ml_buf_free(&g_cap[i]);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 static void test_iface_down_and_remove(void **state)
 {
-    node a, b;
+    mn_node a, b;
     ml_buf pkt = ML_BUF_INIT;
     int ifc, id2;
     rns_iface_props ip = {"second", 500, 0, 0, NULL};
     (void)state;
-    node_init(&a, g_seed + 15, 0, NULL);
-    node_init(&b, g_seed + 16, 0, NULL);
+    mn_init(&a, g_seed + 15, 0, NULL);
+    mn_init(&b, g_seed + 16, 0, NULL);
     node_register(&a, 1);
     assert_int_equal(rns_transport_iface_set_up(a.t, a.ifc, 0), 0);
     rns_transport_announce(a.t, a.dest, 1.0);
@@ -619,8 +516,8 @@ static void test_iface_down_and_remove(void **state)
     assert_int_equal(ifc, a.ifc);
     assert_int_equal(rns_transport_pop_output(a.t, &ifc, &pkt), 0);
     ml_buf_free(&pkt);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 int main(void)

@@ -3,7 +3,7 @@
 // frame in and out), raw frames queued as they are, and what the core keeps
 // about proofs and receipts. Two cores back to back in memory with a virtual
 // clock; randomness is a seeded PRNG (the seed is printed).
-#include "rns_testutil.h"
+#include "rns_memnet.h"
 
 #include "meshlog/crypto.h"
 #include "meshlog/rns_ifac.h"
@@ -14,74 +14,15 @@
 
 static uint64_t g_seed;
 
-typedef struct node {
-    rns_transport *t;
-    uint64_t rs;
-    int ifc;
-    rns_identity *id;
-    uint8_t dest[RNS_HASHLEN];
-} node;
-
 static const char *const g_aspects[] = {"hooks"};
 
-static void node_init(node *n, uint64_t seed, rns_ifac *ifac)
+static void node_register(mn_node *n, enum rns_proof_strategy proof)
 {
-    rns_transport_config cfg = {rt_rng, &n->rs, NULL, NULL};
-    rns_iface_props ip = {"mem", 500, 0, 0, ifac};
-    uint8_t priv[64];
-
-    memset(n, 0, sizeof *n);
-    n->rs = seed;
-    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rt_rng(&n->rs, priv, sizeof priv);
-    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
+    mn_register(n, "meshlogtest", g_aspects[0], proof, 1, NULL);
 }
-
-static void node_register(node *n, enum rns_proof_strategy proof)
-{
-    rns_dest_params dp = {n->id, "meshlogtest", g_aspects, 1, proof, 1, NULL, 0};
-    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
-}
-
-static void drain_events(node *n)
-{
-    rns_tev ev;
-    while (rns_transport_pop_event(n->t, &ev) == 1)
-        rns_tev_clear(&ev);
-}
-
-static void node_free(node *n)
-{
-    rns_transport_free(n->t);
-    rns_identity_free(n->id);
-}
-
-/* Moves packets both ways until both queues are empty. */
-static void pump(node *a, node *b, double now)
-{
-    ml_buf pkt = ML_BUF_INIT;
-    int ifc, moved = 1;
-
-    for (int guard = 0; moved && guard < 1000; guard++) {
-        moved = 0;
-        while (rns_transport_pop_output(a->t, &ifc, &pkt) == 1) {
-            assert_int_equal(rns_transport_inbound(b->t, b->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-        while (rns_transport_pop_output(b->t, &ifc, &pkt) == 1) {
-            assert_int_equal(rns_transport_inbound(a->t, a->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-    }
-    ml_buf_free(&pkt);
-}
-
 /* The first event of a type (a link event of link_type when >= 0), moved
  * out; the others are dropped. 1 if found. */
-static int take_event(node *n, enum rns_tev_type type, int link_type, rns_tev *out)
+static int take_event(mn_node *n, enum rns_tev_type type, int link_type, rns_tev *out)
 {
     rns_tev ev;
     int found = 0;
@@ -131,7 +72,7 @@ static void taps_clear(void)
  * directions, including frames the core then drops. */
 static void test_frame_tap(void **state)
 {
-    node a, b;
+    mn_node a, b;
     rns_ifac *ia = NULL, *ib = NULL;
     ml_buf out = ML_BUF_INIT;
     int ifc;
@@ -139,8 +80,8 @@ static void test_frame_tap(void **state)
 
     assert_int_equal(rns_ifac_new(&ia, "net", "pw", 8), 0);
     assert_int_equal(rns_ifac_new(&ib, "net", "pw", 8), 0);
-    node_init(&a, g_seed + 1, ia);
-    node_init(&b, g_seed + 2, ib);
+    mn_init(&a, g_seed + 1, 0, ia);
+    mn_init(&b, g_seed + 2, 0, ib);
     node_register(&a, RNS_PROVE_NONE);
     rns_transport_set_frame_tap(a.t, tap, NULL);
     rns_transport_set_frame_tap(b.t, tap, NULL);
@@ -168,22 +109,22 @@ static void test_frame_tap(void **state)
     assert_int_equal(g_ntaps, 3);
     taps_clear();
     ml_buf_free(&out);
-    drain_events(&b);
-    node_free(&a);
-    node_free(&b);
+    mn_drain_events(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* A raw frame goes out byte for byte (plus the interface's access code) and
  * is judged by the receiver like any other. */
 static void test_send_raw(void **state)
 {
-    node a, b;
+    mn_node a, b;
     ml_buf ann = ML_BUF_INIT, out = ML_BUF_INIT;
     int ifc;
     (void)state;
 
-    node_init(&a, g_seed + 3, NULL);
-    node_init(&b, g_seed + 4, NULL);
+    mn_init(&a, g_seed + 3, 0, NULL);
+    mn_init(&b, g_seed + 4, 0, NULL);
     node_register(&a, RNS_PROVE_NONE);
     assert_int_equal(rns_transport_announce(a.t, a.dest, 1.0), 0);
     assert_int_equal(rns_transport_pop_output(a.t, &ifc, &ann), 1);
@@ -203,9 +144,9 @@ static void test_send_raw(void **state)
     assert_int_equal(rns_transport_pop_output(a.t, &ifc, &out), 0);
     ml_buf_free(&ann);
     ml_buf_free(&out);
-    drain_events(&b);
-    node_free(&a);
-    node_free(&b);
+    mn_drain_events(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* ---- proof strategies ------------------------------------------------------------------- */
@@ -223,7 +164,7 @@ static int approve(void *ctx, const uint8_t dest[RNS_HASHLEN], const uint8_t *da
 
 /* Sends one single packet b -> a; returns 1 when a proved it (and checks
  * the proof packet the event carries), 0 when not. */
-static int single_proved(node *a, node *b, const char *payload, double now, size_t *proof_len)
+static int single_proved(mn_node *a, mn_node *b, const char *payload, double now, size_t *proof_len)
 {
     uint8_t hash[RNS_FULL_HASHLEN];
     rns_tev ev;
@@ -232,8 +173,8 @@ static int single_proved(node *a, node *b, const char *payload, double now, size
 
     assert_int_equal(rns_transport_send(b->t, a->dest, (const uint8_t *)payload,
                                         strlen(payload), now, hash), 0);
-    pump(a, b, now + 0.25);
-    drain_events(a);
+    mn_move(a, b, now + 0.25);
+    mn_drain_events(a);
     if (!(proved = take_event(b, RNS_TEV_PROOF, -1, &ev)))
         return 0;
     assert_memory_equal(ev.packet_hash, hash, RNS_FULL_HASHLEN);
@@ -251,19 +192,19 @@ static int single_proved(node *a, node *b, const char *payload, double now, size
 
 static void test_proof_strategy_single(void **state)
 {
-    node a, b;
+    mn_node a, b;
     size_t len = 0;
     uint8_t nowhere[RNS_HASHLEN] = {0};
     (void)state;
 
-    node_init(&a, g_seed + 5, NULL);
-    node_init(&b, g_seed + 6, NULL);
+    mn_init(&a, g_seed + 5, 0, NULL);
+    mn_init(&b, g_seed + 6, 0, NULL);
     node_register(&a, RNS_PROVE_NONE);
     assert_int_equal(rns_transport_proof_strategy(a.t, a.dest), RNS_PROVE_NONE);
     assert_int_equal(rns_transport_proof_strategy(a.t, nowhere), -1);
     rns_transport_announce(a.t, a.dest, 1.0);
-    pump(&a, &b, 1.0);
-    drain_events(&b);
+    mn_move(&a, &b, 1.0);
+    mn_drain_events(&b);
     assert_false(single_proved(&a, &b, "none", 2.0, &len));
     assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_ALL, NULL, NULL), 0);
     assert_int_equal(rns_transport_proof_strategy(a.t, a.dest), RNS_PROVE_ALL);
@@ -288,12 +229,12 @@ static void test_proof_strategy_single(void **state)
                      ML_ENOTFOUND);
     assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, (enum rns_proof_strategy)7,
                                                       NULL, NULL), ML_EINVAL);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* Link data sent b -> a over link id; 1 when a proved it. */
-static int link_proved(node *a, node *b, const uint8_t id[RNS_HASHLEN], const char *payload,
+static int link_proved(mn_node *a, mn_node *b, const uint8_t id[RNS_HASHLEN], const char *payload,
                        double now)
 {
     uint8_t hash[RNS_FULL_HASHLEN];
@@ -305,8 +246,8 @@ static int link_proved(node *a, node *b, const uint8_t id[RNS_HASHLEN], const ch
     assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)payload, strlen(payload),
                                    now, hash), 0);
     assert_int_equal(rns_transport_flush(b->t, now), 0);
-    pump(a, b, now);
-    drain_events(a);
+    mn_move(a, b, now);
+    mn_drain_events(a);
     if ((proved = take_event(b, RNS_TEV_LINK, RNS_LINK_EV_PROOF, &ev))) {
         assert_memory_equal(ev.link_ev.id, hash, RNS_FULL_HASHLEN);
         rns_tev_clear(&ev);
@@ -317,19 +258,19 @@ static int link_proved(node *a, node *b, const uint8_t id[RNS_HASHLEN], const ch
 /* A change of strategy reaches links that are already open. */
 static void test_proof_strategy_links(void **state)
 {
-    node a, b;
+    mn_node a, b;
     uint8_t id[RNS_HASHLEN];
     (void)state;
 
-    node_init(&a, g_seed + 7, NULL);
-    node_init(&b, g_seed + 8, NULL);
+    mn_init(&a, g_seed + 7, 0, NULL);
+    mn_init(&b, g_seed + 8, 0, NULL);
     node_register(&a, RNS_PROVE_NONE);
     rns_transport_announce(a.t, a.dest, 1.0);
-    pump(&a, &b, 1.0);
+    mn_move(&a, &b, 1.0);
     assert_int_equal(rns_transport_link_open(b.t, a.dest, 2.0, id), 0);
-    pump(&a, &b, 2.0);
-    drain_events(&a);
-    drain_events(&b);
+    mn_move(&a, &b, 2.0);
+    mn_drain_events(&a);
+    mn_drain_events(&b);
     assert_int_equal(rns_link_state(rns_transport_link(b.t, id)), RNS_LINK_ACTIVE);
     assert_false(link_proved(&a, &b, id, "none", 3.0));
     assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_ALL, NULL, NULL), 0);
@@ -346,17 +287,17 @@ static void test_proof_strategy_links(void **state)
     assert_int_equal(rns_transport_set_proof_strategy(a.t, a.dest, RNS_PROVE_APP, approve, a.dest),
                      0);
     assert_int_equal(rns_transport_link_open(b.t, a.dest, 8.0, id), 0);
-    pump(&a, &b, 8.0);
-    drain_events(&a);
-    drain_events(&b);
+    mn_move(&a, &b, 8.0);
+    mn_drain_events(&a);
+    mn_drain_events(&b);
     assert_true(link_proved(&a, &b, id, "\x01" "again", 9.0));
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* ---- receipts ------------------------------------------------------------------------------ */
 
-static int send_kind(node *b, const uint8_t *dest, const uint8_t *pub, uint8_t type,
+static int send_kind(mn_node *b, const uint8_t *dest, const uint8_t *pub, uint8_t type,
                      uint8_t dest_type, uint8_t context, double now)
 {
     rns_packet p;
@@ -379,19 +320,19 @@ static int send_kind(node *b, const uint8_t *dest, const uint8_t *pub, uint8_t t
  * resource contexts, and only when the destination's key is known. */
 static void test_receipt_gate(void **state)
 {
-    node a, b;
+    mn_node a, b;
     ml_buf out = ML_BUF_INIT;
     const uint8_t *pub;
     uint8_t stranger[RNS_HASHLEN];
     int ifc;
     (void)state;
 
-    node_init(&a, g_seed + 9, NULL);
-    node_init(&b, g_seed + 10, NULL);
+    mn_init(&a, g_seed + 9, 0, NULL);
+    mn_init(&b, g_seed + 10, 0, NULL);
     node_register(&a, RNS_PROVE_NONE);
     rns_transport_announce(a.t, a.dest, 1.0);
-    pump(&a, &b, 1.0);
-    drain_events(&b);
+    mn_move(&a, &b, 1.0);
+    mn_drain_events(&b);
     pub = rns_identity_public_key(a.id);
     assert_int_equal(send_kind(&b, a.dest, NULL, RNS_PACKET_DATA, RNS_DEST_SINGLE,
                                RNS_CTX_NONE, 2.0), 1);
@@ -421,14 +362,14 @@ static void test_receipt_gate(void **state)
         assert_int_equal(rns_transport_pop_output(b.t, &ifc, &out), 1);
     assert_int_equal(rns_transport_pop_output(b.t, &ifc, &out), 0);
     ml_buf_free(&out);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* Receipt timeouts as the reference computes them, and FAILED vs CULLED. */
 static void test_receipt_timeouts(void **state)
 {
-    node a, b;
+    mn_node a, b;
     uint8_t h1[RNS_FULL_HASHLEN], h2[RNS_FULL_HASHLEN], h3[RNS_FULL_HASHLEN];
     uint8_t stranger[RNS_HASHLEN];
     rns_receipt_info ri;
@@ -436,12 +377,12 @@ static void test_receipt_timeouts(void **state)
     rns_tev ev;
     (void)state;
 
-    node_init(&a, g_seed + 11, NULL);
-    node_init(&b, g_seed + 12, NULL);
+    mn_init(&a, g_seed + 11, 0, NULL);
+    mn_init(&b, g_seed + 12, 0, NULL);
     node_register(&a, RNS_PROVE_NONE);
     rns_transport_announce(a.t, a.dest, 1.0);
-    pump(&a, &b, 1.0);
-    drain_events(&b);
+    mn_move(&a, &b, 1.0);
+    mn_drain_events(&b);
     /* one hop known: first hop + one hop */
     assert_int_equal(rns_transport_send(b.t, a.dest, (const uint8_t *)"x", 1, 10.0, h1), 0);
     assert_int_equal(rns_transport_receipt(b.t, h1, &ri), 0);
@@ -482,8 +423,8 @@ static void test_receipt_timeouts(void **state)
     assert_int_equal(rns_transport_pop_event(b.t, &ev), 1);
     assert_memory_equal(ev.packet_hash, h3, sizeof h3);
     rns_tev_clear(&ev);
-    node_free(&a);
-    node_free(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 /* ---- known destinations ------------------------------------------------------------------- */
@@ -492,7 +433,7 @@ static void test_receipt_timeouts(void **state)
  * keys are handled as the reference does; damage is refused. */
 static void test_known_save_load(void **state)
 {
-    node a, b;
+    mn_node a, b;
     ml_buf file = ML_BUF_INIT, rec = ML_BUF_INIT, old = ML_BUF_INIT;
     const uint8_t *app;
     uint8_t pub[RNS_KEYSIZE], h[RNS_FULL_HASHLEN];
@@ -502,15 +443,15 @@ static void test_known_save_load(void **state)
     rns_dest_params dp;
     (void)state;
 
-    node_init(&a, g_seed + 13, NULL);
-    node_init(&b, g_seed + 14, NULL);
+    mn_init(&a, g_seed + 13, 0, NULL);
+    mn_init(&b, g_seed + 14, 0, NULL);
     memset(&dp, 0, sizeof dp);
     dp.identity = a.id, dp.app_name = "meshlogtest", dp.aspects = g_aspects, dp.n_aspects = 1;
     dp.app_data = (const uint8_t *)"app", dp.app_data_len = 3;
     assert_int_equal(rns_transport_register(a.t, &dp, a.dest), 0);
     rns_transport_announce(a.t, a.dest, 100.0);
-    pump(&a, &b, 100.0);
-    drain_events(&b);
+    mn_move(&a, &b, 100.0);
+    mn_drain_events(&b);
     assert_int_equal(rns_transport_known_record(b.t, a.dest, &rec), 0);
     rns_mp_reader_init(&r, rec.p, rec.len);
     assert_int_equal(rns_mp_get_array(&r, &elems), 0);
@@ -552,9 +493,9 @@ static void test_known_save_load(void **state)
     ml_buf_free(&file);
     ml_buf_free(&rec);
     ml_buf_free(&old);
-    drain_events(&b);
-    node_free(&a);
-    node_free(&b);
+    mn_drain_events(&b);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 int main(void)

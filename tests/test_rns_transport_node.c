@@ -9,30 +9,14 @@
 // discovery of unknown paths only from discovery modes, per-mode path
 // expiry), the shared instance (a local client's announce at 0 hops, relayed
 // even with transport disabled), and ingress control holding a burst.
-#include "rns_testutil.h"
+#include "rns_memnet.h"
 
 #include "meshlog/rns_packet.h"
 #include "meshlog/rns_transport.h"
 
-static void tlog(void *ctx, int level, const char *msg)
-{
-    (void)ctx;
-    if (getenv("RNS_TEST_LOG"))
-        fprintf(stderr, "[%d] %s\n", level, msg);
-}
-
-typedef struct core {
-    rns_transport *t;
-    uint64_t rs;
-    rns_identity *id;
-    uint8_t dest[RNS_HASHLEN];
-    rns_tev evs[64];
-    size_t n_evs;
-} core;
-
 /* A and C have one interface each (a_if, c_if); T has t_a (to A) and t_c (to C). */
 typedef struct net {
-    core a, t, c;
+    mn_node a, t, c;
     int a_if, c_if, t_a, t_c;
     int a_up;                    /* 0: what T sends towards A is lost */
     size_t frames_to_a;          /* frames T sent towards A */
@@ -40,19 +24,7 @@ typedef struct net {
 
 static const char *const g_aspects[] = {"node"};
 
-static void core_init(core *n, uint64_t seed)
-{
-    rns_transport_config cfg = {rt_rng, &n->rs, tlog, NULL};
-    uint8_t priv[64];
-
-    memset(n, 0, sizeof *n);
-    n->rs = seed;
-    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    rt_rng(&n->rs, priv, sizeof priv);
-    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
-}
-
-static int add_iface(core *n, const char *name, int shared)
+static int add_iface(mn_node *n, const char *name, int shared)
 {
     rns_iface_props ip = {name, 8192, 1, shared, NULL};
     int id;
@@ -60,43 +32,17 @@ static int add_iface(core *n, const char *name, int shared)
     return id;
 }
 
-static void core_register(core *n, const char *app)
+static void core_register(mn_node *n, const char *app)
 {
-    rns_dest_params dp = {n->id, app, g_aspects, 1, RNS_PROVE_ALL, 1, NULL, 0};
-    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
-}
-
-static void core_clear(core *n)
-{
-    for (size_t i = 0; i < n->n_evs; i++)
-        rns_tev_clear(&n->evs[i]);
-    n->n_evs = 0;
-}
-
-static void core_free(core *n)
-{
-    core_clear(n);
-    rns_transport_free(n->t);
-    rns_identity_free(n->id);
-}
-
-static void collect(core *n)
-{
-    rns_tev ev;
-    while (rns_transport_pop_event(n->t, &ev) == 1) {
-        if (n->n_evs == 64)
-            rns_tev_clear(&ev);
-        else
-            n->evs[n->n_evs++] = ev;
-    }
+    mn_register(n, app, g_aspects[0], RNS_PROVE_ALL, 1, NULL);
 }
 
 static void net_init(net *w, uint64_t seed, int a_shared)
 {
     memset(w, 0, sizeof *w);
-    core_init(&w->a, seed);
-    core_init(&w->t, seed + 1);
-    core_init(&w->c, seed + 2);
+    mn_core(&w->a, seed);
+    mn_core(&w->t, seed + 1);
+    mn_core(&w->c, seed + 2);
     w->a_if = add_iface(&w->a, "a", a_shared);
     w->c_if = add_iface(&w->c, "c", 0);
     w->t_a = add_iface(&w->t, "t-a", 0);
@@ -107,9 +53,9 @@ static void net_init(net *w, uint64_t seed, int a_shared)
 
 static void net_free(net *w)
 {
-    core_free(&w->a);
-    core_free(&w->t);
-    core_free(&w->c);
+    mn_free(&w->a);
+    mn_free(&w->t);
+    mn_free(&w->c);
 }
 
 /* Moves packets until every queue is empty. */
@@ -144,9 +90,9 @@ static void pump(net *w, double now)
         }
     }
     ml_buf_free(&p);
-    collect(&w->a);
-    collect(&w->t);
-    collect(&w->c);
+    mn_collect(&w->a);
+    mn_collect(&w->t);
+    mn_collect(&w->c);
 }
 
 /* Runs every core's timers from `from` to `to` in 100 ms steps. */
@@ -158,15 +104,6 @@ static void run(net *w, double from, double to)
         rns_transport_tick(w->c.t, now);
         pump(w, now);
     }
-}
-
-static rns_tev *find_ev(core *n, enum rns_tev_type type, int link_type)
-{
-    for (size_t i = 0; i < n->n_evs; i++)
-        if (n->evs[i].type == type &&
-            (link_type < 0 || (int)n->evs[i].link_ev.type == link_type))
-            return &n->evs[i];
-    return NULL;
 }
 
 /* C announces; T learns it at 1 hop and rebroadcasts within PATHFINDER_RW. */
@@ -193,7 +130,7 @@ static void test_announce_rebroadcast(void **state)
     assert_int_equal(at.iface_id, w.t_c);
     assert_true(at.has_random_hash);
     assert_true(at.expires - at.timestamp > RNS_PATH_EXPIRY - 1);
-    assert_non_null(ev = find_ev(&w.a, RNS_TEV_ANNOUNCE, -1));
+    assert_non_null(ev = mn_find_ev(&w.a, RNS_TEV_ANNOUNCE, -1));
     assert_int_equal(ev->hops, 2);
     assert_false(ev->path_response);
     assert_int_equal(rns_transport_path_entry(w.a.t, w.c.dest, 1001.0, &aa), 0);
@@ -232,7 +169,7 @@ static void test_path_request_for_another(void **state)
     assert_true(rns_transport_announce_entry(w.t.t, w.c.dest, NULL));
     run(&w, 2010.0, 2011.0);
     assert_int_equal(w.frames_to_a, before + 1);
-    assert_non_null(ev = find_ev(&w.a, RNS_TEV_ANNOUNCE, -1));
+    assert_non_null(ev = mn_find_ev(&w.a, RNS_TEV_ANNOUNCE, -1));
     assert_true(ev->path_response);
     assert_int_equal(ev->hops, 2);
     /* the cached announce, not a new one */
@@ -270,47 +207,47 @@ static void test_link_and_proof_through(void **state)
 
     net_init(&w, 0x11e4, 0);
     announce_c(&w, 3000.0);
-    core_clear(&w.a);
+    mn_clear_events(&w.a);
     assert_int_equal(rns_transport_link_open(w.a.t, w.c.dest, 3002.0, id), 0);
     pump(&w, 3002.0);
-    assert_non_null(ev = find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
-    assert_non_null(ev = find_ev(&w.c, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    assert_non_null(ev = mn_find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    assert_non_null(ev = mn_find_ev(&w.c, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
     assert_memory_equal(ev->link_id, id, RNS_HASHLEN);
-    core_clear(&w.a);
-    core_clear(&w.c);
+    mn_clear_events(&w.a);
+    mn_clear_events(&w.c);
     /* A -> C, proved back (C proves all) */
     assert_non_null(l = rns_transport_link(w.a.t, id));
     assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)"via T", 5, 3003.0, hash), 0);
     rns_transport_flush(w.a.t, 3003.0);
     pump(&w, 3003.0);
-    assert_non_null(ev = find_ev(&w.c, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    assert_non_null(ev = mn_find_ev(&w.c, RNS_TEV_LINK, RNS_LINK_EV_DATA));
     assert_memory_equal(ev->link_ev.data.p, "via T", 5);
-    assert_non_null(find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_PROOF));
+    assert_non_null(mn_find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_PROOF));
     /* C -> A */
     assert_non_null(l = rns_transport_link(w.c.t, id));
     assert_int_equal(rns_link_send(l, RNS_CTX_NONE, (const uint8_t *)"back", 4, 3003.0, NULL), 0);
     rns_transport_flush(w.c.t, 3003.0);
     pump(&w, 3003.0);
-    assert_non_null(ev = find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_DATA));
+    assert_non_null(ev = mn_find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_DATA));
     assert_memory_equal(ev->link_ev.data.p, "back", 4);
-    core_clear(&w.a);
-    core_clear(&w.c);
+    mn_clear_events(&w.a);
+    mn_clear_events(&w.c);
     /* a single packet: delivered, and its proof finds the way back */
     assert_int_equal(rns_transport_send(w.a.t, w.c.dest, (const uint8_t *)"single", 6, 3004.0,
                                         ph), 0);
     pump(&w, 3004.0);
-    assert_non_null(ev = find_ev(&w.c, RNS_TEV_DATA, -1));
+    assert_non_null(ev = mn_find_ev(&w.c, RNS_TEV_DATA, -1));
     assert_memory_equal(ev->data.p, "single", 6);
     assert_int_equal(ev->hops, 2);
-    assert_non_null(ev = find_ev(&w.a, RNS_TEV_PROOF, -1));
+    assert_non_null(ev = mn_find_ev(&w.a, RNS_TEV_PROOF, -1));
     assert_memory_equal(ev->packet_hash, ph, 32);
     /* without transport, T forwards nothing addressed through it */
-    core_clear(&w.c);
+    mn_clear_events(&w.c);
     rns_transport_set_transport(w.t.t, 0);
     assert_int_equal(rns_transport_send(w.a.t, w.c.dest, (const uint8_t *)"lost", 4, 3005.0,
                                         NULL), 0);
     pump(&w, 3005.0);
-    assert_null(find_ev(&w.c, RNS_TEV_DATA, -1));
+    assert_null(mn_find_ev(&w.c, RNS_TEV_DATA, -1));
     net_free(&w);
 }
 
@@ -379,12 +316,12 @@ static void test_shared_instance(void **state)
     assert_int_equal(rns_transport_path_entry(w.t.t, w.a.dest, 7001.0, &e), 0);
     assert_int_equal(e.hops, 0);
     /* ... and relays the announce once, through itself */
-    assert_non_null(ev = find_ev(&w.c, RNS_TEV_ANNOUNCE, -1));
+    assert_non_null(ev = mn_find_ev(&w.c, RNS_TEV_ANNOUNCE, -1));
     assert_int_equal(ev->hops, 1);
     assert_int_equal(rns_transport_path_entry(w.c.t, w.a.dest, 7001.0, &e), 0);
     assert_memory_equal(e.next_hop, rns_transport_id(w.t.t), RNS_HASHLEN);
     /* C's announce reaches the local client at once, as 1 hop through T */
-    core_clear(&w.a);
+    mn_clear_events(&w.a);
     core_register(&w.c, "meshlogtest");
     assert_int_equal(rns_transport_announce(w.c.t, w.c.dest, 7002.0), 0);
     pump(&w, 7002.0);
@@ -393,19 +330,19 @@ static void test_shared_instance(void **state)
     assert_memory_equal(e.next_hop, rns_transport_id(w.t.t), RNS_HASHLEN);
     /* a link from the local client through the master */
     uint8_t id[RNS_HASHLEN];
-    core_clear(&w.a);
-    core_clear(&w.c);
+    mn_clear_events(&w.a);
+    mn_clear_events(&w.c);
     assert_int_equal(rns_transport_link_open(w.a.t, w.c.dest, 7003.0, id), 0);
     pump(&w, 7003.0);
-    assert_non_null(find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
-    assert_non_null(find_ev(&w.c, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    assert_non_null(mn_find_ev(&w.a, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
+    assert_non_null(mn_find_ev(&w.c, RNS_TEV_LINK, RNS_LINK_EV_ESTABLISHED));
     net_free(&w);
 }
 
 static void test_ingress_burst(void **state)
 {
     net w;
-    core src[8];
+    mn_node src[8];
     uint8_t dests[8][RNS_HASHLEN];
     int held = 0;
     (void)state;
@@ -414,7 +351,7 @@ static void test_ingress_burst(void **state)
     /* eight fresh destinations announced from C's side 50 ms apart */
     for (int i = 0; i < 8; i++) {
         rns_dest_params dp = {NULL, "burst", g_aspects, 1, RNS_PROVE_NONE, 0, NULL, 0};
-        core_init(&src[i], 0x100 + (uint64_t)i);
+        mn_core(&src[i], 0x100 + (uint64_t)i);
         dp.identity = src[i].id;
         assert_int_equal(rns_transport_register(w.c.t, &dp, dests[i]), 0);
         assert_int_equal(rns_transport_announce(w.c.t, dests[i], 8000.0 + 0.05 * i), 0);
@@ -431,7 +368,7 @@ static void test_ingress_burst(void **state)
     for (int i = 0; i < 8; i++)
         assert_true(rns_transport_has_path(w.t.t, dests[i], 8070.0, NULL));
     for (int i = 0; i < 8; i++)
-        core_free(&src[i]);
+        mn_free(&src[i]);
     net_free(&w);
 }
 
@@ -440,7 +377,7 @@ static void test_ingress_burst(void **state)
 static void test_announce_cap(void **state)
 {
     net w;
-    core src[3];
+    mn_node src[3];
     uint8_t dests[3][RNS_HASHLEN];
     size_t before;
     (void)state;
@@ -451,7 +388,7 @@ static void test_announce_cap(void **state)
     assert_int_equal(rns_transport_iface_set_announce_cap(w.t.t, w.t_a, 2.0, 1000), ML_EINVAL);
     for (int i = 0; i < 2; i++) {
         rns_dest_params dp = {NULL, "cap", g_aspects, 1, RNS_PROVE_NONE, 0, NULL, 0};
-        core_init(&src[i], 0x200 + (uint64_t)i);
+        mn_core(&src[i], 0x200 + (uint64_t)i);
         dp.identity = src[i].id;
         assert_int_equal(rns_transport_register(w.c.t, &dp, dests[i]), 0);
         assert_int_equal(rns_transport_announce(w.c.t, dests[i], 9000.0 + i), 0);
@@ -468,7 +405,7 @@ static void test_announce_cap(void **state)
     assert_true(rns_transport_has_path(w.a.t, dests[1], 9020.0, NULL));
     assert_true(w.frames_to_a > before);
     for (int i = 0; i < 2; i++)
-        core_free(&src[i]);
+        mn_free(&src[i]);
     net_free(&w);
 }
 
