@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Small core pieces: the hybrid logical clock (the seed's rules plus the skew
-// bound) and the seed's CLI value coercion.
+// bound), the seed's CLI value coercion, and the author's identity file.
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "meshlog/author.h"
 #include "meshlog/coerce.h"
 #include "meshlog/error.h"
 #include "meshlog/hlc.h"
@@ -86,11 +89,45 @@ static void test_coerce(void **state)
     ml_buf_free(&b);
 }
 
+/* The author file is an RNS identity file: saved once (never replaced),
+ * 0600, loaded back to the same author; a wrong size is refused. */
+static void test_author_file(void **state)
+{
+    (void)state;
+    ml_author a, b, c;
+    char path[512];
+    struct stat st;
+    FILE *f;
+
+    assert_int_equal(ml_author_generate(&a), 0);
+    assert_int_equal(ml_author_generate(&b), 0);
+    snprintf(path, sizeof path, "%s/author.identity", tu_tmpdir());
+    assert_int_equal(ml_author_save(&a, path), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_size, 64);
+    assert_int_equal(ml_author_save(&b, path), ML_EEXIST);
+    assert_int_equal(ml_author_load(&c, path), 0);
+    assert_string_equal(c.hex, a.hex);
+    assert_memory_equal(c.priv, a.priv, 64);
+    snprintf(path, sizeof path, "%s/short.identity", tu_tmpdir());
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(a.priv, 1, 63, f), 63);
+    fclose(f);
+    assert_int_equal(ml_author_load(&c, path), ML_EMALFORMED);
+    snprintf(path, sizeof path, "%s/missing.identity", tu_tmpdir());
+    assert_int_equal(ml_author_load(&c, path), ML_EIO);
+    ml_author_wipe(&a);
+    ml_author_wipe(&b);
+    ml_author_wipe(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hlc),
         cmocka_unit_test(test_coerce),
+        cmocka_unit_test(test_author_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,6 +254,14 @@ static void test_file_errors(void **state)
     snprintf(path, sizeof path, "%s/id", dir);
     assert_int_equal(rns_identity_save(id, path), 0);
     assert_int_equal(rns_identity_save(id, path), 0);
+    /* save_new never replaces a file, and writes one that is not there. */
+    assert_int_equal(rns_identity_save_new(id, path), ML_EEXIST);
+    snprintf(path, sizeof path, "%s/id-new", dir);
+    assert_int_equal(rns_identity_save_new(id, path), 0);
+    assert_int_equal(rns_identity_load(&pub, path), 0);
+    assert_memory_equal(rns_identity_public_key(pub), rns_identity_public_key(id), 64);
+    rns_identity_free(pub);
+    pub = NULL;
     char cmd[700];
     snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | grep -c tmp) -eq 0", dir);
     assert_int_equal(system(cmd), 0);
@@ -262,6 +270,7 @@ static void test_file_errors(void **state)
     assert_int_equal(rns_identity_save(pub, path), ML_ESTATE);
     snprintf(path, sizeof path, "%s/nodir/id", dir);
     assert_int_equal(rns_identity_save(id, path), ML_EIO);
+    assert_int_equal(rns_identity_save_new(id, path), ML_EIO);
     rns_identity_free(id);
     rns_identity_free(pub);
     rns_identity_free(NULL);

@@ -19,10 +19,11 @@ typedef struct ml_author {
 /* Derive public key and hash from the 64-byte private key. */
 int ml_author_from_private(ml_author *a, const uint8_t priv[64]);
 int ml_author_generate(ml_author *a);
-/* Read an RNS identity file (exactly 64 bytes). ML_EIO / ML_EMALFORMED. */
+/* Read an RNS identity file (exactly 64 bytes; rns_identity_load).
+ * ML_EIO / ML_EMALFORMED. */
 int ml_author_load(ml_author *a, const char *path);
-/* Write it with mode 0600, atomically (temp file, fsync, rename). ML_EEXIST
- * if the path exists. */
+/* Write it with mode 0600, atomically (rns_identity_save_new: temp file,
+ * fsync, link). ML_EEXIST if the path exists: a key is never replaced. */
 int ml_author_save(const ml_author *a, const char *path);
 int ml_author_sign(const ml_author *a, uint8_t sig[64], const void *msg, size_t len);
 /* Author id (hex identity hash) of a 64-byte public key. */

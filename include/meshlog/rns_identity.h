@@ -87,5 +87,8 @@ int rns_identity_load(rns_identity **out, const char *path);
  * in the same directory, fsync, rename, fsync of the directory. A crash
  * leaves either the old file or the new one. ML_ESTATE (public-only), ML_EIO. */
 int rns_identity_save(const rns_identity *id, const char *path);
+/* The same, but never replaces a file: ML_EEXIST if path exists (also when it
+ * appears during the write; the temporary file is linked into place). */
+int rns_identity_save_new(const rns_identity *id, const char *path);
 
 #endif

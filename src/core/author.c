@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Author keys in the RNS identity-file format. The private key never leaves
-// this struct except to the signer, and is wiped on every exit path.
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
+// Author keys in the RNS identity-file format; the file I/O is rns_identity's.
+// The private key never leaves this struct except to the signer and the
+// identity file, and every copy of it is wiped on every exit path.
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "meshlog/author.h"
-#include "meshlog/buf.h"
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
+#include "meshlog/rns_identity.h"
 
 void ml_author_id_of(char out[33], const uint8_t pub[64])
 {
@@ -46,38 +42,25 @@ int ml_author_generate(ml_author *a)
 
 int ml_author_load(ml_author *a, const char *path)
 {
-    uint8_t priv[65];
-    int rc = ML_EIO;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ML_EIO;
-    ssize_t n = read(fd, priv, sizeof priv);
-    close(fd);
-    if (n == 64)
+    rns_identity *id = NULL;
+    uint8_t priv[64];
+    int rc = rns_identity_load(&id, path);
+
+    if (!rc && !(rc = rns_identity_private_key(id, priv)))
         rc = ml_author_from_private(a, priv);
-    else if (n >= 0)
-        rc = ML_EMALFORMED;
     ml_wipe(priv, sizeof priv);
+    rns_identity_free(id);   /* wipes its copy */
     return rc;
 }
 
 int ml_author_save(const ml_author *a, const char *path)
 {
-    char tmp[4096];
-    if (access(path, F_OK) == 0)
-        return ML_EEXIST;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= sizeof tmp)
-        return ML_EINVAL;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ML_EIO;
-    int rc = ML_EIO;
-    if (write(fd, a->priv, 64) == 64 && fsync(fd) == 0)
-        rc = 0;
-    close(fd);
-    if (!rc && link(tmp, path) != 0)   /* link, not rename: never replace a key */
-        rc = errno == EEXIST ? ML_EEXIST : ML_EIO;
-    unlink(tmp);
+    rns_identity *id = NULL;
+    int rc = rns_identity_from_private(&id, a->priv);
+
+    if (!rc)
+        rc = rns_identity_save_new(id, path);   /* never replaces a key */
+    rns_identity_free(id);
     return rc;
 }
 

@@ -302,7 +302,9 @@ static int sync_parent_dir(const char *path)
     return ret;
 }
 
-int rns_identity_save(const rns_identity *id, const char *path)
+/* replace 0: link, not rename, so an existing file (even one made meanwhile)
+ * is never replaced. */
+static int save_file(const rns_identity *id, const char *path, int replace)
 {
     uint8_t priv[RNS_KEYSIZE];
     char tmp[4096];
@@ -310,6 +312,9 @@ int rns_identity_save(const rns_identity *id, const char *path)
 
     if ((ret = rns_identity_private_key(id, priv)))
         return ret;
+    ret = ML_EEXIST;
+    if (!replace && access(path, F_OK) == 0)
+        goto out;
     ret = ML_EINVAL;
     if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp)
         goto out;
@@ -326,8 +331,13 @@ int rns_identity_save(const rns_identity *id, const char *path)
         goto out;
     }
     fd = -1;
-    if (rename(tmp, path))
+    if (replace ? rename(tmp, path) : link(tmp, path)) {
+        if (errno == EEXIST)
+            ret = ML_EEXIST;
         goto out;
+    }
+    if (!replace)
+        unlink(tmp);
     created = 0;
     ret = sync_parent_dir(path);
 out:
@@ -340,4 +350,14 @@ out:
     }
     ml_wipe(priv, sizeof priv);
     return ret;
+}
+
+int rns_identity_save(const rns_identity *id, const char *path)
+{
+    return save_file(id, path, 1);
+}
+
+int rns_identity_save_new(const rns_identity *id, const char *path)
+{
+    return save_file(id, path, 0);
 }
