@@ -260,6 +260,13 @@ static void test_ifac_and_ic(void **state)
     assert_int_equal(ic.announce_rate_target, 60);
     assert_int_equal(ic.announce_rate_grace, 0);
     rns_iface_config_clear(&ic);
+    /* below their lower bounds the values are ignored, not refused */
+    assert_int_equal(resolve("UDPInterface", "announce_rate_target = 0\nannounce_rate_grace = -1\n"
+                                             "announce_rate_penalty = 0", &ic), 0);
+    assert_int_equal(ic.announce_rate_target, -1);
+    assert_int_equal(ic.announce_rate_grace, -1);
+    assert_int_equal(ic.announce_rate_penalty, 0);
+    rns_iface_config_clear(&ic);
 
     /* an external (unknown) type: base defaults */
     assert_int_equal(resolve("MyOwnInterface", "", &ic), 0);
@@ -312,6 +319,13 @@ static void test_instance(void **state)
     assert_int_equal(ic.use_implicit_proof, 0);
     assert_int_equal(ic.discover_interfaces, 1);
     assert_int_equal(ic.autoconnect_discovered_interfaces, 3);
+    rns_cfg_free(cfg);
+    cfg = parse("[reticulum]\nautoconnect_discovered_interfaces = -2\nrequired_discovery_value = 0\n");
+    assert_int_equal(rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &ic, err,
+                                                 sizeof err),
+                     0);
+    assert_int_equal(ic.autoconnect_discovered_interfaces, 0);
+    assert_int_equal(ic.required_discovery_value, 0);
     rns_cfg_free(cfg);
     cfg = parse("[reticulum]\nrespond_to_probes = perhaps\n");
     assert_int_equal(rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &ic, err,

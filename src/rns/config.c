@@ -582,6 +582,16 @@ static int opt_bool(resolver *r, const char *key, int *v)
     int rc = rns_cfg_bool(r->s, key, v);
     return rc == ML_ENOTFOUND ? 0 : rc ? bad(r, key, "a boolean") : 1;
 }
+/* An integer the reference uses only at or above min: a smaller one is
+ * ignored (not refused) and *v keeps its default. */
+static int opt_int_min(resolver *r, const char *key, long long min, long long *v)
+{
+    long long x;
+    int rc = opt_int(r, key, &x);
+    if (rc > 0 && x >= min)
+        *v = x;
+    return rc;
+}
 /* A string value; an empty one counts as unset. */
 static int opt_str(resolver *r, const char *key, char **v)
 {
@@ -672,31 +682,20 @@ static int resolve_ic(resolver *r, rns_iface_config *c)
 
 static int resolve_rates(resolver *r, rns_iface_config *c)
 {
-    long long v;
     double f;
     int rc;
 
-    if ((rc = opt_int(r, "bitrate", &v)) < 0)
+    if ((rc = opt_int_min(r, "bitrate", RNS_MINIMUM_BITRATE, &c->configured_bitrate)) < 0)
         return rc;
-    if (rc && v >= RNS_MINIMUM_BITRATE)
-        c->configured_bitrate = v;
     c->bitrate = c->configured_bitrate ? (uint64_t)c->configured_bitrate : c->cls->bitrate_guess;
     c->hw_mtu = c->cls->autoconfigure_mtu ? (uint32_t)rns_framing_autoconf_mtu(c->bitrate)
                                           : c->cls->class_hw_mtu;
 
     c->announce_rate_target = c->announce_rate_grace = c->announce_rate_penalty = -1;
-    if ((rc = opt_int(r, "announce_rate_target", &v)) < 0)
+    if ((rc = opt_int_min(r, "announce_rate_target", 1, &c->announce_rate_target)) < 0 ||
+        (rc = opt_int_min(r, "announce_rate_grace", 0, &c->announce_rate_grace)) < 0 ||
+        (rc = opt_int_min(r, "announce_rate_penalty", 0, &c->announce_rate_penalty)) < 0)
         return rc;
-    if (rc && v > 0)
-        c->announce_rate_target = v;
-    if ((rc = opt_int(r, "announce_rate_grace", &v)) < 0)
-        return rc;
-    if (rc && v >= 0)
-        c->announce_rate_grace = v;
-    if ((rc = opt_int(r, "announce_rate_penalty", &v)) < 0)
-        return rc;
-    if (rc && v >= 0)
-        c->announce_rate_penalty = v;
     if (c->announce_rate_target > 0 && c->announce_rate_grace < 0)
         c->announce_rate_grace = 0;
     if (c->announce_rate_target > 0 && c->announce_rate_penalty < 0)
@@ -760,7 +759,6 @@ int rns_instance_config_resolve(const rns_cfg_section *s, rns_instance_config *o
         {"link_mtu_discovery", &out->link_mtu_discovery},
         {"discover_interfaces", &out->discover_interfaces},
     };
-    long long v;
     int rc;
 
     if (err && errlen)
@@ -774,12 +772,11 @@ int rns_instance_config_resolve(const rns_cfg_section *s, rns_instance_config *o
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if ((rc = opt_bool(&r, flags[i].key, flags[i].v)) < 0)
             return rc;
-    if ((rc = opt_int(&r, "autoconnect_discovered_interfaces", &v)) < 0)
+    /* Both stay 0 (off / the default cost) unless positive. */
+    if ((rc = opt_int_min(&r, "autoconnect_discovered_interfaces", 1,
+                          &out->autoconnect_discovered_interfaces)) < 0 ||
+        (rc = opt_int_min(&r, "required_discovery_value", 1, &out->required_discovery_value)) < 0)
         return rc;
-    out->autoconnect_discovered_interfaces = rc && v > 0 ? v : 0;
-    if ((rc = opt_int(&r, "required_discovery_value", &v)) < 0)
-        return rc;
-    out->required_discovery_value = rc && v > 0 ? v : 0;
     return 0;
 }
 
