@@ -7,6 +7,7 @@
 // and the fuzzer drive it the same way.
 #include <float.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2621,12 +2622,20 @@ static int have_lc(const rns_transport *t)
     return 0;
 }
 
+/* The entry of a transport table (n entries of `size` bytes, a 16-byte key
+ * at offset `off` in each) whose key is `key`, or NULL. */
+static void *tab_get(void *tab, size_t n, size_t size, size_t off, const uint8_t key[RNS_HASHLEN])
+{
+    uint8_t *e = tab;
+    for (size_t i = 0; i < n; i++, e += size)
+        if (memcmp(e + off, key, RNS_HASHLEN) == 0)
+            return e;
+    return NULL;
+}
+
 static struct ann *ann_get(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
 {
-    for (size_t i = 0; i < t->tn->n_ann; i++)
-        if (memcmp(t->tn->ann[i].dest, dest, RNS_HASHLEN) == 0)
-            return &t->tn->ann[i];
-    return NULL;
+    return tab_get(t->tn->ann, t->tn->n_ann, sizeof(struct ann), offsetof(struct ann, dest), dest);
 }
 
 static void ann_del(rns_transport *t, struct ann *e)
@@ -2669,34 +2678,24 @@ static int ann_put(rns_transport *t, const uint8_t dest[RNS_HASHLEN], double now
 
 static struct ltent *lt_get(const rns_transport *t, const uint8_t id[RNS_HASHLEN])
 {
-    for (size_t i = 0; i < t->tn->n_lt; i++)
-        if (memcmp(t->tn->lt[i].id, id, RNS_HASHLEN) == 0)
-            return &t->tn->lt[i];
-    return NULL;
+    return tab_get(t->tn->lt, t->tn->n_lt, sizeof(struct ltent), offsetof(struct ltent, id), id);
 }
 
 static struct rtent *rt_get(const rns_transport *t, const uint8_t hash[RNS_HASHLEN])
 {
-    for (size_t i = 0; i < t->tn->n_rt; i++)
-        if (memcmp(t->tn->rt[i].hash, hash, RNS_HASHLEN) == 0)
-            return &t->tn->rt[i];
-    return NULL;
+    return tab_get(t->tn->rt, t->tn->n_rt, sizeof(struct rtent), offsetof(struct rtent, hash),
+                   hash);
 }
 
 static struct dpr *dpr_get(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
 {
-    for (size_t i = 0; i < t->tn->n_dpr; i++)
-        if (memcmp(t->tn->dpr[i].dest, dest, RNS_HASHLEN) == 0)
-            return &t->tn->dpr[i];
-    return NULL;
+    return tab_get(t->tn->dpr, t->tn->n_dpr, sizeof(struct dpr), offsetof(struct dpr, dest), dest);
 }
 
 static struct preq *preq_get(const rns_transport *t, const uint8_t dest[RNS_HASHLEN])
 {
-    for (size_t i = 0; i < t->tn->n_preq; i++)
-        if (memcmp(t->tn->preq[i].dest, dest, RNS_HASHLEN) == 0)
-            return &t->tn->preq[i];
-    return NULL;
+    return tab_get(t->tn->preq, t->tn->n_preq, sizeof(struct preq), offsetof(struct preq, dest),
+                   dest);
 }
 
 /* Expiry of a path learnt on an interface of this mode. */
