@@ -243,14 +243,26 @@ static void test_tcp(void **state)
     kick_both(&a, &b);
     assert_true(run_until(&b, &a, a_has_reply, 10));
     assert_memory_equal(b.last.p, "after", 5);
-    /* keepalive: idle past stale_time (2 x 5 s), the link stays up */
+    /* keepalive: idle past stale_time, the link stays up because pings and
+     * pongs flow. A ping every 0.5 s against a 5 s stale limit (the defaults
+     * are 5 s and 10 s): only 4.5 s without any answer, a stalled machine,
+     * could fail it, and the idle is 6 s rather than 11.5. */
+    rns_link *lb = rns_transport_link(rns_node_transport(b.node), id);
+    rns_link *la = rns_transport_link(rns_node_transport(a.node), id);
+    rns_link_timers tb, ta;
+    double idle = rns_node_now();
+    assert_non_null(la);
+    assert_int_equal(rns_link_set_watchdog(lb, 0.5, 5.0), 0);
+    assert_int_equal(rns_link_set_watchdog(la, 0.5, 5.0), 0);
     a.closed = b.closed = 0;
-    run_until(&a, &b, never, 11.5);
-    assert_int_equal(rns_link_state(rns_transport_link(rns_node_transport(b.node), id)),
-                     RNS_LINK_ACTIVE);
-    assert_int_equal(rns_link_state(rns_transport_link(rns_node_transport(a.node), id)),
-                     RNS_LINK_ACTIVE);
+    kick_both(&a, &b);   /* re-arms the nodes' timers for the new periods */
+    run_until(&a, &b, never, 6.0);
+    assert_int_equal(rns_link_state(lb), RNS_LINK_ACTIVE);
+    assert_int_equal(rns_link_state(la), RNS_LINK_ACTIVE);
     assert_int_equal(a.closed + b.closed, 0);
+    rns_link_get_timers(lb, &tb);
+    rns_link_get_timers(la, &ta);
+    assert_true(tb.last_keepalive > idle && ta.last_keepalive > idle);   /* ping and pong */
     close_link(&b, &a, rns_transport_link(rns_node_transport(b.node), id));
     peer_free(&a);
     peer_free(&b);
