@@ -205,6 +205,19 @@ static void remove_at(struct xfer **arr, size_t *n, size_t i)
     (*n)--;
 }
 
+/* The transfer with this id among the n in arr, or NULL; *at (may be NULL)
+ * gets its index. */
+static struct xfer *xfer_find(struct xfer *const *arr, size_t n, uint32_t id, size_t *at)
+{
+    for (size_t i = 0; i < n; i++)
+        if (arr[i]->id == id) {
+            if (at)
+                *at = i;
+            return arr[i];
+        }
+    return NULL;
+}
+
 /* ---- building segments ---------------------------------------------------------- */
 
 static uint32_t segments_of(size_t total)
@@ -669,14 +682,13 @@ int rns_linkres_input(rns_linkres *lr, rns_link *l, const rns_link_event *ev, do
 
 int rns_linkres_cancel(rns_linkres *lr, rns_link *l, uint32_t id, double now)
 {
+    struct xfer *x;
+    size_t i;
     int ret;
 
     if (!lr || !l)
         return ML_EINVAL;
-    for (size_t i = 0; i < lr->n_out; i++) {
-        struct xfer *x = lr->out[i];
-        if (x->id != id)
-            continue;
+    if ((x = xfer_find(lr->out, lr->n_out, id, &i))) {
         if (x->r) {
             if ((ret = rns_resource_cancel(x->r)) || (ret = flush(x->r, l, now)))
                 return ret;
@@ -689,17 +701,13 @@ int rns_linkres_cancel(rns_linkres *lr, rns_link *l, uint32_t id, double now)
         xfer_free(x);
         return 0;
     }
-    for (size_t i = 0; i < lr->n_in; i++) {
-        struct xfer *x = lr->in[i];
-        if (x->id != id)
-            continue;
-        if (!x->r)
-            return ML_ESTATE;
-        if ((ret = rns_resource_cancel(x->r)) || (ret = flush(x->r, l, now)))
-            return ret;
-        return check_in(lr);
-    }
-    return ML_ENOTFOUND;
+    if (!(x = xfer_find(lr->in, lr->n_in, id, NULL)))
+        return ML_ENOTFOUND;
+    if (!x->r)
+        return ML_ESTATE;
+    if ((ret = rns_resource_cancel(x->r)) || (ret = flush(x->r, l, now)))
+        return ret;
+    return check_in(lr);
 }
 
 void rns_linkres_set_manual_requests(rns_linkres *lr, int manual)
@@ -710,22 +718,19 @@ void rns_linkres_set_manual_requests(rns_linkres *lr, int manual)
 
 int rns_linkres_request_next(rns_linkres *lr, rns_link *l, uint32_t id, double now)
 {
+    struct xfer *x;
     int ret, fret;
 
     if (!lr || !l)
         return ML_EINVAL;
-    for (size_t i = 0; i < lr->n_in; i++) {
-        struct xfer *x = lr->in[i];
-        if (x->id != id)
-            continue;
-        if (!x->r)
-            return ML_ESTATE;
-        if ((ret = rns_resource_request_next(x->r, now)) < 0)
-            return ret;
-        fret = flush(x->r, l, now);
-        return fret ? fret : ret;
-    }
-    return ML_ENOTFOUND;
+    if (!(x = xfer_find(lr->in, lr->n_in, id, NULL)))
+        return ML_ENOTFOUND;
+    if (!x->r)
+        return ML_ESTATE;
+    if ((ret = rns_resource_request_next(x->r, now)) < 0)
+        return ret;
+    fret = flush(x->r, l, now);
+    return fret ? fret : ret;
 }
 
 void rns_linkres_link_closed(rns_linkres *lr)
@@ -787,15 +792,13 @@ unsigned rns_linkres_last_window(const rns_linkres *lr)
 
 const rns_resource *rns_linkres_get(const rns_linkres *lr, uint32_t id)
 {
+    const struct xfer *x;
+
     if (!lr)
         return NULL;
-    for (size_t i = 0; i < lr->n_out; i++)
-        if (lr->out[i]->id == id)
-            return lr->out[i]->r;
-    for (size_t i = 0; i < lr->n_in; i++)
-        if (lr->in[i]->id == id)
-            return lr->in[i]->r;
-    return NULL;
+    if (!(x = xfer_find(lr->out, lr->n_out, id, NULL)))
+        x = xfer_find(lr->in, lr->n_in, id, NULL);
+    return x ? x->r : NULL;
 }
 
 size_t rns_linkres_outgoing(const rns_linkres *lr)
@@ -805,10 +808,9 @@ size_t rns_linkres_outgoing(const rns_linkres *lr)
 
 int rns_linkres_queued(const rns_linkres *lr, uint32_t id)
 {
-    for (size_t i = 0; lr && i < lr->n_out; i++)
-        if (lr->out[i]->id == id)
-            return lr->out[i]->r == NULL;
-    return 0;
+    const struct xfer *x = lr ? xfer_find(lr->out, lr->n_out, id, NULL) : NULL;
+
+    return x && x->r == NULL;
 }
 
 size_t rns_linkres_incoming(const rns_linkres *lr)
