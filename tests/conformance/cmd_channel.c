@@ -249,6 +249,17 @@ static int cmd_wire_channel_send(br_ctx *c)
     peer *pr;
     int ret, drop = 0, fail = 0, delivered = 0;
 
+    /* A link its channel tore down: the send is refused by the library
+     * (ME_LINK_NOT_READY), reported with the channel's kept state. */
+    if (!peer_param(c, &pr) && !br_hex_fixed(c, br_param(c, "link_id") ? "link_id" : "channel_id",
+                                            w.id, RNS_HASHLEN) &&
+        !rns_transport_link_channel(core(pr), w.id) &&
+        rns_transport_channel_info(core(pr), w.id, &in) == 0) {
+        ret = rns_transport_channel_send(core(pr), w.id, WIRE_MSGTYPE, NULL, 0, rns_node_now(),
+                                         &w.seq);
+        return ret ? set_rejected(c, ret, &in) : br_fail(c, "sent on a link that is gone");
+    }
+    c->err[0] = 0;
     if (channel_param(c, &pr, w.id, &ch) || br_int(c, "msgtype", WIRE_MSGTYPE, &msgtype) ||
         br_int(c, "timeout_ms", 20000, &timeout_ms) || br_bool(c, "drop_acks", 0, &drop) ||
         br_bool(c, "fail_outlet", 0, &fail) || br_hex_opt(c, "data", &data, &(int){0}))
