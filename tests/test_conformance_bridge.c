@@ -1181,6 +1181,15 @@ static void test_wire_channel_flow(void **state)
     expect(r, "sequence", json_integer(0));
     expect(r, "window", json_integer(3));
     json_decref(r);
+    r = call(&s, "wire_listener_proof_log", json_pack("{s:s,s:s}", "handle", srv,
+                                                      "destination_hash", dest), 1);
+    expect(r, "channel_proofs", json_integer(1));
+    expect(r, "channel_context", json_integer(0x0E));
+    json_decref(r);
+    r = call(&s, "wire_listener_channel_rx", json_pack("{s:s,s:s}", "handle", srv,
+                                                       "destination_hash", dest), 1);
+    expect(r, "next_rx_sequence", json_integer(1));
+    json_decref(r);
     {
         size_t n = (size_t)mdu - 5;
         char *hex = calloc(2 * n + 1, 1);

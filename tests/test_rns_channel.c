@@ -621,6 +621,15 @@ static void test_core_flow(void **state)
     assert_int_equal(seq, 0); /* the sequence given back is reused */
     core_pump(&a, &b, now);
     expect_msg(cb, "ok");
+    {
+        uint8_t ctx[4];
+        size_t n = 9;
+        rns_link *lb = rns_transport_link(b.t, id);
+        assert_int_equal(rns_link_proof_log(lb, ctx, sizeof ctx, &n), 1);
+        assert_true(n == 1 && ctx[0] == RNS_CTX_CHANNEL);
+        assert_int_equal(rns_link_proof_log(lb, NULL, 0, NULL), 1);
+        assert_int_equal(rns_link_proof_log(NULL, ctx, sizeof ctx, &n), 0);
+    }
 
     assert_int_equal(rns_transport_channel_send(a.t, id, MT, (const uint8_t *)"lost", 4, now,
                                                 &seq), 0);

@@ -132,6 +132,12 @@ int rns_link_send(rns_link *l, uint8_t context, const uint8_t *data, size_t len,
                   uint8_t *packet_hash);
 /* Queues an explicit proof (packet hash | signature) for a received packet. */
 int rns_link_prove(rns_link *l, const rns_packet *p, double now);
+/* What the link proved (rns_link_prove, automatic or asked for): returns how
+ * many packets in all, and copies the contexts of the latest ones, oldest
+ * first, at most max and RNS_LINK_PROOF_LOG (*copied: how many). A CHANNEL
+ * packet shows up here only while a channel is open, as in the reference. */
+#define RNS_LINK_PROOF_LOG 64
+size_t rns_link_proof_log(const rns_link *l, uint8_t *contexts, size_t max, size_t *copied);
 /* Who decides whether received application data (context NONE) is proved,
  * as a destination's proof strategy does: mode 0 never, 1 always, 2 ask
  * fn with the decrypted data (PROVE_APP; nonzero: prove). fn may be NULL

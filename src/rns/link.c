@@ -68,6 +68,8 @@ struct rns_link {
     rns_rng_fn rng;
     rns_link_tap_fn tap;
     void *tap_ctx;
+    uint8_t proof_log[RNS_LINK_PROOF_LOG]; /* contexts of the packets proved (ring) */
+    size_t n_proved;
     int track_phy, has_phy;
     double rssi, snr, q;
     void *rng_ctx;
@@ -353,7 +355,25 @@ int rns_link_prove(rns_link *l, const rns_packet *p, double now)
         return ret;
     if (l->tap)
         l->tap(l->tap_ctx, l, 1, RNS_PACKET_PROOF, RNS_CTX_NONE, proof, sizeof proof);
-    return queue_link_packet(l, RNS_PACKET_PROOF, RNS_CTX_NONE, proof, sizeof proof, now, NULL);
+    if ((ret = queue_link_packet(l, RNS_PACKET_PROOF, RNS_CTX_NONE, proof, sizeof proof, now,
+                                 NULL)) == 0)
+        l->proof_log[l->n_proved++ % RNS_LINK_PROOF_LOG] = p->context;
+    return ret;
+}
+
+size_t rns_link_proof_log(const rns_link *l, uint8_t *contexts, size_t max, size_t *copied)
+{
+    size_t kept, n = 0;
+
+    if (!l)
+        return 0;
+    kept = l->n_proved < RNS_LINK_PROOF_LOG ? l->n_proved : RNS_LINK_PROOF_LOG;
+    if (contexts)
+        for (size_t i = kept > max ? kept - max : 0; i < kept; i++)
+            contexts[n++] = l->proof_log[(l->n_proved - kept + i) % RNS_LINK_PROOF_LOG];
+    if (copied)
+        *copied = n;
+    return l->n_proved;
 }
 
 int rns_link_identify(rns_link *l, const rns_identity *id, double now)

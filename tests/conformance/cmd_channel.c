@@ -355,11 +355,90 @@ static int cmd_wire_channel_emit_capture(br_ctx *c)
     return ret;
 }
 
+/* The links a listening destination accepted, newest last. */
+static size_t inbound_links(peer *pr, const uint8_t dest[RNS_HASHLEN], wlink **out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < pr->n_links && n < max; i++)
+        if (!pr->links[i].initiator && !memcmp(pr->links[i].dest, dest, RNS_HASHLEN))
+            out[n++] = &pr->links[i];
+    return n;
+}
+
+/* The contexts of the packets a listener's inbound links proved (the links
+ * still open; rns_link_proof_log), and how many of them were CHANNEL. */
+static int cmd_wire_listener_proof_log(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN], ctx[RNS_LINK_PROOF_LOG];
+    json_t *list;
+    wlink *links[MAX_LINKS];
+    size_t n, k;
+    long long channel = 0;
+    peer *pr;
+
+    if (peer_param(c, &pr) || dest_param(c, dest))
+        return -1;
+    if (!find_listener(pr, dest))
+        return br_fail(c, "No listener registered for this destination_hash");
+    list = json_array();
+    n = inbound_links(pr, dest, links, MAX_LINKS);
+    for (size_t i = 0; i < n; i++) {
+        rns_link *l = rns_transport_link(core(pr), links[i]->id);
+        rns_link_proof_log(l, ctx, sizeof ctx, &k);
+        for (size_t j = 0; l && j < k; j++) {
+            json_array_append_new(list, json_integer(ctx[j]));
+            channel += ctx[j] == RNS_CTX_CHANNEL;
+        }
+    }
+    return br_set(c, "contexts", list) || br_set_int(c, "channel_proofs", channel) ||
+           br_set_int(c, "channel_context", RNS_CTX_CHANNEL);
+}
+
+/* The newest inbound link of the listener that has a channel open. */
+static int has_inbound_channel(peer *pr, const void *dest)
+{
+    wlink *links[MAX_LINKS];
+    rns_channel_info in;
+
+    for (size_t n = inbound_links(pr, dest, links, MAX_LINKS); n > 0; n--)
+        if (rns_transport_channel_info(core(pr), links[n - 1]->id, &in) == 0)
+            return (int)n;
+    return 0;
+}
+
+/* The receive state of a listener's inbound channel (the channel policy
+ * opens it once the link is established: wait a little for it). */
+static int cmd_wire_listener_channel_rx(br_ctx *c)
+{
+    uint8_t dest[RNS_HASHLEN];
+    wlink *links[MAX_LINKS];
+    rns_channel_info in;
+    peer *pr;
+    int n;
+
+    if (peer_param(c, &pr) || dest_param(c, dest))
+        return -1;
+    if (!find_listener(pr, dest))
+        return br_fail(c, "No listener registered for this destination_hash");
+    wait_until(has_inbound_channel, pr, dest, 4000);
+    if (!(n = has_inbound_channel(pr, dest)))
+        return br_fail(c, "no inbound channel on this listener");
+    inbound_links(pr, dest, links, MAX_LINKS);
+    if (br_check(c, rns_transport_channel_info(core(pr), links[n - 1]->id, &in), "channel"))
+        return -1;
+    return br_set_int(c, "next_rx_sequence", in.next_rx_sequence) ||
+           br_set_int(c, "next_sequence", in.next_sequence) ||
+           br_set_int(c, "rx_ring", (long long)in.rx_ring);
+}
+
 const br_cmd br_channel_cmds[] = {
     {"wire_channel_inject", cmd_wire_channel_inject},
     {"wire_channel_received", cmd_wire_channel_received},
     {"wire_channel_window", cmd_wire_channel_window},
     {"wire_channel_send", cmd_wire_channel_send},
     {"wire_channel_emit_capture", cmd_wire_channel_emit_capture},
+    {"wire_listener_proof_log", cmd_wire_listener_proof_log},
+    {"wire_listener_channel_rx", cmd_wire_listener_channel_rx},
     {NULL, NULL},
 };
