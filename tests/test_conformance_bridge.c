@@ -504,16 +504,6 @@ static json_int_t hexbyte(json_t *v, const char *key)
     return strtol(S(v, key), NULL, 16);
 }
 
-static int type_num(const char *name)
-{
-    static const char *const names[] = {"DATA", "ANNOUNCE", "LINKREQUEST", "PROOF"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(name, names[i]) == 0)
-            return i;
-    fail();
-    return -1;
-}
-
 /* packet_unpack and packet_hash of a packet vector, every header field. */
 static void unpack_vector(script *s, json_t *v)
 {
@@ -524,7 +514,7 @@ static void unpack_vector(script *s, json_t *v)
                   rt_int(v, "header_type"), "context_flag", rt_int(v, "context_flag"),
                   "transport_type", rt_int(v, "transport_type"), "destination_type",
                   rt_dest_type(S(v, "destination_type")), "packet_type",
-                  type_num(S(v, "packet_type")), "destination_hash", S(v, "destination_hash"),
+                  rt_packet_type(S(v, "packet_type")), "destination_hash", S(v, "destination_hash"),
                   "transport_id", tid ? tid : json_null(), "context", hexbyte(v, "context"),
                   "data", S(v, "data"), "hash", S(v, "packet_hash")));
     add(s, "packet_hash", json_pack("{s:s}", "raw", S(v, "raw")),
