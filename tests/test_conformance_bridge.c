@@ -1678,6 +1678,18 @@ static void test_wire_proofs(void **state)
     r = call(&s, "wire_get_received_packets", json_pack("{s:s,s:i}", "handle", srv, "since_seq", 0), 1);
     assert_true(json_array_size(json_object_get(r, "packets")) > 2);
     json_decref(r);
+    /* an announce checked against the key recorded for its destination */
+    r = call(&s, "wire_known_key_validate",
+             json_pack("{s:s,s:s,s:[s],s:s}", "handle", srv, "app_name", "meshlog", "aspects",
+                       "known", "plant", "mismatch"), 1);
+    expect(r, "validated", json_false());
+    json_decref(r);
+    r = call(&s, "wire_known_key_validate",
+             json_pack("{s:s,s:s,s:[s],s:s,s:s}", "handle", srv, "app_name", "meshlog", "aspects",
+                       "known", "plant", "match", "app_data", "6869"), 1);
+    expect(r, "validated", json_true());
+    expect(r, "plant", json_string("match"));
+    json_decref(r);
     /* a lone IFAC server: frames go in on its listener */
     lone = take_str(call(&s, "wire_start_tcp_server", json_pack("{s:s,s:s}", "network_name", "ci",
                                                                 "passphrase", "pw"), 1),

@@ -157,16 +157,41 @@ static int cmd_wire_tx_bytes(br_ctx *c)
 
 /* ---- raw frames through an interface's receive path ---------------------------------- */
 
+/* A genuine announce, made by the announce module, of a fresh identity's
+ * SINGLE destination app.aspects: *id (the caller frees it) and dest get
+ * them. Empty app data is none. */
+static int announce_fresh(br_ctx *c, const char *app, const char *const *aspects, size_t n,
+                          const ml_buf *app_data, ml_buf *out, rns_identity **id,
+                          uint8_t dest[RNS_HASHLEN])
+{
+    uint8_t priv[RNS_KEYSIZE], name_hash[RNS_NAME_HASHLEN], r16[16];
+    rns_announce_params ap;
+    int ret = br_random(c, priv, sizeof priv) || br_random(c, r16, sizeof r16) ||
+              br_check(c, rns_identity_from_private(id, priv), "identity") ||
+              br_check(c, rns_destination_hash_for(dest, name_hash, RNS_DEST_SINGLE, app,
+                                                   aspects, n, *id), "destination");
+
+    if (!ret) {
+        memset(&ap, 0, sizeof ap);
+        ap.name_hash = name_hash;
+        ap.random16 = r16;
+        ap.now = (uint64_t)rns_node_now();
+        ap.app_data = app_data->len ? app_data->p : NULL;
+        ap.app_data_len = app_data->len;
+        ret = br_check(c, rns_announce_make(out, *id, &ap), "announce");
+    }
+    ml_wipe(priv, sizeof priv);
+    return ret;
+}
+
 /* A genuine announce of a fresh destination this peer does not own (so the
- * core learns a path from it), made by the announce module. */
+ * core learns a path from it). */
 static int foreign_announce(br_ctx *c, ml_buf *out, uint8_t dest[RNS_HASHLEN])
 {
     const char *app = "rawframe", *aspects[8];
     size_t n = 0;
-    uint8_t priv[RNS_KEYSIZE], name_hash[RNS_NAME_HASHLEN], r16[16];
     ml_buf scratch = ML_BUF_INIT, app_data = ML_BUF_INIT;
     rns_identity *id = NULL;
-    rns_announce_params ap;
     int has_app, ret;
 
     if (br_param(c, "app_name") && br_str(c, "app_name", &app))
@@ -182,20 +207,7 @@ static int foreign_announce(br_ctx *c, ml_buf *out, uint8_t dest[RNS_HASHLEN])
     if (!ret && !app_data.len)
         ret = br_check(c, ml_buf_append(&app_data, "probe", 5), "app data");
     if (!ret)
-        ret = br_random(c, priv, sizeof priv) || br_random(c, r16, sizeof r16) ||
-              br_check(c, rns_identity_from_private(&id, priv), "identity") ||
-              br_check(c, rns_destination_hash_for(dest, name_hash, RNS_DEST_SINGLE, app,
-                                                   aspects, n, id), "destination");
-    if (!ret) {
-        memset(&ap, 0, sizeof ap);
-        ap.name_hash = name_hash;
-        ap.random16 = r16;
-        ap.now = (uint64_t)rns_node_now();
-        ap.app_data = app_data.p;
-        ap.app_data_len = app_data.len;
-        ret = br_check(c, rns_announce_make(out, id, &ap), "announce");
-    }
-    ml_wipe(priv, sizeof priv);
+        ret = announce_fresh(c, app, aspects, n, &app_data, out, &id, dest);
     rns_identity_free(id);
     ml_buf_free(&scratch);
     ml_buf_free(&app_data);
@@ -716,13 +728,11 @@ static int cmd_wire_packet_receipt_timeout(br_ctx *c)
 static int cmd_wire_known_key_validate(br_ctx *c)
 {
     const char *plant = "mismatch";
-    uint8_t dest[RNS_HASHLEN], other_pub[RNS_KEYSIZE], priv[RNS_KEYSIZE], r16[16];
-    uint8_t name_hash[RNS_NAME_HASHLEN];
+    uint8_t dest[RNS_HASHLEN], other_pub[RNS_KEYSIZE], priv[RNS_KEYSIZE];
     const char *app, *aspects[16];
     size_t n;
     ml_buf scratch = ML_BUF_INIT, app_data = ML_BUF_INIT, raw = ML_BUF_INIT;
     rns_identity *id = NULL, *other = NULL;
-    rns_announce_params ap;
     rns_announce a;
     rns_packet p;
     const uint8_t *planted = NULL;
@@ -737,20 +747,8 @@ static int cmd_wire_known_key_validate(br_ctx *c)
         strcasecmp(plant, "none"))
         ret = br_fail(c, "plant must be 'mismatch', 'match' or 'none' (got '%s')", plant);
     if (!ret)
-        ret = br_random(c, priv, sizeof priv) || br_random(c, r16, sizeof r16) ||
-              br_check(c, rns_identity_from_private(&id, priv), "identity") ||
-              br_check(c, rns_destination_hash_for(dest, name_hash, RNS_DEST_SINGLE, app,
-                                                   aspects, n, id), "destination");
-    if (!ret) {
-        memset(&ap, 0, sizeof ap);
-        ap.name_hash = name_hash;
-        ap.random16 = r16;
-        ap.now = (uint64_t)rns_node_now();
-        ap.app_data = app_data.len ? app_data.p : NULL;
-        ap.app_data_len = app_data.len;
-        ret = br_check(c, rns_announce_make(&raw, id, &ap), "announce") ||
+        ret = announce_fresh(c, app, aspects, n, &app_data, &raw, &id, dest) ||
               br_check(c, rns_packet_unpack(&p, raw.p, raw.len), "unpack");
-    }
     if (!ret && !strcasecmp(plant, "mismatch")) {
         ret = br_random(c, priv, sizeof priv) ||
               br_check(c, rns_identity_from_private(&other, priv), "identity");
