@@ -975,6 +975,18 @@ static void test_wire_loopback(void **state)
                                                    dest, "path", "/echo"), 1);
     expect(r, "count", json_integer(1));
     json_decref(r);
+    r = call(&s, "wire_deregister_request_handler",
+             json_pack("{s:s,s:s,s:s}", "handle", srv, "destination_hash", dest, "path", "/none"), 1);
+    expect(r, "deregistered", json_false());
+    json_decref(r);
+    r = call(&s, "wire_deregister_request_handler",
+             json_pack("{s:s,s:s,s:s}", "handle", srv, "destination_hash", dest, "path", "/echo"), 1);
+    expect(r, "deregistered", json_true());
+    json_decref(r);
+    r = call(&s, "wire_get_request_log", json_pack("{s:s,s:s,s:s}", "handle", srv, "destination_hash",
+                                                   dest, "path", "/echo"), 1);
+    expect(r, "count", json_integer(1));   /* the log stays readable */
+    json_decref(r);
     json_decref(call(&s, "wire_link_teardown", json_pack("{s:s,s:s}", "handle", cli, "link_id", link), 1));
     r = call(&s, "wire_link_await_status", json_pack("{s:s,s:s,s:s,s:i}", "handle", cli, "link_id",
                                                      link, "target_status", "CLOSED", "timeout_ms", 2000), 1);

@@ -1247,17 +1247,27 @@ static int cmd_wire_register_request_handler(br_ctx *c)
     return br_set_bool(c, "registered", 1);
 }
 
-static int cmd_wire_get_request_log(br_ctx *c)
+/* The handler the request names by handle, destination_hash and path;
+ * *h is NULL if there is none. */
+static int handler_param(br_ctx *c, handler **h)
 {
     uint8_t dest[RNS_HASHLEN], ph[RNS_HASHLEN];
     const char *path;
-    handler *h;
     peer *pr;
 
     if (peer_param(c, &pr) || dest_param(c, dest) || br_str(c, "path", &path))
         return -1;
     rns_truncated_hash(ph, path, strlen(path));
-    h = find_handler(pr, dest, ph);
+    *h = find_handler(pr, dest, ph);
+    return 0;
+}
+
+static int cmd_wire_get_request_log(br_ctx *c)
+{
+    handler *h;
+
+    if (handler_param(c, &h))
+        return -1;
     if (!h)
         return br_set_int(c, "count", 0) || br_set(c, "entries", json_array());
     return br_set_int(c, "count", (long long)json_array_size(h->log)) ||
@@ -1268,15 +1278,11 @@ static int cmd_wire_get_request_log(br_ctx *c)
  * stays readable. */
 static int cmd_wire_deregister_request_handler(br_ctx *c)
 {
-    uint8_t dest[RNS_HASHLEN], ph[RNS_HASHLEN];
-    const char *path;
     handler *h;
-    peer *pr;
 
-    if (peer_param(c, &pr) || dest_param(c, dest) || br_str(c, "path", &path))
+    if (handler_param(c, &h))
         return -1;
-    rns_truncated_hash(ph, path, strlen(path));
-    if ((h = find_handler(pr, dest, ph)))
+    if (h)
         h->allow = 2; /* answers nobody, as an unregistered path */
     return br_set_bool(c, "deregistered", h != NULL);
 }
