@@ -1130,6 +1130,77 @@ static void test_wire_links(void **state)
     session_end(&s);
 }
 
+/* Buffer over a live link: the listener's policy channel reassembles a
+ * compressible multi-chunk stream byte exact with EOF, takes a channel
+ * message for its link, and a bz2 chunk past 16 KiB aborts its reader; a
+ * throwaway channel picks the all-1 window above 1.45 s RTT. */
+static void test_wire_buffer(void **state)
+{
+    session s;
+    char *srv, *cli, *dest, *link, *hex;
+    json_t *r;
+    size_t n = 40000;
+    (void)state;
+
+    session_start(&s);
+    start_pair(&s, "", "", "", &srv, &cli);
+    r = call(&s, "wire_listen", json_pack("{s:s,s:s,s:[s]}", "handle", srv, "app_name", "meshlog",
+                                          "aspects", "buf"), 1);
+    dest = take_str(r, "destination_hash");
+    json_decref(call(&s, "wire_poll_path", json_pack("{s:s,s:s,s:i}", "handle", cli,
+                                                     "destination_hash", dest, "timeout_ms", 5000), 1));
+    r = call(&s, "wire_link_open", json_pack("{s:s,s:s,s:s,s:[s]}", "handle", cli, "destination_hash",
+                                             dest, "app_name", "meshlog", "aspects", "buf"), 1);
+    link = take_str(r, "link_id");
+
+    assert_non_null(hex = calloc(2 * n + 1, 1));
+    for (size_t i = 0; i < 2 * n; i++)
+        hex[i] = "0123456789abcdef"[(i / 2) % 16 == 0 ? 0 : (i % 7) + 1];
+    r = call(&s, "wire_buffer_stream", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id", link,
+                                                 "data", hex), 1);
+    expect(r, "written", json_integer((json_int_t)n));
+    expect(r, "eof", json_true());
+    expect(r, "max_data_len", json_integer(423));
+    expect(r, "tx_ring_after", json_integer(0));
+    json_decref(r);
+    r = call(&s, "wire_buffer_received", json_pack("{s:s,s:s,s:i}", "handle", srv,
+                                                   "destination_hash", dest, "timeout_ms", 5000), 1);
+    expect(r, "data", json_string(hex));
+    expect(r, "eof", json_true());
+    expect(r, "aborted", json_false());
+    json_decref(r);
+    free(hex);
+
+    /* The same channel takes a message for the listener's recorder. */
+    r = call(&s, "wire_channel_send", json_pack("{s:s,s:s,s:s}", "handle", cli, "link_id", link,
+                                                "data", "c0ffee"), 1);
+    expect(r, "delivered", json_true());
+    json_decref(r);
+    r = call(&s, "wire_channel_received", json_pack("{s:s,s:s}", "handle", srv, "link_id", link), 1);
+    expect(r, "messages", json_pack("[s]", "c0ffee"));
+    json_decref(r);
+
+    r = call(&s, "wire_buffer_stream", json_pack("{s:s,s:s,s:s,s:b}", "handle", cli, "link_id",
+                                                 link, "data", "", "bomb", 1), 1);
+    expect(r, "bomb", json_true());
+    json_decref(r);
+    r = call(&s, "wire_buffer_received", json_pack("{s:s,s:s,s:i}", "handle", srv,
+                                                   "destination_hash", dest, "timeout_ms", 5000), 1);
+    expect(r, "aborted", json_true());
+    expect(r, "data", json_string(""));
+    json_decref(r);
+
+    r = call(&s, "wire_channel_profile", json_pack("{s:s,s:s,s:f}", "handle", cli, "link_id", link,
+                                                   "rtt", 1.46), 1);
+    expect(r, "window", json_integer(1));
+    expect(r, "window_max", json_integer(1));
+    json_decref(r);
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", cli), 1));
+    json_decref(call(&s, "wire_stop", json_pack("{s:s}", "handle", srv), 1));
+    free(srv), free(cli), free(dest), free(link);
+    session_end(&s);
+}
+
 /* Channel flow over a live link: a delivered send grows the window, a
  * failed transmit gives its sequence back, an oversized message is refused,
  * a send whose proofs are ignored tears the link down after 5 tries (the
@@ -1739,6 +1810,7 @@ int main(void)
         cmocka_unit_test(test_wire_proofs), cmocka_unit_test(test_wire_links),
         cmocka_unit_test(test_wire_transport),
         cmocka_unit_test(test_wire_channel_flow),
+        cmocka_unit_test(test_wire_buffer),
         cmocka_unit_test(test_wire_config_sources),
         cmocka_unit_test(test_protocol),   cmocka_unit_test(test_config),
     };
