@@ -297,11 +297,21 @@ static void test_hash_list(void **state)
     assert_int_equal(rns_cfg_hash_list(nothex, 1, out, 4, &n, err, sizeof err), ML_EMALFORMED);
 }
 
+/* Resolves the [reticulum] section of text into ic. */
+static int resolve_instance(const char *text, rns_instance_config *ic)
+{
+    char err[128];
+    rns_cfg *cfg = parse(text);
+    int rc = rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), ic, err,
+                                         sizeof err);
+    rns_cfg_free(cfg);
+    return rc;
+}
+
 static void test_instance(void **state)
 {
     (void)state;
     rns_instance_config ic;
-    rns_cfg *cfg;
     char err[128];
 
     assert_int_equal(rns_instance_config_resolve(NULL, &ic, err, sizeof err), 0);
@@ -310,28 +320,19 @@ static void test_instance(void **state)
     assert_int_equal(ic.use_implicit_proof, 1);
     assert_int_equal(ic.discover_interfaces, 0);
     assert_int_equal(ic.autoconnect_discovered_interfaces, 0);
-    cfg = parse("[reticulum]\nenable_transport = yes\nuse_implicit_proof = no\n"
-                "discover_interfaces = yes\nautoconnect_discovered_interfaces = 3\n");
-    assert_int_equal(rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &ic, err,
-                                                 sizeof err),
-                     0);
+    assert_int_equal(resolve_instance("[reticulum]\nenable_transport = yes\nuse_implicit_proof = no\n"
+                                      "discover_interfaces = yes\n"
+                                      "autoconnect_discovered_interfaces = 3\n", &ic), 0);
     assert_int_equal(ic.enable_transport, 1);
     assert_int_equal(ic.use_implicit_proof, 0);
     assert_int_equal(ic.discover_interfaces, 1);
     assert_int_equal(ic.autoconnect_discovered_interfaces, 3);
-    rns_cfg_free(cfg);
-    cfg = parse("[reticulum]\nautoconnect_discovered_interfaces = -2\nrequired_discovery_value = 0\n");
-    assert_int_equal(rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &ic, err,
-                                                 sizeof err),
-                     0);
+    assert_int_equal(resolve_instance("[reticulum]\nautoconnect_discovered_interfaces = -2\n"
+                                      "required_discovery_value = 0\n", &ic), 0);
     assert_int_equal(ic.autoconnect_discovered_interfaces, 0);
     assert_int_equal(ic.required_discovery_value, 0);
-    rns_cfg_free(cfg);
-    cfg = parse("[reticulum]\nrespond_to_probes = perhaps\n");
-    assert_int_equal(rns_instance_config_resolve(rns_cfg_sub(rns_cfg_root(cfg), "reticulum"), &ic, err,
-                                                 sizeof err),
+    assert_int_equal(resolve_instance("[reticulum]\nrespond_to_probes = perhaps\n", &ic),
                      ML_EMALFORMED);
-    rns_cfg_free(cfg);
 }
 
 static void test_classes(void **state)
