@@ -8,6 +8,7 @@
 // Requests that must fail expect success:false; randomised commands
 // (encryption, key generation) are checked by a round trip in a second run.
 // The live commands run two peers inside one bridge over 127.0.0.1.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1236,6 +1237,17 @@ static void test_wire_channel_flow(void **state)
     expect(r, "window", json_integer(2));
     mdu = json_integer_value(json_object_get(r, "outlet_mdu"));
     expect(r, "mdu", json_integer(mdu - 6));
+    json_decref(r);
+    r = call(&s, "wire_channel_timeout_formula",
+             json_pack("{s:s,s:s,s:f,s:i,s:i}", "handle", cli, "link_id", link, "rtt", 0.5,
+                       "tries", 3, "ring_depth", 4), 1);
+    expect(r, "ring_depth", json_integer(4));
+    assert_true(fabs(json_real_value(json_object_get(r, "timeout")) - 2.25 * 1.25 * 5.5) < 1e-9);
+    json_decref(r);
+    r = call(&s, "wire_channel_timeout_formula",
+             json_pack("{s:s,s:s,s:f,s:i}", "handle", cli, "link_id", link, "rtt", 0.001,
+                       "tries", 1), 1);
+    assert_true(fabs(json_real_value(json_object_get(r, "timeout")) - 0.025 * 1.5) < 1e-9);
     json_decref(r);
     r = call(&s, "wire_channel_send", json_pack("{s:s,s:s,s:s,s:b}", "handle", cli, "link_id", link,
                                                 "data", "aa", "fail_outlet", 1), 1);

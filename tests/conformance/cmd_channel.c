@@ -432,12 +432,62 @@ static int cmd_wire_listener_channel_rx(br_ctx *c)
            br_set_int(c, "rx_ring", (long long)in.rx_ring);
 }
 
+/* The library's retransmit timeout (rns_channel_timeout) on a throwaway
+ * channel of the link's MDU with the given RTT and ring_depth envelopes
+ * really in flight: deliveries first widen the window enough, then
+ * ring_depth sends stay unanswered. */
+static int cmd_wire_channel_timeout_formula(br_ctx *c)
+{
+    uint8_t id[RNS_HASHLEN], hash[RNS_FULL_HASHLEN] = {0};
+    json_t *jr = br_param(c, "rtt");
+    long long tries, depth;
+    ml_buf env = ML_BUF_INIT;
+    rns_channel_info in;
+    rns_channel *ch;
+    uint16_t seq;
+    rns_link *l;
+    peer *pr;
+    int ret = 0;
+
+    if (link_param(c, &pr, &l, id) || br_int(c, "tries", 1, &tries) ||
+        br_int(c, "ring_depth", 0, &depth))
+        return -1;
+    if (!json_is_number(jr) || json_number_value(jr) < 0)
+        return br_fail(c, "rtt must be a number >= 0");
+    if (tries < 1 || tries > 1000 || depth < 0 || depth > RNS_CHANNEL_WINDOW_MAX)
+        return br_fail(c, "tries must be 1..1000 and ring_depth 0..%d", RNS_CHANNEL_WINDOW_MAX);
+    if (br_check(c, rns_channel_new(&ch, json_number_value(jr), rns_link_mdu(l)), "channel"))
+        return -1;
+    for (long long i = 0; i < depth && !ret; i++) { /* +1 window per delivery */
+        hash[0] = (uint8_t)i;
+        ret = rns_channel_send(ch, RNS_MSGTYPE_SYSTEM - 1, NULL, 0, &env, &seq) ||
+              rns_channel_sent(ch, seq, hash, 0) || rns_channel_delivered(ch, hash) != 1;
+    }
+    for (long long i = 0; i < depth && !ret; i++) {
+        hash[0] = (uint8_t)(0x80 + i);
+        ret = rns_channel_send(ch, RNS_MSGTYPE_SYSTEM - 1, NULL, 0, &env, &seq) ||
+              rns_channel_sent(ch, seq, hash, 0);
+    }
+    ml_buf_free(&env);
+    rns_channel_info_get(ch, &in);
+    if (ret || in.tx_ring != (size_t)depth) {
+        rns_channel_free(ch);
+        return br_fail(c, "the channel's window does not reach %lld in flight", depth);
+    }
+    ret = br_set(c, "timeout", json_real(rns_channel_timeout(ch, (unsigned)tries))) ||
+          br_set(c, "rtt", json_real(json_number_value(jr))) || br_set_int(c, "tries", tries) ||
+          br_set_int(c, "ring_depth", (long long)in.tx_ring);
+    rns_channel_free(ch);
+    return ret;
+}
+
 const br_cmd br_channel_cmds[] = {
     {"wire_channel_inject", cmd_wire_channel_inject},
     {"wire_channel_received", cmd_wire_channel_received},
     {"wire_channel_window", cmd_wire_channel_window},
     {"wire_channel_send", cmd_wire_channel_send},
     {"wire_channel_emit_capture", cmd_wire_channel_emit_capture},
+    {"wire_channel_timeout_formula", cmd_wire_channel_timeout_formula},
     {"wire_listener_proof_log", cmd_wire_listener_proof_log},
     {"wire_listener_channel_rx", cmd_wire_listener_channel_rx},
     {NULL, NULL},
