@@ -51,6 +51,8 @@ typedef struct ml_author_ent {
     int dirty;               /* row needs writing at commit */
 } ml_author_ent;
 
+typedef struct mls_ckpt mls_ckpt;
+
 struct ml_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
@@ -65,6 +67,9 @@ struct ml_store {
     ml_buf vrid, vf1, vf2;   /* view.c's decode buffers */
     struct mlv_batch *vb;    /* view.c: this transaction's view changes, not yet written */
     int in_tx;
+    int page_size;           /* of this store's file, in bytes */
+    mls_ckpt *ckpt;          /* ckpt.c: the background checkpointer, once started */
+    int ckpt_failed;         /* it could not start: the writer checkpoints */
 };
 
 /* store.c */
@@ -86,6 +91,13 @@ int mls_accept(ml_store *s, ml_author_ent *a, const ml_event *ev, int sig_checke
 int mls_refusal_bump(ml_store *s, const char *reason);
 int mls_row_to_event(sqlite3_stmt *st, int col, ml_event *ev);
 int mls_feed_open_pubkey(const ml_event *ev, uint8_t pub[64], char **name);
+
+/* ckpt.c: the WAL hook that starts and wakes the background checkpointer
+ * (install after the store's pragmas); stop joins the thread (before the
+ * connection closes); runs counts its checkpoints, for tests. */
+void mls_ckpt_install(ml_store *s);
+void mls_ckpt_stop(ml_store *s);
+unsigned long mls_ckpt_runs(const ml_store *s);
 
 /* view.c: fold one accepted event into the transaction's view batch (author:
  * the cached author id, valid until the transaction ends); mlv_flush writes
