@@ -23,15 +23,17 @@ typedef struct world {
     ml_event forged;
 } world;
 
-static void make_world(world *w, uint64_t *rng)
+/* big: feeds of 600-999 events, delivered in batches of 1,024 or more (the
+ * store folds those on a second thread) */
+static void make_world(world *w, uint64_t *rng, int big)
 {
     int authors = 2 + (int)tu_rand_below(rng, 4);
-    w->evs = calloc((size_t)authors * 100, sizeof *w->evs);
+    w->evs = calloc((size_t)authors * (big ? 1000 : 100), sizeof *w->evs);
     w->n = 0;
     for (int a = 0; a < authors; a++) {
         tu_feed f;
         tu_feed_init(&f, rng, 1764000000000LL + (int64_t)tu_rand_below(rng, 5));
-        int len = 2 + (int)tu_rand_below(rng, 60);
+        int len = big ? 600 + (int)tu_rand_below(rng, 400) : 2 + (int)tu_rand_below(rng, 60);
         for (int i = 0; i < len; i++) {
             /* the wire signs one event per run: sign some, always the last */
             int sign = i == len - 1 || tu_rand_below(rng, 4) == 0;
@@ -46,11 +48,11 @@ static void make_world(world *w, uint64_t *rng)
     w->forged.has_sig = 1;
 }
 
-static void deliver(ml_store *s, world *w, uint64_t *rng, size_t *order, size_t n)
+static void deliver(ml_store *s, world *w, uint64_t *rng, size_t *order, size_t n, int big)
 {
     size_t i = 0;
     while (i < n) {
-        size_t batch = 1 + tu_rand_below(rng, 20);
+        size_t batch = big ? 1024 + tu_rand_below(rng, 2000) : 1 + tu_rand_below(rng, 20);
         if (batch > n - i)
             batch = n - i;
         ml_event *b = calloc(batch + 1, sizeof *b);
@@ -84,10 +86,10 @@ static void canonical_view(ml_store *s, ml_buf *out)
     ml_buf_free(&pretty);
 }
 
-static void one_round(uint64_t *rng, int round)
+static void one_round(uint64_t *rng, int round, int big)
 {
     world w;
-    make_world(&w, rng);
+    make_world(&w, rng, big);
     ml_buf want = ML_BUF_INIT;
     ml_fold *fold;
     assert_int_equal(ml_fold_new(&fold), 0);
@@ -110,13 +112,13 @@ static void one_round(uint64_t *rng, int round)
         shuffle(order, w.n, rng);
         /* first pass with a gap: a random slice is withheld */
         size_t cut = tu_rand_below(rng, w.n);
-        deliver(s, &w, rng, order, cut);
+        deliver(s, &w, rng, order, cut, big);
         if (tu_rand_below(rng, 2)) {   /* restart in the middle */
             ml_store_close(s);
             assert_int_equal(ml_store_open(&s, path, &o), 0);
         }
         shuffle(order, w.n, rng);      /* then everything again, duplicates included */
-        deliver(s, &w, rng, order, w.n);
+        deliver(s, &w, rng, order, w.n, big);
         views[k] = (ml_buf)ML_BUF_INIT;
         canonical_view(s, &views[k]);
         assert_int_equal(ml_store_frontier(s, &fronts[k]), 0);
@@ -154,7 +156,9 @@ static void test_convergence(void **state)
     const char *r = getenv("MESHLOG_ROUNDS");
     int rounds = r ? atoi(r) : 12;
     for (int i = 0; i < rounds; i++)
-        one_round(&rng, i);
+        one_round(&rng, i, 0);
+    for (int i = 0; i < 2; i++)   /* large batches: a shuffled feed leaves gaps held across them */
+        one_round(&rng, rounds + i, 1);
 }
 
 /* One large batch, as import hands the store: more records than the view's

@@ -478,6 +478,10 @@ static int ingest_author(ingest_ctx *c, ml_event **grp, size_t n)
         goto out;
     rc = settle(c, a, cv, cn);
 out:
+    if (nowned) {   /* the fold thread may still read events loaded here */
+        int rc2 = mlv_async_sync(s);
+        rc = rc ? rc : rc2;
+    }
     for (size_t i = 0; i < nowned; i++) {
         ml_event_clear(owned[i]);
         free(owned[i]);
@@ -572,6 +576,8 @@ int ml_store_ingest(ml_store *s, ml_event *evs, size_t n, unsigned flags, ml_ing
     free(why);
     if (!sorted(order, m))   /* batches usually arrive in feed order already */
         qsort(order, m, sizeof *order, cmp_author_seq);
+    if (!rc && m >= PRECHECK_SPLIT)
+        rc = mlv_async_begin(s);   /* fold the view on a second thread */
     for (size_t i = 0; i < m && !rc;) {
         size_t j = i + 1;
         while (j < m && strcmp(order[j]->author, order[i]->author) == 0)
@@ -579,6 +585,8 @@ int ml_store_ingest(ml_store *s, ml_event *evs, size_t n, unsigned flags, ml_ing
         rc = ingest_author(&c, order + i, j - i);
         i = j;
     }
+    int rc2 = mlv_async_end(s);
+    rc = rc ? rc : rc2;
     free(order);
     if (rc) {
         mls_rollback(s);

@@ -52,6 +52,7 @@ typedef struct ml_author_ent {
 } ml_author_ent;
 
 typedef struct mls_ckpt mls_ckpt;
+typedef struct mlv_async mlv_async;
 
 struct ml_store {
     sqlite3 *db;
@@ -66,6 +67,7 @@ struct ml_store {
     ml_buf scratch2;
     ml_buf vrid, vf1, vf2;   /* view.c's decode buffers */
     struct mlv_batch *vb;    /* view.c: this transaction's view changes, not yet written */
+    mlv_async *va;           /* view.c: the fold thread of a large ingest, while it runs */
     int in_tx;
     int page_size;           /* of this store's file, in bytes */
     mls_ckpt *ckpt;          /* ckpt.c: the background checkpointer, once started */
@@ -108,6 +110,14 @@ int mlv_apply(ml_store *s, const ml_event *ev, const char *author);
 int mlv_flush(ml_store *s);
 void mlv_discard(ml_store *s);
 void mlv_free(ml_store *s);
+/* The fold thread of one large ingest (see view.c): begin starts it (or,
+ * if it cannot start, mlv_apply folds on the caller's thread as usual);
+ * sync waits until everything queued is folded (before freeing events
+ * given to mlv_apply); end does that and stops it, before commit or
+ * rollback. sync and end return the first error the fold met. */
+int mlv_async_begin(ml_store *s);
+int mlv_async_sync(ml_store *s);
+int mlv_async_end(ml_store *s);
 /* Upgrade a schema-1 view (fields as rows) in place; inside a transaction. */
 int mlv_upgrade_1(ml_store *s);
 

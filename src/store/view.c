@@ -11,6 +11,7 @@
 // appends, listed sorted by (field, blob_hash). Unknown kinds are ignored.
 // Events whose record_id (or field, or blob_hash) is not a string are ignored
 // too: the seed would crash or print an unsortable view on them.
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -485,7 +486,12 @@ static const struct {
 static const char *const key_names[9] = {"record_id", "form", "by", "field", "value",
                                          "text", "blob_hash", "size", "mime"};
 
-int mlv_apply(ml_store *s, const ml_event *ev, const char *author)
+static int vb_full(const mlv_batch *b)
+{
+    return b->nr >= VB_MAX_RECORDS || b->arena.len >= VB_MAX_ARENA;
+}
+
+static int apply_now(ml_store *s, const ml_event *ev, const char *author, int may_flush)
 {
     vargs va = {{{NULL, 0}}, 0, &s->vrid, &s->vf1, &s->vf2,
                 {ev->hlc.wall, ev->hlc.counter, ev->seq, author, strlen(author)}};
@@ -509,10 +515,187 @@ int mlv_apply(ml_store *s, const ml_event *ev, const char *author)
         if (get_str(&va, K_RID, va.rid))
             return 0;
         int rc = reducers[i].apply(s, ev, &va);
-        if (!rc && (s->vb->nr >= VB_MAX_RECORDS || s->vb->arena.len >= VB_MAX_ARENA))
+        if (!rc && may_flush && vb_full(s->vb))
             rc = mlv_flush(s);
         return rc;
     }
+    return 0;
+}
+
+/* ---- folding on a second thread ---------------------------------------------------- *
+ *
+ * During a large ingest the writer's thread stores events while this thread
+ * folds them into the batch: the writer queues each accepted event (a ring,
+ * published in chunks), the fold thread applies record.create and field.set,
+ * which only touch the batch in memory, and leaves notes and attachments,
+ * which insert rows, on a list the writer applies once the queue is drained.
+ * The batch belongs to the fold thread until then; the writer touches it only
+ * at a sync point (queue drained, thread idle): to write a batch that grew
+ * past its bounds, before freeing events it loaded itself, and at the end. */
+
+#define VQ_CAP 4096     /* queued events: a power of two */
+#define VQ_CHUNK 128    /* published at a time */
+
+typedef struct vq_item {
+    const ml_event *ev;
+    const char *author;
+} vq_item;
+
+struct mlv_async {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* work for the thread, or room/idle for the writer */
+    vq_item ring[VQ_CAP];
+    size_t head;            /* published by the writer */
+    size_t tail;            /* applied by the thread */
+    size_t mine;            /* queued by the writer, published up to head */
+    size_t wtail;           /* the writer's last look at tail */
+    int busy, stop, full, rc;
+    vq_item *later;         /* notes and attachments, for the writer */
+    size_t nlater, caplater;
+};
+
+static int is_later(const char *kind)
+{
+    return strcmp(kind, ML_KIND_NOTE_ADD) == 0 || strcmp(kind, ML_KIND_ATTACHMENT_ADD) == 0;
+}
+
+static int fold_one(ml_store *s, mlv_async *q, const vq_item *it)
+{
+    if (!is_later(it->ev->kind))
+        return apply_now(s, it->ev, it->author, 0);
+    if (q->nlater == q->caplater) {
+        size_t cap = q->caplater ? 2 * q->caplater : 256;
+        vq_item *n = realloc(q->later, cap * sizeof *n);
+        if (!n)
+            return ML_ENOMEM;
+        q->later = n;
+        q->caplater = cap;
+    }
+    q->later[q->nlater++] = *it;
+    return 0;
+}
+
+static void *fold_main(void *arg)
+{
+    ml_store *s = arg;
+    mlv_async *q = s->va;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (q->tail == q->head && !q->stop)
+            pthread_cond_wait(&q->cv, &q->mu);
+        if (q->tail == q->head)
+            break;
+        size_t from = q->tail, to = q->head;
+        int rc = q->rc;
+        q->busy = 1;
+        pthread_mutex_unlock(&q->mu);
+        for (size_t i = from; i < to && !rc; i++)
+            rc = fold_one(s, q, &q->ring[i & (VQ_CAP - 1)]);
+        int full = s->vb && vb_full(s->vb);
+        pthread_mutex_lock(&q->mu);
+        q->rc = rc;
+        q->full |= full;
+        q->tail = to;
+        q->busy = 0;
+        pthread_cond_broadcast(&q->cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+int mlv_async_begin(ml_store *s)
+{
+    if (s->va)
+        return 0;
+    if (!s->vb && !(s->vb = calloc(1, sizeof *s->vb)))
+        return ML_ENOMEM;
+    mlv_async *q = calloc(1, sizeof *q);
+    if (!q)
+        return ML_ENOMEM;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    s->va = q;
+    if (pthread_create(&q->th, NULL, fold_main, s) != 0) {
+        s->va = NULL;   /* fold on this thread instead */
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
+        free(q);
+    }
+    return 0;
+}
+
+static void publish(mlv_async *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->head = q->mine;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Drain the queue, then apply the notes and attachments left for this
+ * thread; with flush, write the batch out. Returns the first error. */
+static int async_sync(ml_store *s, int flush)
+{
+    mlv_async *q = s->va;
+    publish(q);
+    pthread_mutex_lock(&q->mu);
+    while (q->tail != q->head || q->busy)
+        pthread_cond_wait(&q->cv, &q->mu);
+    int rc = q->rc;
+    q->full = 0;
+    pthread_mutex_unlock(&q->mu);
+    for (size_t i = 0; i < q->nlater && !rc; i++)
+        rc = apply_now(s, q->later[i].ev, q->later[i].author, 0);
+    q->nlater = 0;
+    if (!rc && flush)
+        rc = mlv_flush(s);
+    return rc;
+}
+
+int mlv_async_sync(ml_store *s)
+{
+    return s->va ? async_sync(s, 0) : 0;
+}
+
+int mlv_async_end(ml_store *s)
+{
+    mlv_async *q = s->va;
+    if (!q)
+        return 0;
+    int rc = async_sync(s, 0);
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->th, NULL);
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+    free(q->later);
+    free(q);
+    s->va = NULL;
+    return rc;
+}
+
+int mlv_apply(ml_store *s, const ml_event *ev, const char *author)
+{
+    mlv_async *q = s->va;
+    if (!q)
+        return apply_now(s, ev, author, 1);
+    if (q->mine - q->head >= VQ_CHUNK || q->mine - q->wtail >= VQ_CAP) {
+        pthread_mutex_lock(&q->mu);
+        q->head = q->mine;
+        pthread_cond_broadcast(&q->cv);
+        while (q->mine - q->tail >= VQ_CAP)   /* no room: wait for the thread */
+            pthread_cond_wait(&q->cv, &q->mu);
+        q->wtail = q->tail;
+        int rc = q->rc, full = q->full;
+        pthread_mutex_unlock(&q->mu);
+        if (rc || (full && (rc = async_sync(s, 1))))
+            return rc;
+    }
+    q->ring[q->mine & (VQ_CAP - 1)] = (vq_item){ev, author};
+    q->mine++;
     return 0;
 }
 
