@@ -52,6 +52,16 @@ $M --data b.db init --name team >/dev/null
 check '$M --data b.db import a.jsonl >/dev/null' "signed import"
 check '[ "$($M --data b.db view R-1)" = "$view" ]' "same view after import"
 check '$M --data b.db verify >/dev/null' "verify after import"
+# --- over several batches: events held by one batch are accepted by a later one
+tac a.jsonl > rev.jsonl
+out=$(MESHLOG_IMPORT_BATCH=2 $M --data r.db import rev.jsonl 2>&1); rc=$?
+check '[ $rc -eq 0 ] && grep -q "^8 accepted, 0 duplicate, 0 held, 0 refused" <<<"$out" && ! grep -q "line" <<<"$out"' \
+      "reversed log in batches of 2: all accepted, nothing reported held"
+check '[ "$($M --data r.db view R-1)" = "$view" ]' "same view after a reversed import"
+sed 4d a.jsonl > gap.jsonl
+out=$(MESHLOG_IMPORT_BATCH=2 $M --data g.db import gap.jsonl 2>&1); rc=$?
+check '[ $rc -eq 3 ] && grep -q "^3 accepted, 0 duplicate, 4 held" <<<"$out" && [ $(grep -c "held (waiting" <<<"$out") -eq 4 ] && grep -q "^line 4: held" <<<"$out"' \
+      "a gap in batches of 2: the 4 events after it reported held once, with their lines"
 $M --data a.db export --csv -o a.csv
 check 'head -1 a.csv | grep -q "^record_id,form,created_by,code,flow,ok,people" ' "csv header"
 check 'grep -q "^R-1,site_assessment," a.csv' "csv row"

@@ -68,7 +68,7 @@ enum {
 
 /* Events per ml_store_ingest call (one transaction) that `meshlog import`
  * uses: bulk loads pay one commit per this many events. */
-#define ML_IMPORT_BATCH 200000
+#define ML_IMPORT_BATCH 50000
 
 enum ml_outcome {
     ML_OUT_ACCEPTED = 0,

@@ -11,7 +11,14 @@
 #include "cli.h"
 #include "meshlog/error.h"
 
-#define IMPORT_BATCH ML_IMPORT_BATCH
+/* Events per transaction: ML_IMPORT_BATCH, or $MESHLOG_IMPORT_BATCH (for
+ * tests and tuning). */
+static size_t import_batch(void)
+{
+    const char *e = getenv("MESHLOG_IMPORT_BATCH");
+    long v = e ? atol(e) : 0;
+    return v > 0 ? (size_t)v : ML_IMPORT_BATCH;
+}
 
 typedef struct import_ctx {
     ml_event *evs;
@@ -20,22 +27,73 @@ typedef struct import_ctx {
     size_t total[4];
     size_t malformed;
     int single_batch;
+    json_t *held;   /* several batches: "author:seq" -> line, of events held so far */
 } import_ctx;
+
+static void print_outcome(size_t line, const char *what, const char *why, const char *author,
+                          int64_t seq)
+{
+    fprintf(stderr, "line %zu: %s (%s): author %s seq %lld\n", line, what, why ? why : "?",
+            author, (long long)seq);
+}
 
 static void on_outcome(void *ctx, const ml_event *ev, enum ml_outcome o, const char *why)
 {
     import_ctx *im = ctx;
-    im->total[o]++;
-    if (o != ML_OUT_REFUSED && o != ML_OUT_HELD)
-        return;
-    if (o == ML_OUT_HELD && !im->single_batch)
-        return;   /* a later batch may still fill the gap: summarised at the end */
     size_t line = 0;
     if (ev >= im->evs && ev < im->evs + im->n)
         line = im->lines[ev - im->evs];
-    fprintf(stderr, "line %zu: %s (%s): author %s seq %lld\n", line,
-            o == ML_OUT_REFUSED ? "refused" : "held", why ? why : "?", ev->author,
-            (long long)ev->seq);
+    if (im->held) {
+        /* Over several batches an event held by one may be accepted (or
+         * refused) by a later one: count and report holds at the end. */
+        char key[320];
+        snprintf(key, sizeof key, "%s:%lld", ev->author, (long long)ev->seq);
+        json_t *was = json_object_get(im->held, key);
+        if (was && !line)
+            line = (size_t)json_integer_value(was);
+        if (o == ML_OUT_HELD) {
+            json_object_set_new(im->held, key, json_integer((json_int_t)line));
+            return;
+        }
+        if (was)
+            json_object_del(im->held, key);
+    }
+    im->total[o]++;
+    if (o == ML_OUT_REFUSED || o == ML_OUT_HELD)
+        print_outcome(line, o == ML_OUT_REFUSED ? "refused" : "held", why, ev->author, ev->seq);
+}
+
+typedef struct held_line {
+    size_t line;
+    const char *key;   /* "author:seq" */
+} held_line;
+
+static int cmp_line(const void *a, const void *b)
+{
+    size_t x = ((const held_line *)a)->line, y = ((const held_line *)b)->line;
+    return x < y ? -1 : x > y;
+}
+
+/* Several batches: the events still held once all are in, in line order. */
+static void report_held(import_ctx *im)
+{
+    size_t n = json_object_size(im->held), i = 0;
+    held_line *h = malloc((n + 1) * sizeof *h);
+    const char *key;
+    json_t *v;
+    im->total[ML_OUT_HELD] = n;
+    if (!h) {
+        fprintf(stderr, "%zu events held (waiting for earlier events)\n", n);
+        return;
+    }
+    json_object_foreach(im->held, key, v) h[i++] = (held_line){(size_t)json_integer_value(v), key};
+    qsort(h, n, sizeof *h, cmp_line);
+    for (i = 0; i < n; i++) {
+        const char *colon = strrchr(h[i].key, ':');
+        fprintf(stderr, "line %zu: held (waiting for an earlier event): author %.*s seq %s\n",
+                h[i].line, (int)(colon - h[i].key), h[i].key, colon + 1);
+    }
+    free(h);
 }
 
 static int flush_batch(ml_store *s, import_ctx *im, unsigned flags)
@@ -133,7 +191,14 @@ int cmd_import(int argc, char **argv)
         return 1;
     }
     import_ctx im = {0};
-    im.single_batch = is_stdin ? 0 : count_lines(f) <= IMPORT_BATCH;
+    size_t batch = import_batch();
+    im.single_batch = is_stdin ? 0 : count_lines(f) <= batch;
+    if (!im.single_batch && !(im.held = json_object())) {
+        ml_store_close(s);
+        if (!is_stdin)
+            fclose(f);
+        return cli_fail("out of memory");
+    }
     int progress = isatty(2) && !im.single_batch;
     char *line = NULL;
     size_t cap = 0, lineno = 0;
@@ -144,7 +209,7 @@ int cmd_import(int argc, char **argv)
         if (blank(line, (size_t)len))
             continue;
         ret = add_line(&im, line, (size_t)len, lineno);
-        if (!ret && im.n >= IMPORT_BATCH) {
+        if (!ret && im.n >= batch) {
             ret = flush_batch(s, &im, flags);
             if (progress)
                 fprintf(stderr, "\r%zu lines read...", lineno);
@@ -156,6 +221,9 @@ int cmd_import(int argc, char **argv)
         ret = flush_batch(s, &im, flags);
     if (progress)
         fputc('\n', stderr);
+    if (!ret && im.held)
+        report_held(&im);
+    json_decref(im.held);
     free(line);
     free(im.evs);
     free(im.lines);
