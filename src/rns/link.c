@@ -525,7 +525,6 @@ static int queue_lrproof(rns_link *l, double now)
 {
     uint8_t signd[RNS_HASHLEN + 32 + 32 + SIGNALLING_LEN];
     uint8_t data[LRPROOF_LEN + SIGNALLING_LEN], sig_l[SIGNALLING_LEN];
-    rns_packet p;
     int ret;
 
     rns_link_signalling(sig_l, l->mtu, l->mode);
@@ -537,14 +536,7 @@ static int queue_lrproof(rns_link *l, double now)
         return ret;
     memcpy(data + RNS_SIGLEN, l->x_pub, 32);
     memcpy(data + LRPROOF_LEN, sig_l, SIGNALLING_LEN);
-    memset(&p, 0, sizeof p);
-    p.packet_type = RNS_PACKET_PROOF;
-    p.dest_type = RNS_DEST_LINK;
-    p.context = RNS_CTX_LRPROOF;
-    memcpy(p.dest_hash, l->link_id, RNS_HASHLEN);
-    p.data = data;
-    p.data_len = sizeof data;
-    return queue_packet(l, &p, now);
+    return queue_link_packet(l, RNS_PACKET_PROOF, RNS_CTX_LRPROOF, data, sizeof data, now, NULL);
 }
 
 /* Reads what the request asks for: keys, MTU and mode. */
