@@ -515,6 +515,11 @@ static void test_through_cores(void **state)
     rns_channel_info_get(rns_transport_link_channel(a.t, id2), &info);
     assert_true(info.next_sequence >= 1 + 4 + n / RNS_STREAM_MAX_DATA_LEN + 1);
     assert_int_equal(g_channel_events, 0);
+    /* The initiator has no reader side until asked for one. */
+    assert_null(rns_transport_link_buffer(a.t, id2, 0));
+    assert_non_null(rx = rns_transport_link_buffer(a.t, id2, 1));
+    assert_ptr_equal(rns_transport_link_buffer(a.t, id2, 0), rx);
+    assert_null(rns_transport_link_buffer(a.t, (uint8_t[RNS_HASHLEN]){0}, 1));
 
     ml_buf_free(&got);
     free(d);
