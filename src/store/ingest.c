@@ -94,11 +94,14 @@ static int cmp_author_seq(const void *x, const void *y)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static int sorted(ml_event **v, size_t n)
+/* Is the batch in (author, seq) order already? */
+static int batch_sorted(ml_event *evs, size_t n)
 {
-    for (size_t i = 1; i < n; i++)
-        if (cmp_author_seq(&v[i - 1], &v[i]) > 0)
+    for (size_t i = 1; i < n; i++) {
+        ml_event *a = &evs[i - 1], *b = &evs[i];
+        if (cmp_author_seq(&a, &b) > 0)
             return 0;
+    }
     return 1;
 }
 
@@ -510,45 +513,95 @@ static const char *precheck(ml_event *ev, ml_buf *scratch)
     return NULL;
 }
 
-/* Prechecks are independent and hashing is a tenth of an ingest: a large
- * batch has its second half checked on another thread while the first half
- * is checked here. Verdicts are reported afterwards, in batch order. */
+/* Prechecks are independent and hashing is a fifth of the writer's work: a
+ * large batch is prechecked on another thread, in batch order, while the
+ * writer ingests the authors whose events are already checked (batches
+ * usually arrive in feed order; one that does not is sorted once all its
+ * verdicts are in). Verdicts are reported with their author's group. */
 #define PRECHECK_SPLIT 1024
+#define PRECHECK_STEP 256   /* verdicts published at a time */
 
-typedef struct pre_job {
+typedef struct pre_pipe {
     ml_event *evs;
     size_t n;
     const char **why;
     ml_buf scratch;
-} pre_job;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t done;            /* verdicts ready: why[0..done) */
+} pre_pipe;
 
 static void *pre_run(void *arg)
 {
-    pre_job *j = arg;
-    for (size_t i = 0; i < j->n; i++)
-        j->why[i] = precheck(&j->evs[i], &j->scratch);
+    pre_pipe *p = arg;
+    for (size_t i = 0; i < p->n; i++) {
+        p->why[i] = precheck(&p->evs[i], &p->scratch);
+        if ((i + 1) % PRECHECK_STEP == 0 || i + 1 == p->n) {
+            pthread_mutex_lock(&p->mu);
+            p->done = i + 1;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
     return NULL;
 }
 
-static void precheck_all(ml_store *s, ml_event *evs, size_t n, const char **why)
+static void pre_wait(pre_pipe *p, size_t upto)
 {
-    pre_job mine = {evs, n, why, s->scratch};
-    pre_job other = {NULL, 0, NULL, ML_BUF_INIT};
-    pthread_t th;
-    int threaded = 0;
-    if (n >= PRECHECK_SPLIT) {
-        size_t half = n / 2;
-        other = (pre_job){evs + half, n - half, why + half, ML_BUF_INIT};
-        mine.n = half;
-        threaded = pthread_create(&th, NULL, pre_run, &other) == 0;
-        if (!threaded)
-            mine.n = n;
+    pthread_mutex_lock(&p->mu);
+    while (p->done < upto)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Report the refused among evs[i..j) and gather the others into out. */
+static int take_checked(ingest_ctx *c, pre_pipe *p, size_t i, size_t j, ml_event **out,
+                        size_t *m)
+{
+    int rc = 0;
+    pre_wait(p, j);
+    for (; i < j && !rc; i++) {
+        if (p->why[i])
+            rc = refuse(c, NULL, &p->evs[i], p->why[i], 0);
+        else
+            out[(*m)++] = &p->evs[i];
     }
-    pre_run(&mine);
-    s->scratch = mine.scratch;   /* the buffer may have grown */
-    if (threaded)
-        pthread_join(th, NULL);
-    ml_buf_free(&other.scratch);
+    return rc;
+}
+
+static int ingest_groups(ingest_ctx *c, pre_pipe *p, ml_event **order)
+{
+    ml_store *s = c->s;
+    ml_event *evs = p->evs;
+    size_t n = p->n, m = 0;
+    int rc = 0;
+    if (n >= PRECHECK_SPLIT)
+        rc = mlv_async_begin(s);   /* fold the view on a second thread */
+    if (!batch_sorted(evs, n)) {
+        rc = rc ? rc : take_checked(c, p, 0, n, order, &m);
+        qsort(order, m, sizeof *order, cmp_author_seq);
+        for (size_t i = 0; i < m && !rc;) {
+            size_t j = i + 1;
+            while (j < m && strcmp(order[j]->author, order[i]->author) == 0)
+                j++;
+            rc = ingest_author(c, order + i, j - i);
+            i = j;
+        }
+    } else {
+        /* each author's events as soon as their verdicts are in */
+        for (size_t i = 0; i < n && !rc;) {
+            size_t j = i + 1;
+            while (j < n && strcmp(evs[j].author, evs[i].author) == 0)
+                j++;
+            m = 0;
+            rc = take_checked(c, p, i, j, order, &m);
+            if (!rc && m)
+                rc = ingest_author(c, order, m);
+            i = j;
+        }
+    }
+    int rc2 = mlv_async_end(s);
+    return rc ? rc : rc2;
 }
 
 int ml_store_ingest(ml_store *s, ml_event *evs, size_t n, unsigned flags, ml_ingest_result *res,
@@ -564,29 +617,25 @@ int ml_store_ingest(ml_store *s, ml_event *evs, size_t n, unsigned flags, ml_ing
         free(why);
         return ML_ENOMEM;
     }
-    precheck_all(s, evs, n, why);
+    pre_pipe p = {evs, n, why, ML_BUF_INIT, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                  0};
+    pthread_t th;
+    int threaded = n >= PRECHECK_SPLIT && pthread_create(&th, NULL, pre_run, &p) == 0;
+    if (!threaded) {
+        p.scratch = s->scratch;   /* on this thread, with the store's buffer */
+        pre_run(&p);
+        s->scratch = p.scratch;
+        p.scratch = (ml_buf)ML_BUF_INIT;
+    }
     int rc = mls_begin(s);
-    size_t m = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (why[i])
-            rc = refuse(&c, NULL, &evs[i], why[i], 0);
-        else
-            order[m++] = &evs[i];
-    }
+    if (!rc)
+        rc = ingest_groups(&c, &p, order);
+    if (threaded)
+        pthread_join(th, NULL);   /* after an error too: it reads evs */
+    ml_buf_free(&p.scratch);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
     free(why);
-    if (!sorted(order, m))   /* batches usually arrive in feed order already */
-        qsort(order, m, sizeof *order, cmp_author_seq);
-    if (!rc && m >= PRECHECK_SPLIT)
-        rc = mlv_async_begin(s);   /* fold the view on a second thread */
-    for (size_t i = 0; i < m && !rc;) {
-        size_t j = i + 1;
-        while (j < m && strcmp(order[j]->author, order[i]->author) == 0)
-            j++;
-        rc = ingest_author(&c, order + i, j - i);
-        i = j;
-    }
-    int rc2 = mlv_async_end(s);
-    rc = rc ? rc : rc2;
     free(order);
     if (rc) {
         mls_rollback(s);
