@@ -453,6 +453,84 @@ static void test_background_checkpoint(void **state)
     sqlite3_close(db);
 }
 
+static void put_le(uint8_t **p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        *(*p)++ = (uint8_t)(v >> (8 * i));
+}
+
+/* A schema-2 store keeps its fields blobs in format 1 (fixed-width
+ * integers): it opens as schema 3, reads them as they are, and merges new
+ * fields into a format-2 blob. The old blob is written here by hand. */
+static void test_fields_blob_format_1_read(void **state)
+{
+    (void)state;
+    tu_feed f;
+    ml_event evs[6], z = {0};
+    make_feed(&f, evs, 6, 5);   /* R.k = 1..5 (seq 1 is feed.open) */
+    char path[600];
+    snprintf(path, sizeof path, "%s/blob1.db", tu_tmpdir());
+    ml_store_opts o = {1, fixed_now, &now_ms, 0, NULL, NULL, 0};
+    ml_store *s;
+    assert_int_equal(ml_store_open(&s, path, &o), 0);
+    ml_ingest_result r;
+    assert_int_equal(ml_store_ingest(s, evs, 6, 0, &r, NULL, NULL), 0);
+    ml_store_close(s);
+
+    uint8_t blob[200], *p = blob;
+    put_le(&p, 1, 4);
+    *p++ = 'k';
+    put_le(&p, 1, 4);
+    *p++ = '5';
+    put_le(&p, (uint64_t)evs[5].hlc.wall, 8);
+    put_le(&p, (uint64_t)evs[5].hlc.counter, 8);
+    put_le(&p, 6, 8);
+    put_le(&p, 32, 4);
+    memcpy(p, f.a.hex, 32);
+    p += 32;
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE v_records SET fields=?1 WHERE rid='R'", -1,
+                                        &q, NULL), SQLITE_OK);
+    sqlite3_bind_blob(q, 1, blob, (int)(p - blob), SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_exec(db, "UPDATE meta SET v='2' WHERE k='schema_version'", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(ml_store_open(&s, path, &o), 0);
+    ml_buf v = ML_BUF_INIT;
+    assert_int_equal(ml_store_view(s, "R", &v), 0);
+    assert_non_null(strstr((const char *)v.p, "\"k\": 5"));
+    ml_verify_report rep;
+    assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);   /* equals a fresh fold */
+    tu_feed_next(&f, "field.set", "{\"field\":\"z\",\"record_id\":\"R\",\"value\":9}", 1, &z);
+    assert_int_equal(ml_store_ingest(s, &z, 1, 0, &r, NULL, NULL), 0);
+    assert_int_equal(r.accepted, 1);
+    assert_int_equal(ml_store_view(s, "R", &v), 0);
+    assert_non_null(strstr((const char *)v.p, "\"k\": 5"));
+    assert_non_null(strstr((const char *)v.p, "\"z\": 9"));
+    assert_int_equal(ml_store_verify(s, &rep, NULL, NULL), 0);
+    ml_store_close(s);
+    ml_buf_free(&v);
+
+    /* the merged blob is format 2, and the store says schema 3 */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT fields, (SELECT v FROM meta WHERE"
+                                        " k='schema_version') FROM v_records WHERE rid='R'",
+                                        -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_true(sqlite3_column_bytes(q, 0) > 4);
+    assert_memory_equal(sqlite3_column_blob(q, 0), "\xff\xff\xff\xff", 4);
+    assert_string_equal((const char *)sqlite3_column_text(q, 1), "3");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    free_evs(evs, 6);
+    ml_event_clear(&z);
+}
+
 typedef struct seen {
     const ml_event *ev[4];
     const char *why[4];
@@ -515,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_schema_1_upgraded),
         cmocka_unit_test(test_background_checkpoint),
         cmocka_unit_test(test_large_batch_prechecks),
+        cmocka_unit_test(test_fields_blob_format_1_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,9 @@
 #include "meshlog/json.h"
 #include "store_int.h"
 
-#define ML_SCHEMA_VERSION "2"
+/* 3: fields blobs may be format 2 (view.c); a schema-2 store opens as 3
+ * unchanged, since format 1 is still read. */
+#define ML_SCHEMA_VERSION "3"
 
 /* Page size of new store files (see store_setup). */
 #define STORE_PAGE_SIZE 16384
@@ -426,6 +428,8 @@ static int store_setup(ml_store *s, int create, int durable)
         rc = meta_set(s, "schema_version", ML_SCHEMA_VERSION);
     else if (!rc && strcmp(ver, "1") == 0)
         rc = upgrade_1(s);
+    else if (!rc && strcmp(ver, "2") == 0)
+        rc = meta_set(s, "schema_version", ML_SCHEMA_VERSION);
     else if (rc == ML_ENOTFOUND)
         return mls_err(s, ML_ECORRUPT, "not a meshlog store (no schema version)");
     else if (!rc && strcmp(ver, ML_SCHEMA_VERSION) != 0)

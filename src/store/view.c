@@ -267,27 +267,26 @@ void mlv_free(ml_store *s)
 }
 
 /* ---- the fields blob ----------------------------------------------------------
- * Entries sorted by field name (bytes, as SQLite's BINARY collation), each:
- * u32 name length, name, u32 value length, value (canonical JSON), i64 wall,
- * i64 counter, i64 seq, u32 author length, author; integers little-endian. */
+ * Entries sorted by field name (bytes, as SQLite's BINARY collation).
+ * Format 2 (schema 3 on): the blob opens with 4 bytes 0xff, then each entry is
+ * varint name length, name, varint value length, value (canonical JSON),
+ * varint wall, counter, seq and author length, author; varints are LEB128 of
+ * the unsigned 64-bit value. Format 1 (schema 2, still read): each entry is
+ * u32 name length, name, u32 value length, value, i64 wall, i64 counter, i64
+ * seq, u32 author length, author, little-endian. No format-1 blob can open
+ * with the marker (a 4 GiB name), and no format-2 entry can (a varint that
+ * long would be a name of 256 MiB or more, refused). Format 2 is a third
+ * smaller for W1's records, and the view is a third of what ingest writes. */
+
+#define BLOB2_MARK "\xff\xff\xff\xff"
+#define BLOB2_MAX_NAME (1u << 28)
 
 typedef struct bent {
     const uint8_t *name, *val;
     size_t nl, vl;
     vkey k;
+    int v2;            /* the blob is format 2; zero before the first entry */
 } bent;
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static uint32_t get_u32(const uint8_t *p)
 {
@@ -302,40 +301,106 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static int get_varint(const uint8_t **q, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (unsigned sh = 0; sh < 64 && *q < end; sh += 7) {
+        uint8_t b = *(*q)++;
+        r |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return ML_ECORRUPT;
+}
+
+/* Append an entry (format 2) to the blob being built in o. */
 static int blob_put(ml_buf *o, const void *name, size_t nl, const void *val, size_t vl,
                     const vkey *k)
 {
-    if (nl > UINT32_MAX || vl > UINT32_MAX || k->alen > UINT32_MAX)
+    if (nl >= BLOB2_MAX_NAME || vl > UINT32_MAX || k->alen > UINT32_MAX)
         return ML_ETOOBIG;
-    size_t need = 4 + nl + 4 + vl + 24 + 4 + k->alen;
+    size_t need = 4 + 7 * 10 + nl + vl + k->alen;
     if (ml_buf_reserve(o, need))
         return ML_ENOMEM;
     uint8_t *p = o->p + o->len;
-    put_u32(p, (uint32_t)nl);
+    if (o->len == 0) {
+        memcpy(p, BLOB2_MARK, 4);
+        p += 4;
+    }
+    p += put_varint(p, nl);
     if (nl)
-        memcpy(p + 4, name, nl);
-    p += 4 + nl;
-    put_u32(p, (uint32_t)vl);
+        memcpy(p, name, nl);
+    p += nl;
+    p += put_varint(p, vl);
     if (vl)
-        memcpy(p + 4, val, vl);
-    p += 4 + vl;
-    put_u64(p, (uint64_t)k->w);
-    put_u64(p + 8, (uint64_t)k->c);
-    put_u64(p + 16, (uint64_t)k->s);
-    put_u32(p + 24, (uint32_t)k->alen);
+        memcpy(p, val, vl);
+    p += vl;
+    p += put_varint(p, (uint64_t)k->w);
+    p += put_varint(p, (uint64_t)k->c);
+    p += put_varint(p, (uint64_t)k->s);
+    p += put_varint(p, k->alen);
     if (k->alen)
-        memcpy(p + 28, k->a, k->alen);
-    o->len += need;
+        memcpy(p, k->a, k->alen);
+    p += k->alen;
+    o->len = (size_t)(p - o->p);
     o->p[o->len] = 0;
     return 0;
 }
 
-/* Next entry at *p (< end) into e. 1: no more; ML_ECORRUPT: damaged. */
+/* A length that fits in what is left; the cursor moves past the bytes. */
+static int get_len(const uint8_t **q, const uint8_t *end, size_t *len, const uint8_t **at)
+{
+    uint64_t v;
+    if (get_varint(q, end, &v) || v > (uint64_t)(end - *q))
+        return ML_ECORRUPT;
+    *len = (size_t)v;
+    *at = *q;
+    *q += v;
+    return 0;
+}
+
+static int blob_next_v2(const uint8_t **p, const uint8_t *end, bent *e)
+{
+    const uint8_t *q = *p, *a;
+    uint64_t w, c, sq;
+    if (get_len(&q, end, &e->nl, &e->name) || get_len(&q, end, &e->vl, &e->val) ||
+        get_varint(&q, end, &w) || get_varint(&q, end, &c) || get_varint(&q, end, &sq) ||
+        get_len(&q, end, &e->k.alen, &a))
+        return ML_ECORRUPT;
+    e->k.w = (int64_t)w;
+    e->k.c = (int64_t)c;
+    e->k.s = (int64_t)sq;
+    e->k.a = (const char *)a;
+    *p = q;
+    return 0;
+}
+
+/* Next entry at *p (< end) into e (zeroed before the first call). 1: no
+ * more; ML_ECORRUPT: damaged. */
 static int blob_next(const uint8_t **p, const uint8_t *end, bent *e)
 {
     const uint8_t *q = *p;
+    if (!e->v2 && end - q >= 4 && memcmp(q, BLOB2_MARK, 4) == 0) {
+        e->v2 = 1;
+        *p = q += 4;
+    }
     if (q == end)
         return 1;
+    if (e->v2)
+        return blob_next_v2(p, end, e);
     size_t left = (size_t)(end - q);
     if (left < 4 || (e->nl = get_u32(q)) > left - 4 - 4)
         return ML_ECORRUPT;
@@ -732,7 +797,7 @@ static int merge_fields(mlv_batch *b, const uint8_t *old, size_t oldlen, fref *f
                         int *changed)
 {
     const uint8_t *p = old, *end = old + oldlen;
-    bent e;
+    bent e = {0};
     size_t i = 0;
     int rc = blob_next(&p, end, &e);
     ml_buf_reset(&b->blob);
@@ -1028,7 +1093,7 @@ static int print_fields(ml_buf *out, sqlite3_stmt *r, int col, int d)
 {
     const uint8_t *p = sqlite3_column_blob(r, col);
     const uint8_t *end = p + sqlite3_column_bytes(r, col);
-    bent e;
+    bent e = {0};
     int rc = put_key(out, d, "fields"), n = 0, more = 0;
     if (!rc)
         rc = ml_buf_putc(out, '{');
@@ -1191,7 +1256,7 @@ static int load_columns(ml_store *s, colset *cs)
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         const uint8_t *p = sqlite3_column_blob(st, 0);
         const uint8_t *end = p + sqlite3_column_bytes(st, 0);
-        bent e;
+        bent e = {0};
         while (!rc && p && (more = blob_next(&p, end, &e)) == 0) {
             if (n == cap) {
                 cap = cap ? 2 * cap : 64;
@@ -1251,7 +1316,7 @@ static int csv_row(ml_buf *out, scan *sc, const colset *cs, ml_buf *tmp)
     int rl = sqlite3_column_bytes(r, 0);
     const uint8_t *p = sqlite3_column_blob(r, 3);
     const uint8_t *end = p + sqlite3_column_bytes(r, 3);
-    bent e;
+    bent e = {0};
     int more = p ? blob_next(&p, end, &e) : 1;
     int rc = csv_cell(out, rid, (size_t)rl);
     if (!rc) rc = ml_buf_putc(out, ',');
