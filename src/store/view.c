@@ -270,8 +270,9 @@ void mlv_free(ml_store *s)
  * Entries sorted by field name (bytes, as SQLite's BINARY collation).
  * Format 2 (schema 3 on): the blob opens with 4 bytes 0xff, then each entry is
  * varint name length, name, varint value length, value (canonical JSON),
- * varint wall, counter, seq and author length, author; varints are LEB128 of
- * the unsigned 64-bit value. Format 1 (schema 2, still read): each entry is
+ * varint wall, counter, seq, then the author: varint (length << 1) and its
+ * bytes, or varint 1 and 16 bytes for an author id of 32 lowercase hex
+ * (every signed feed's); varints are LEB128 of the unsigned 64-bit value. Format 1 (schema 2, still read): each entry is
  * u32 name length, name, u32 value length, value, i64 wall, i64 counter, i64
  * seq, u32 author length, author, little-endian. No format-1 blob can open
  * with the marker (a 4 GiB name), and no format-2 entry can (a varint that
@@ -286,6 +287,7 @@ typedef struct bent {
     size_t nl, vl;
     vkey k;
     int v2;            /* the blob is format 2; zero before the first entry */
+    char ahex[33];     /* k.a of a packed author id */
 } bent;
 
 static uint32_t get_u32(const uint8_t *p)
@@ -326,6 +328,17 @@ static int get_varint(const uint8_t **q, const uint8_t *end, uint64_t *v)
     return ML_ECORRUPT;
 }
 
+/* Only lowercase ids pack: the unpacked text must be the same bytes. */
+static int packable_author(const char *a, size_t n)
+{
+    if (n != 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
 /* Append an entry (format 2) to the blob being built in o. */
 static int blob_put(ml_buf *o, const void *name, size_t nl, const void *val, size_t vl,
                     const vkey *k)
@@ -351,10 +364,15 @@ static int blob_put(ml_buf *o, const void *name, size_t nl, const void *val, siz
     p += put_varint(p, (uint64_t)k->w);
     p += put_varint(p, (uint64_t)k->c);
     p += put_varint(p, (uint64_t)k->s);
-    p += put_varint(p, k->alen);
-    if (k->alen)
-        memcpy(p, k->a, k->alen);
-    p += k->alen;
+    if (packable_author(k->a, k->alen) && ml_unhex(p + 1, 16, k->a, 32) == 0) {
+        *p = 1;   /* a packed author id */
+        p += 17;
+    } else {
+        p += put_varint(p, (uint64_t)k->alen << 1);
+        if (k->alen)
+            memcpy(p, k->a, k->alen);
+        p += k->alen;
+    }
     o->len = (size_t)(p - o->p);
     o->p[o->len] = 0;
     return 0;
@@ -374,16 +392,29 @@ static int get_len(const uint8_t **q, const uint8_t *end, size_t *len, const uin
 
 static int blob_next_v2(const uint8_t **p, const uint8_t *end, bent *e)
 {
-    const uint8_t *q = *p, *a;
-    uint64_t w, c, sq;
+    const uint8_t *q = *p;
+    uint64_t w, c, sq, al;
     if (get_len(&q, end, &e->nl, &e->name) || get_len(&q, end, &e->vl, &e->val) ||
         get_varint(&q, end, &w) || get_varint(&q, end, &c) || get_varint(&q, end, &sq) ||
-        get_len(&q, end, &e->k.alen, &a))
+        get_varint(&q, end, &al))
         return ML_ECORRUPT;
     e->k.w = (int64_t)w;
     e->k.c = (int64_t)c;
     e->k.s = (int64_t)sq;
-    e->k.a = (const char *)a;
+    if (al == 1) {   /* a packed author id */
+        if (end - q < 16)
+            return ML_ECORRUPT;
+        ml_hex(e->ahex, q, 16);
+        e->k.a = e->ahex;
+        e->k.alen = 32;
+        q += 16;
+    } else {
+        if ((al & 1) || (al >> 1) > (uint64_t)(end - q))
+            return ML_ECORRUPT;
+        e->k.a = (const char *)q;
+        e->k.alen = (size_t)(al >> 1);
+        q += e->k.alen;
+    }
     *p = q;
     return 0;
 }
