@@ -865,9 +865,9 @@ static void report_targets(const cfg *c, const results *r)
                rss_mb(r), sr->rss_mb, rss_mb(r) / sr->rss_mb, met(rss_mb(r) < 64));
         printf("  (seed ingest: the faster of ingest and ingest_many, in memory, ids checked,\n"
                "   no signatures; ours: verified, durable, closing included; the headline batch\n"
-               "   is import's, the whole W1 in one transaction; seed RSS at %zu events in\n"
+               "   is import's, %zu events per transaction; seed RSS at %zu events in\n"
                "   memory, ours while ingesting %zu)\n",
-               sr->rss_events, r->big.events);
+               c->batches[2], sr->rss_events, r->big.events);
         return;
     }
     printf("  verified ingest, wall  %9.0f ev/s   (no seed figure)  >= 2x seed  ?\n", in);
