@@ -4,6 +4,7 @@
 // duplicates and stale sequences dropped, reordering across the 16-bit
 // wrap, the window growing and shrinking, teardown after 5 tries.
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rns_testutil.h"
@@ -229,6 +230,166 @@ static int inject(rns_channel *ch, uint16_t type, uint16_t seq, const char *data
     ret = rns_channel_receive(ch, env.p, env.len);
     ml_buf_free(&env);
     return ret;
+}
+
+/* A message type with a shape: a greeting of at most 15 characters that
+ * starts with 'h'; its unpack refuses anything else. Counts live messages. */
+#define GREET_MT 0x0505
+static int greet_live;
+
+typedef struct greet {
+    char text[16];
+} greet;
+
+static int greet_pack(const void *msg, ml_buf *out)
+{
+    const greet *g = msg;
+    return ml_buf_append(out, g->text, strlen(g->text));
+}
+
+static int greet_unpack(void *msg, const uint8_t *payload, size_t len)
+{
+    greet *g = msg;
+    if (len >= sizeof g->text || !len || payload[0] != 'h')
+        return ML_EMALFORMED;
+    memcpy(g->text, payload, len);
+    g->text[len] = 0;
+    return 0;
+}
+
+static int greet_make(void **msg)
+{
+    if (!(*msg = calloc(1, sizeof(greet))))
+        return ML_ENOMEM;
+    greet_live++;
+    return 0;
+}
+
+static void greet_destroy(void *msg)
+{
+    greet_live -= msg != NULL;
+    free(msg);
+}
+
+static int make_fails(void **msg)
+{
+    (void)msg;
+    return ML_EINVAL;
+}
+
+static int make_nomem(void **msg)
+{
+    (void)msg;
+    return ML_ENOMEM;
+}
+
+static rns_channel_msgtype greet_type(void)
+{
+    rns_channel_msgtype mt = {1, GREET_MT, greet_pack, greet_unpack, greet_make, greet_destroy};
+    return mt;
+}
+
+/* Registration refuses each defect of the reference's checks with
+ * INVALID_MSG_TYPE; the envelope packer refuses a type without MSGTYPE with
+ * NO_MSG_TYPE; a valid type registers and carries a message over a link. */
+static void test_msgtype_registration(void **state)
+{
+    (void)state;
+    struct pair pr = handshake();
+    rns_channel *tx, *rx;
+    rns_channel_msgtype mt;
+    rns_channel_info info;
+    ml_buf env = ML_BUF_INIT, b = ML_BUF_INIT;
+    const char *why;
+    uint8_t hash[RNS_FULL_HASHLEN];
+    uint16_t seq, t = 0;
+    greet g = {"hello"};
+    double now = T0 + 1;
+
+    assert_int_equal(rns_channel_new(&tx, rns_link_rtt(pr.ini), rns_link_mdu(pr.ini)), 0);
+    assert_int_equal(rns_channel_new(&rx, rns_link_rtt(pr.res), rns_link_mdu(pr.res)), 0);
+    rns_link_set_channel_open(pr.res, 1);
+
+    /* not a message type at all */
+    mt = greet_type();
+    mt.unpack = NULL;
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, &why), ML_EINVAL);
+    assert_non_null(strstr(why, "not a message type"));
+    mt = greet_type();
+    mt.pack = NULL;
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, NULL), ML_EINVAL);
+    /* MSGTYPE None */
+    mt = greet_type();
+    mt.has_msgtype = 0;
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, &why), ML_EINVAL);
+    assert_non_null(strstr(why, "no MSGTYPE"));
+    /* reserved: refused for applications, the library's own register */
+    mt = greet_type();
+    mt.msgtype = 0xF001;
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, &why), ML_EINVAL);
+    assert_non_null(strstr(why, "reserved"));
+    assert_int_equal(rns_channel_register(rx, 0xF001), ML_EINVAL);
+    assert_int_equal(rns_channel_register_system(rx, 0xF001), 0);
+    assert_int_equal(rns_channel_register_system(rx, MT), ML_EINVAL);
+    /* not constructible; out of memory is not a defect of the type */
+    mt = greet_type();
+    mt.make = make_fails;
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, &why), ML_EINVAL);
+    assert_non_null(strstr(why, "constructed"));
+    mt.make = NULL;
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, NULL), ML_EINVAL);
+    mt.make = make_nomem;
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, NULL), ML_ENOMEM);
+    assert_int_equal(rns_channel_ce_type(ML_EINVAL), RNS_CHANNEL_CE_INVALID_MSG_TYPE);
+    /* none of them took: an envelope of 0x0505 is still unregistered */
+    assert_int_equal(inject(rx, GREET_MT, 0, "hi"), 1);
+
+    /* Envelope.pack's own guard, and a send of such a message. */
+    mt = greet_type();
+    mt.has_msgtype = 0;
+    assert_int_equal(rns_channel_envelope_pack(&mt, &g, 0, &env), ML_ENOMSGTYPE);
+    assert_int_equal(env.len, 0);
+    assert_int_equal(rns_channel_ce_type(ML_ENOMSGTYPE), RNS_CHANNEL_CE_NO_MSG_TYPE);
+    assert_int_equal(rns_channel_send_message(tx, &mt, &g, &env, &seq), ML_ENOMSGTYPE);
+    rns_channel_info_get(tx, &info);
+    assert_true(info.next_sequence == 0 && info.tx_ring == 0);
+    mt = greet_type();
+    assert_int_equal(rns_channel_envelope_pack(&mt, &g, 9, &env), 0);
+    assert_int_equal(env.len, RNS_ENVELOPE_HEADER + 5);
+    assert_memory_equal(env.p, "\x05\x05\x00\x09\x00\x05hello", env.len);
+    ml_buf_reset(&env);
+
+    /* Valid: registered (constructed once and thrown away), then used. */
+    assert_int_equal(rns_channel_register_msgtype(rx, &mt, &why), 0);
+    assert_null(why);
+    assert_int_equal(greet_live, 0);
+    assert_int_equal(rns_channel_send_message(tx, &mt, &g, &env, &seq), 0);
+    assert_int_equal(rns_link_send(pr.ini, RNS_CTX_CHANNEL, env.p, env.len, now, hash), 0);
+    assert_int_equal(rns_channel_sent(tx, seq, hash, now), 0);
+    assert_true(pump(pr.ini, pr.res, now, NULL));
+    assert_int_equal(receive_side(pr.res, rx), 1);
+    assert_int_equal(rns_channel_pop_message(rx, &t, &b), 1);
+    assert_int_equal(t, GREET_MT);
+    assert_true(b.len == 5 && !memcmp(b.p, "hello", 5));
+    assert_int_equal(greet_live, 0);
+    /* The type's unpack is the factory: a payload it refuses is dropped with
+     * the sequence unmoved, and the next valid one is delivered. */
+    assert_int_equal(inject(rx, GREET_MT, 1, "nope"), 1);
+    rns_channel_info_get(rx, &info);
+    assert_true(info.next_rx_sequence == 1 && info.rx_ring == 0);
+    assert_int_equal(inject(rx, GREET_MT, 1, "hey"), 0);
+    ml_buf_reset(&b);
+    assert_int_equal(rns_channel_pop_message(rx, &t, &b), 1);
+    assert_true(b.len == 3 && !memcmp(b.p, "hey", 3));
+    assert_int_equal(greet_live, 0);
+
+    ml_buf_free(&env);
+    ml_buf_free(&b);
+    rns_channel_free(tx);
+    rns_channel_free(rx);
+    rns_link_free(pr.ini);
+    rns_link_free(pr.res);
+    rns_identity_free(pr.id);
 }
 
 /* Receive rules without links: reorder, duplicates, stale, unregistered, wrap. */
@@ -669,6 +830,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_over_links),
         cmocka_unit_test(test_receive_rules),
+        cmocka_unit_test(test_msgtype_registration),
         cmocka_unit_test(test_teardown),
         cmocka_unit_test(test_through_cores),
         cmocka_unit_test(test_flow_switches),

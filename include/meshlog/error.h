@@ -26,6 +26,7 @@ enum {
     ML_ETIMEOUT = -18,   /* a deadline passed */
     ML_ESTATE = -19,     /* call not valid in the current state */
     ML_EAUTH = -20,      /* MAC or authentication check failed */
+    ML_ENOMSGTYPE = -21, /* a channel message whose type has no MSGTYPE */
 };
 
 /* A static, human-readable name for an ML_E* code (never NULL). */

@@ -62,9 +62,10 @@ enum rns_channel_ce {
 };
 /* The CEType the reference raises where rns_channel_register() or a send
  * (rns_channel_send, rns_transport_channel_send) failed with err: ML_EINVAL
- * (reserved type) INVALID_MSG_TYPE, ML_ETOOBIG TOO_BIG, ML_ESTATE and
- * ML_ENOTFOUND (closed, window full, link gone or not carrying) LINK_NOT_READY;
- * -1 for other errors. */
+ * (reserved type, or a defective message type) INVALID_MSG_TYPE,
+ * ML_ENOMSGTYPE (a message without MSGTYPE packed) NO_MSG_TYPE, ML_ETOOBIG
+ * TOO_BIG, ML_ESTATE and ML_ENOTFOUND (closed, window full, link gone or not
+ * carrying) LINK_NOT_READY; -1 for other errors. */
 int rns_channel_ce_type(int err);
 
 /* A channel for a link whose RTT is rtt seconds and whose MDU (largest
@@ -74,9 +75,48 @@ void rns_channel_free(rns_channel *ch); /* NULL ok */
 /* The link's current RTT (timeouts are computed from it). */
 void rns_channel_set_rtt(rns_channel *ch, double rtt);
 
-/* Accepts messages of this MSGTYPE. ML_EINVAL for reserved types
- * (>= RNS_MSGTYPE_SYSTEM), ML_ETOOBIG when too many are registered. */
+/* A message type (the reference's MessageBase subclass) as a descriptor:
+ * its MSGTYPE (has_msgtype 0 plays MSGTYPE None) and the functions of its
+ * messages. make() constructs an empty message (the class called with no
+ * arguments; nonzero: it cannot be), destroy() frees one, pack() appends a
+ * message's payload, unpack() fills a message from a payload (nonzero
+ * refuses it). A descriptor without pack or unpack is not a message type. */
+typedef struct rns_channel_msgtype {
+    int has_msgtype;
+    uint16_t msgtype;
+    int (*pack)(const void *msg, ml_buf *out);
+    int (*unpack)(void *msg, const uint8_t *payload, size_t len);
+    int (*make)(void **msg);
+    void (*destroy)(void *msg);
+} rns_channel_msgtype;
+
+/* The library's plain message type: a message is an ml_buf holding the
+ * payload bytes as they are. */
+rns_channel_msgtype rns_channel_bytes_msgtype(uint16_t msgtype);
+
+/* Registers a message type for reception, with the reference's checks in
+ * its order (Channel._register_message_type): not a message type (no pack
+ * or unpack), no MSGTYPE, a reserved MSGTYPE (>= RNS_MSGTYPE_SYSTEM), and
+ * make() failing each give ML_EINVAL (CEType INVALID_MSG_TYPE) with *why
+ * (if why) set to a static text naming the defect. The descriptor is
+ * copied; registering a MSGTYPE again replaces its type. Each envelope of
+ * the type that arrives is then made and unpacked before the sequence is
+ * looked at, and dropped when that fails (the reference's factory).
+ * ML_ETOOBIG when too many types are registered. */
+int rns_channel_register_msgtype(rns_channel *ch, const rns_channel_msgtype *mt,
+                                 const char **why);
+
+/* Accepts messages of this MSGTYPE (rns_channel_bytes_msgtype). ML_EINVAL
+ * for reserved types (>= RNS_MSGTYPE_SYSTEM), ML_ETOOBIG when too many are
+ * registered. */
 int rns_channel_register(rns_channel *ch, uint16_t msgtype);
+
+/* Envelope.pack: appends the envelope of msg, a message of type mt, with
+ * this sequence. ML_ENOMSGTYPE when mt has no MSGTYPE (CEType NO_MSG_TYPE),
+ * ML_EINVAL when mt cannot pack, ML_ETOOBIG, ML_ENOMEM, or pack()'s error;
+ * out keeps its length on error. */
+int rns_channel_envelope_pack(const rns_channel_msgtype *mt, const void *msg, uint16_t sequence,
+                              ml_buf *out);
 
 /* Registers a system-reserved MSGTYPE (>= RNS_MSGTYPE_SYSTEM), as the
  * library's own layers do (Buffer's StreamDataMessage). ML_EINVAL for
@@ -122,6 +162,11 @@ int rns_channel_ready(const rns_channel *ch);
  * waits in the transmit ring until delivered. */
 int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
                      ml_buf *envelope, uint16_t *sequence);
+/* rns_channel_send for msg, a message of type mt, packed as
+ * rns_channel_envelope_pack does: ML_ESTATE when not ready (checked first,
+ * as the reference), then ML_ENOMSGTYPE, and the errors of rns_channel_send. */
+int rns_channel_send_message(rns_channel *ch, const rns_channel_msgtype *mt, const void *msg,
+                             ml_buf *envelope, uint16_t *sequence);
 /* The same for a system-reserved MSGTYPE (Buffer's StreamDataMessage);
  * ML_EINVAL for application types. */
 int rns_channel_send_system(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,

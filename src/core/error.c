@@ -24,6 +24,7 @@ static const char *const messages[] = {
     "timed out",
     "not valid in the current state",
     "authentication failed",
+    "message type has no MSGTYPE",
 };
 
 const char *ml_strerror(int err)

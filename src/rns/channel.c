@@ -47,7 +47,9 @@ struct rns_channel {
     uint16_t next_sequence, next_rx_sequence;
     uint16_t types[MAX_TYPES];
     size_t n_types;
-    /* per registered type: its unpack check (the reference's message factory) */
+    /* per registered type: its message type (made and unpacked per envelope,
+     * the reference's message factory) and the caller's extra unpack check */
+    rns_channel_msgtype desc[MAX_TYPES];
     rns_channel_unpack_fn unpack[MAX_TYPES];
     void *unpack_ctx[MAX_TYPES];
     handler handlers[RNS_CHANNEL_MAX_HANDLERS];
@@ -108,29 +110,131 @@ void rns_channel_set_rtt(rns_channel *ch, double rtt)
         ch->rtt = rtt;
 }
 
-static int register_type(rns_channel *ch, uint16_t msgtype)
+/* The plain message type: a message is an ml_buf of payload bytes. */
+static int bytes_pack(const void *msg, ml_buf *out)
 {
-    for (size_t i = 0; i < ch->n_types; i++)
-        if (ch->types[i] == msgtype)
-            return 0;
-    if (ch->n_types == MAX_TYPES)
-        return ML_ETOOBIG;
-    ch->types[ch->n_types++] = msgtype;
+    const ml_buf *b = msg;
+    return b ? ml_buf_append(out, b->p, b->len) : ML_EINVAL;
+}
+
+static int bytes_unpack(void *msg, const uint8_t *payload, size_t len)
+{
+    ml_buf *b = msg;
+    if (!b)
+        return ML_EINVAL;
+    ml_buf_reset(b);
+    return ml_buf_append(b, payload, len);
+}
+
+static int bytes_make(void **msg)
+{
+    ml_buf *b = malloc(sizeof *b);
+    if (!b)
+        return ML_ENOMEM;
+    *b = (ml_buf)ML_BUF_INIT;
+    *msg = b;
     return 0;
+}
+
+static void bytes_destroy(void *msg)
+{
+    if (msg)
+        ml_buf_free(msg);
+    free(msg);
+}
+
+rns_channel_msgtype rns_channel_bytes_msgtype(uint16_t msgtype)
+{
+    rns_channel_msgtype mt = {1, msgtype, bytes_pack, bytes_unpack, bytes_make, bytes_destroy};
+    return mt;
+}
+
+/* The reference's checks in its order: a MessageBase subclass, a MSGTYPE,
+ * not reserved unless the library's own, constructible with no arguments
+ * (the message made is thrown away). ML_EINVAL with *why, or ML_ENOMEM. */
+static int msgtype_check(const rns_channel_msgtype *mt, int is_system, const char **why)
+{
+    void *msg = NULL;
+    int r;
+
+    *why = NULL;
+    if (!mt->pack || !mt->unpack)
+        *why = "not a message type (no pack or unpack function)";
+    else if (!mt->has_msgtype)
+        *why = "message type has no MSGTYPE";
+    else if (mt->msgtype >= RNS_MSGTYPE_SYSTEM && !is_system)
+        *why = "system-reserved message type";
+    else if (!mt->make)
+        *why = "message type cannot be constructed (no make function)";
+    else if ((r = mt->make(&msg)) == ML_ENOMEM)
+        return r; /* the machine failed, not the type */
+    else if (r)
+        *why = "message type raised an error when constructed with no arguments";
+    else if (mt->destroy)
+        mt->destroy(msg);
+    return *why ? ML_EINVAL : 0;
+}
+
+static int register_type(rns_channel *ch, const rns_channel_msgtype *mt, int is_system,
+                         const char **why)
+{
+    const char *dummy;
+    size_t i;
+    int r;
+
+    if (!why)
+        why = &dummy;
+    *why = NULL;
+    if (!ch || !mt)
+        return ML_EINVAL;
+    if ((r = msgtype_check(mt, is_system, why)))
+        return r;
+    for (i = 0; i < ch->n_types && ch->types[i] != mt->msgtype; i++)
+        ;
+    if (i == MAX_TYPES)
+        return ML_ETOOBIG;
+    if (i == ch->n_types)
+        ch->types[ch->n_types++] = mt->msgtype;
+    ch->desc[i] = *mt; /* as the reference, a new class replaces the factory */
+    return 0;
+}
+
+int rns_channel_register_msgtype(rns_channel *ch, const rns_channel_msgtype *mt,
+                                 const char **why)
+{
+    return register_type(ch, mt, 0, why);
 }
 
 int rns_channel_register(rns_channel *ch, uint16_t msgtype)
 {
-    if (!ch || msgtype >= RNS_MSGTYPE_SYSTEM)
-        return ML_EINVAL;
-    return register_type(ch, msgtype);
+    rns_channel_msgtype mt = rns_channel_bytes_msgtype(msgtype);
+    return register_type(ch, &mt, 0, NULL);
 }
 
 int rns_channel_register_system(rns_channel *ch, uint16_t msgtype)
 {
-    if (!ch || msgtype < RNS_MSGTYPE_SYSTEM)
+    rns_channel_msgtype mt = rns_channel_bytes_msgtype(msgtype);
+    if (msgtype < RNS_MSGTYPE_SYSTEM)
         return ML_EINVAL;
-    return register_type(ch, msgtype);
+    return register_type(ch, &mt, 1, NULL);
+}
+
+int rns_channel_envelope_pack(const rns_channel_msgtype *mt, const void *msg, uint16_t sequence,
+                              ml_buf *out)
+{
+    ml_buf data = ML_BUF_INIT;
+    int ret;
+
+    if (!mt || !out)
+        return ML_EINVAL;
+    if (!mt->has_msgtype)
+        return ML_ENOMSGTYPE; /* Envelope.pack's own guard */
+    if (!mt->pack)
+        return ML_EINVAL;
+    if (!(ret = mt->pack(msg, &data)))
+        ret = rns_envelope_pack(out, mt->msgtype, sequence, data.p, data.len);
+    ml_buf_free(&data);
+    return ret;
 }
 
 int rns_channel_set_unpack(rns_channel *ch, uint16_t msgtype, rns_channel_unpack_fn fn, void *ctx)
@@ -233,9 +337,28 @@ static int deliver_contiguous(rns_channel *ch)
     }
 }
 
+/* The reference's factory on one payload: an empty message made, then
+ * unpacked. 0, 1 (refused: drop the envelope), ML_ENOMEM. Plain bytes
+ * take any payload, so they skip the round trip. */
+static int run_factory(const rns_channel_msgtype *mt, const uint8_t *payload, size_t len)
+{
+    void *msg = NULL;
+    int r;
+
+    if (mt->unpack == bytes_unpack)
+        return 0;
+    if ((r = mt->make(&msg)))
+        return r == ML_ENOMEM ? r : 1;
+    r = mt->unpack(msg, payload, len);
+    if (mt->destroy)
+        mt->destroy(msg);
+    return r == ML_ENOMEM ? r : r != 0;
+}
+
 int rns_channel_receive(rns_channel *ch, const uint8_t *raw, size_t len)
 {
     uint16_t msgtype, seq;
+    int r;
     long next, s;
     size_t i;
     long ti;
@@ -256,6 +379,8 @@ int rns_channel_receive(rns_channel *ch, const uint8_t *raw, size_t len)
     if (ch->unpack[ti] && ch->unpack[ti](ch->unpack_ctx[ti], msgtype, raw + RNS_ENVELOPE_HEADER,
                                          len - RNS_ENVELOPE_HEADER))
         return 1;
+    if ((r = run_factory(&ch->desc[ti], raw + RNS_ENVELOPE_HEADER, len - RNS_ENVELOPE_HEADER)))
+        return r;
     next = ch->next_rx_sequence;
     s = seq;
     if (s < next) {
@@ -349,6 +474,26 @@ int rns_channel_send(rns_channel *ch, uint16_t msgtype, const uint8_t *data, siz
     if (msgtype >= RNS_MSGTYPE_SYSTEM)
         return ML_EINVAL;
     return send_any(ch, msgtype, data, len, envelope, sequence);
+}
+
+int rns_channel_send_message(rns_channel *ch, const rns_channel_msgtype *mt, const void *msg,
+                             ml_buf *envelope, uint16_t *sequence)
+{
+    ml_buf data = ML_BUF_INIT;
+    int ret;
+
+    if (!ch || !mt || !envelope)
+        return ML_EINVAL;
+    if (!rns_channel_ready(ch))
+        return ML_ESTATE;
+    if (!mt->has_msgtype)
+        return ML_ENOMSGTYPE;
+    if (!mt->pack)
+        return ML_EINVAL;
+    if (!(ret = mt->pack(msg, &data)))
+        ret = rns_channel_send(ch, mt->msgtype, data.p, data.len, envelope, sequence);
+    ml_buf_free(&data);
+    return ret;
 }
 
 int rns_channel_send_system(rns_channel *ch, uint16_t msgtype, const uint8_t *data, size_t len,
@@ -550,6 +695,8 @@ int rns_channel_ce_type(int err)
     switch (err) {
     case ML_EINVAL:
         return RNS_CHANNEL_CE_INVALID_MSG_TYPE;
+    case ML_ENOMSGTYPE:
+        return RNS_CHANNEL_CE_NO_MSG_TYPE;
     case ML_ETOOBIG:
         return RNS_CHANNEL_CE_TOO_BIG;
     case ML_ESTATE:

@@ -592,18 +592,24 @@ static int cmd_wire_channel_spurious_proof(br_ctx *c)
            br_set_bool(c, "link_closed", st == RNS_LINK_CLOSED) || br_set(c, "errors", errors);
 }
 
-/* Message type registration on the link's channel. The reference's kinds
- * are message classes; in the C API a message type is a plain number, so
- * only two of them have a counterpart: "reserved" (0xF001, refused with
- * ME_INVALID_MSG_TYPE = 1) and "valid" (0x0505). The class defects
- * (non_message_base, msgtype_none, not_constructible,
- * envelope_pack_no_msgtype) cannot be written in C and are refused. */
-#define CE_INVALID_MSG_TYPE 1
+/* A message type whose messages cannot be made with no arguments (the
+ * reference's class whose __init__ requires one). */
+static int make_needs_arg(void **msg)
+{
+    (void)msg;
+    return ML_EINVAL;
+}
 
+/* Message type registration on the link's channel. Each kind is the
+ * reference's crafted message class as a descriptor with the same defect
+ * (rns_channel_msgtype): the library's registration (or, for
+ * envelope_pack_no_msgtype, its envelope packer) decides, and its error
+ * gives the CEType. */
 static int cmd_wire_channel_register(br_ctx *c)
 {
     uint8_t id[RNS_HASHLEN];
-    const char *kind;
+    rns_channel_msgtype mt;
+    const char *kind, *why = NULL;
     rns_channel *ch;
     rns_link *l;
     peer *pr;
@@ -613,16 +619,37 @@ static int cmd_wire_channel_register(br_ctx *c)
         return -1;
     if (!(ch = rns_transport_link_channel(core(pr), id)))
         return br_fail(c, "Unknown link_id");
-    if (strcmp(kind, "reserved") && strcmp(kind, "valid"))
-        return br_fail(c, "kind %s: a message-class defect with no counterpart in the C API "
-                          "(message types are plain 16-bit numbers)", kind);
-    r = rns_channel_register(ch, !strcmp(kind, "valid") ? 0x0505u : 0xF001u);
-    if (r == ML_EINVAL)
-        return br_set_bool(c, "accepted", 0) ||
-               br_set_str(c, "error", "system-reserved message type") ||
-               br_set_int(c, "ce_type", CE_INVALID_MSG_TYPE);
-    return br_check(c, r, "register") || br_set_bool(c, "accepted", 1) ||
-           br_set_null(c, "error") || br_set_null(c, "ce_type");
+    if (!strcmp(kind, "valid")) {
+        mt = rns_channel_bytes_msgtype(0x0505);
+    } else if (!strcmp(kind, "non_message_base")) {
+        mt = rns_channel_bytes_msgtype(0x0303);
+        mt.pack = NULL; /* not a message type at all */
+        mt.unpack = NULL;
+    } else if (!strcmp(kind, "msgtype_none") || !strcmp(kind, "envelope_pack_no_msgtype")) {
+        mt = rns_channel_bytes_msgtype(0);
+        mt.has_msgtype = 0;
+    } else if (!strcmp(kind, "reserved")) {
+        mt = rns_channel_bytes_msgtype(0xF001);
+    } else if (!strcmp(kind, "not_constructible")) {
+        mt = rns_channel_bytes_msgtype(0x0404);
+        mt.make = make_needs_arg;
+    } else {
+        return br_fail(c, "Unknown register kind: %s", kind);
+    }
+    if (!strcmp(kind, "envelope_pack_no_msgtype")) {
+        ml_buf msg = ML_BUF_INIT, env = ML_BUF_INIT;
+        r = rns_channel_envelope_pack(&mt, &msg, 0, &env);
+        ml_buf_free(&env);
+        why = r ? ml_strerror(r) : NULL;
+    } else {
+        r = rns_channel_register_msgtype(ch, &mt, &why);
+    }
+    if (r == ML_ENOMEM)
+        return br_check(c, r, "register");
+    if (r)
+        return br_set_bool(c, "accepted", 0) || br_set_str(c, "error", why ? why : ml_strerror(r)) ||
+               br_set_int(c, "ce_type", rns_channel_ce_type(r));
+    return br_set_bool(c, "accepted", 1) || br_set_null(c, "error") || br_set_null(c, "ce_type");
 }
 
 const br_cmd br_buffer_cmds[] = {
