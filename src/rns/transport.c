@@ -1494,9 +1494,10 @@ rns_buffer_rx *rns_transport_link_buffer(rns_transport *t, const uint8_t link_id
     return tl->brx;
 }
 
-int rns_transport_channel_send_system(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
-                                      uint16_t msgtype, const uint8_t *data, size_t len,
-                                      double now, uint16_t *sequence)
+/* One channel send on a link, application (system 0) or system-reserved
+ * type: the envelope goes out now, or its sequence is given back. */
+static int chan_send(rns_transport *t, const uint8_t link_id[RNS_HASHLEN], uint16_t msgtype,
+                     const uint8_t *data, size_t len, double now, uint16_t *sequence, int system)
 {
     struct tlink *tl = link_get(t, link_id);
     ml_buf env = ML_BUF_INIT;
@@ -1505,19 +1506,37 @@ int rns_transport_channel_send_system(rns_transport *t, const uint8_t link_id[RN
 
     if (!tl || tl->dead)
         return ML_ENOTFOUND;
+    /* A send the link cannot carry would pin a window slot forever. */
     if (rns_link_state(tl->l) != RNS_LINK_ACTIVE && rns_link_state(tl->l) != RNS_LINK_STALE)
         return ML_ESTATE;
     if (!rns_transport_link_channel(t, link_id))
         return ML_ENOMEM;
     rns_channel_set_rtt(tl->ch, rns_link_rtt(tl->l));
-    if (!(ret = rns_channel_send_system(tl->ch, msgtype, data, len, &env, &seq)) &&
-        (ret = chan_transmit(tl, &env, seq, now)))
-        rns_channel_unsend(tl->ch, seq); /* not sent: the sequence is given back */
-    else if (!ret && sequence)
-        *sequence = seq;
+    ret = system ? rns_channel_send_system(tl->ch, msgtype, data, len, &env, &seq)
+                 : rns_channel_send(tl->ch, msgtype, data, len, &env, &seq);
+    if (!ret) {
+        if (tl->chan_fail_next && !system) {
+            tl->chan_fail_next = 0;
+            ret = ML_ESTATE; /* injected: the link carried nothing */
+        } else {
+            ret = chan_transmit(tl, &env, seq, now);
+        }
+        /* Not sent: give the sequence back rather than pin a window slot. */
+        if (ret)
+            rns_channel_unsend(tl->ch, seq);
+        else if (sequence)
+            *sequence = seq;
+    }
     ml_buf_free(&env);
     t->res_now = now;
     return ret ? ret : drain_link(t, tl);
+}
+
+int rns_transport_channel_send_system(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
+                                      uint16_t msgtype, const uint8_t *data, size_t len,
+                                      double now, uint16_t *sequence)
+{
+    return chan_send(t, link_id, msgtype, data, len, now, sequence, 1);
 }
 
 int rns_transport_buffer_write(rns_transport *t, const uint8_t link_id[RNS_HASHLEN],
@@ -1552,35 +1571,7 @@ int rns_transport_channel_send(rns_transport *t, const uint8_t link_id[RNS_HASHL
                                uint16_t msgtype, const uint8_t *data, size_t len, double now,
                                uint16_t *sequence)
 {
-    struct tlink *tl = link_get(t, link_id);
-    ml_buf env = ML_BUF_INIT;
-    uint16_t seq;
-    int ret;
-
-    if (!tl || tl->dead)
-        return ML_ENOTFOUND;
-    /* A send the link cannot carry would pin a window slot forever. */
-    if (rns_link_state(tl->l) != RNS_LINK_ACTIVE && rns_link_state(tl->l) != RNS_LINK_STALE)
-        return ML_ESTATE;
-    if (!rns_transport_link_channel(t, link_id))
-        return ML_ENOMEM;
-    rns_channel_set_rtt(tl->ch, rns_link_rtt(tl->l));
-    if (!(ret = rns_channel_send(tl->ch, msgtype, data, len, &env, &seq))) {
-        if (tl->chan_fail_next) {
-            tl->chan_fail_next = 0;
-            ret = ML_ESTATE; /* injected: the link carried nothing */
-        } else {
-            ret = chan_transmit(tl, &env, seq, now);
-        }
-        /* Not sent: give the sequence back rather than pin a window slot. */
-        if (ret)
-            rns_channel_unsend(tl->ch, seq);
-        else if (sequence)
-            *sequence = seq;
-    }
-    ml_buf_free(&env);
-    t->res_now = now;
-    return ret ? ret : drain_link(t, tl);
+    return chan_send(t, link_id, msgtype, data, len, now, sequence, 0);
 }
 
 int rns_transport_channel_fail_next(rns_transport *t, const uint8_t link_id[RNS_HASHLEN])
