@@ -26,6 +26,12 @@ void ml_buf_reset(ml_buf *b);          /* len = 0, keeps memory */
 void ml_buf_free(ml_buf *b);           /* frees, back to ML_BUF_INIT; NULL ok */
 const char *ml_buf_str(ml_buf *b);     /* "" when empty */
 
+/* Room for one more element in a growable array v of *cap elements of
+ * elsize bytes, n of them used: v itself while n < *cap, else v reallocated
+ * to twice the size (first elements when empty) with *cap updated. NULL when
+ * out of memory (v and *cap untouched). */
+void *ml_grow(void *v, size_t *cap, size_t n, size_t elsize, size_t first);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void ml_hex(char *out, const uint8_t *in, size_t n);
 /* Parse exactly n bytes of hex (2n chars, either case); 0 or ML_EMALFORMED. */

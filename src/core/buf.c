@@ -89,6 +89,19 @@ const char *ml_buf_str(ml_buf *b)
     return b->p ? (const char *)b->p : "";
 }
 
+void *ml_grow(void *v, size_t *cap, size_t n, size_t elsize, size_t first)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? 2 * *cap : first;
+    if (ncap < *cap || (elsize && ncap > SIZE_MAX / elsize))
+        return NULL;
+    void *nv = realloc(v, ncap * elsize);
+    if (nv)
+        *cap = ncap;
+    return nv;
+}
+
 void ml_hex(char *out, const uint8_t *in, size_t n)
 {
     static const char digits[] = "0123456789abcdef";

@@ -46,14 +46,10 @@ void ml_fold_free(ml_fold *f)
 
 int ml_fold_add(ml_fold *f, const ml_event *ev)
 {
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? 2 * f->cap : 256;
-        fev *nv = realloc(f->v, cap * sizeof *nv);
-        if (!nv)
-            return ML_ENOMEM;
-        f->v = nv;
-        f->cap = cap;
-    }
+    fev *nv = ml_grow(f->v, &f->cap, f->n, sizeof *nv, 256);
+    if (!nv)
+        return ML_ENOMEM;
+    f->v = nv;
     fev *e = &f->v[f->n];
     e->hlc = ev->hlc;
     e->seq = ev->seq;

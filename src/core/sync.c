@@ -84,14 +84,10 @@ static int add_head(void *ctx, const ml_author_info *a)
     ml_sync *s = ctx;
     if (!a->is_signed || a->head_seq == 0 || strlen(a->author) != 32)
         return 0;
-    if (s->nheads == s->capheads) {
-        size_t cap = s->capheads ? 2 * s->capheads : 32;
-        head *n = realloc(s->heads, cap * sizeof *n);
-        if (!n)
-            return 1;
-        s->heads = n;
-        s->capheads = cap;
-    }
+    head *nh = ml_grow(s->heads, &s->capheads, s->nheads, sizeof *nh, 32);
+    if (!nh)
+        return 1;
+    s->heads = nh;
     memcpy(s->heads[s->nheads].author, a->author, 33);
     s->heads[s->nheads++].seq = a->head_seq;
     return 0;
@@ -201,14 +197,10 @@ static pauth *pa_get(ml_sync_peer *p, const char *author)
     for (size_t i = 0; i < p->na; i++)
         if (strcmp(p->a[i].author, author) == 0)
             return &p->a[i];
-    if (p->na == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 16;
-        pauth *n = realloc(p->a, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        p->a = n;
-        p->cap = cap;
-    }
+    pauth *na = ml_grow(p->a, &p->cap, p->na, sizeof *na, 16);
+    if (!na)
+        return NULL;
+    p->a = na;
     pauth *a = &p->a[p->na++];
     memset(a, 0, sizeof *a);
     snprintf(a->author, sizeof a->author, "%s", author);

@@ -419,14 +419,10 @@ static int on_down(ml_sim *sim, sim_ev *ev)
 
 static int push_psize(sim_node *n, size_t len)
 {
-    if (n->n_psize == n->cap_psize) {
-        size_t cap = n->cap_psize ? 2 * n->cap_psize : 64;
-        size_t *v = realloc(n->psize, cap * sizeof *v);
-        if (!v)
-            return ML_ENOMEM;
-        n->psize = v;
-        n->cap_psize = cap;
-    }
+    size_t *v = ml_grow(n->psize, &n->cap_psize, n->n_psize, sizeof *v, 64);
+    if (!v)
+        return ML_ENOMEM;
+    n->psize = v;
     n->psize[n->n_psize++] = len;
     return 0;
 }

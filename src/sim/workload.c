@@ -101,14 +101,10 @@ static int put_value(ml_buf *out, const field_spec *f, sim_rng *r)
 
 static int add_record(sim_records *rs, const char *rid)
 {
-    if (rs->n == rs->cap) {
-        size_t cap = rs->cap ? 2 * rs->cap : 32;
-        void *v = realloc(rs->rid, cap * sizeof *rs->rid);
-        if (!v)
-            return ML_ENOMEM;
-        rs->rid = v;
-        rs->cap = cap;
-    }
+    void *v = ml_grow(rs->rid, &rs->cap, rs->n, sizeof *rs->rid, 32);
+    if (!v)
+        return ML_ENOMEM;
+    rs->rid = v;
     snprintf(rs->rid[rs->n++], sizeof rs->rid[0], "%s", rid);
     return 0;
 }

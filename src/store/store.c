@@ -218,14 +218,10 @@ ml_author_ent *mls_author_find(ml_store *s, const char *author)
 /* Adds to the cache only; the row is inserted by author_insert(). */
 int mls_author_add(ml_store *s, const char *author, int is_signed, ml_author_ent **out)
 {
-    if (s->n_authors == s->cap_authors) {
-        size_t cap = s->cap_authors ? 2 * s->cap_authors : 16;
-        ml_author_ent *n = realloc(s->authors, cap * sizeof *n);
-        if (!n)
-            return ML_ENOMEM;
-        s->authors = n;
-        s->cap_authors = cap;
-    }
+    ml_author_ent *na = ml_grow(s->authors, &s->cap_authors, s->n_authors, sizeof *na, 16);
+    if (!na)
+        return ML_ENOMEM;
+    s->authors = na;
     ml_author_ent *a = &s->authors[s->n_authors];
     memset(a, 0, sizeof *a);
     a->author = strdup(author);
@@ -750,14 +746,10 @@ typedef struct event_vec {
 
 static ml_event *vec_push(event_vec *ev)
 {
-    if (ev->n == ev->cap) {
-        size_t cap = ev->cap ? ev->cap * 2 : 64;
-        ml_event *n = realloc(ev->v, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        ev->v = n;
-        ev->cap = cap;
-    }
+    ml_event *nv = ml_grow(ev->v, &ev->cap, ev->n, sizeof *nv, 64);
+    if (!nv)
+        return NULL;
+    ev->v = nv;
     memset(&ev->v[ev->n], 0, sizeof ev->v[0]);
     return &ev->v[ev->n++];
 }

@@ -183,14 +183,10 @@ static int rec_get(mlv_batch *b, const ml_buf *rid, uint32_t *out)
             return 0;
         }
     }
-    if (b->nr == b->capr) {
-        size_t cap = b->capr ? 2 * b->capr : 256;
-        vrec *n = realloc(b->r, cap * sizeof *n);
-        if (!n)
-            return ML_ENOMEM;
-        b->r = n;
-        b->capr = cap;
-    }
+    vrec *nr = ml_grow(b->r, &b->capr, b->nr, sizeof *nr, 256);
+    if (!nr)
+        return ML_ENOMEM;
+    b->r = nr;
     vrec *r = &b->r[b->nr];
     memset(r, 0, sizeof *r);
     if (vb_put(b, rid->p, rid->len, &r->rid))
@@ -215,14 +211,10 @@ static int fld_set(mlv_batch *b, uint32_t rec, const ml_buf *name, ml_span val, 
         f->k = *k;
         return vb_put(b, val.p, val.len, &f->val);
     }
-    if (b->nf == b->capf) {
-        size_t cap = b->capf ? 2 * b->capf : 1024;
-        vfld *n = realloc(b->f, cap * sizeof *n);
-        if (!n)
-            return ML_ENOMEM;
-        b->f = n;
-        b->capf = cap;
-    }
+    vfld *nf = ml_grow(b->f, &b->capf, b->nf, sizeof *nf, 1024);
+    if (!nf)
+        return ML_ENOMEM;
+    b->f = nf;
     vfld *f = &b->f[b->nf];
     if (vb_put(b, name->p, name->len, &f->name) || vb_put(b, val.p, val.len, &f->val))
         return ML_ENOMEM;
@@ -660,14 +652,10 @@ static int fold_one(ml_store *s, mlv_async *q, const vq_item *it)
 {
     if (!is_later(it->ev->kind))
         return apply_now(s, it->ev, it->author, 0);
-    if (q->nlater == q->caplater) {
-        size_t cap = q->caplater ? 2 * q->caplater : 256;
-        vq_item *n = realloc(q->later, cap * sizeof *n);
-        if (!n)
-            return ML_ENOMEM;
-        q->later = n;
-        q->caplater = cap;
-    }
+    vq_item *nl = ml_grow(q->later, &q->caplater, q->nlater, sizeof *nl, 256);
+    if (!nl)
+        return ML_ENOMEM;
+    q->later = nl;
     q->later[q->nlater++] = *it;
     return 0;
 }
