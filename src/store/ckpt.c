@@ -29,7 +29,6 @@ struct mls_ckpt {
     int want;        /* the writer committed frames to copy */
     int busy;        /* a checkpoint is running */
     int stop;
-    unsigned long runs;
 };
 
 static void *ckpt_main(void *arg)
@@ -57,7 +56,6 @@ static void *ckpt_main(void *arg)
             sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&c->mu);
         c->busy = 0;
-        c->runs++;
         pthread_cond_broadcast(&c->cv);
     }
     pthread_mutex_unlock(&c->mu);
@@ -140,14 +138,4 @@ void mls_ckpt_stop(ml_store *s)
     free(c->path);
     free(c);
     s->ckpt = NULL;
-}
-
-unsigned long mls_ckpt_runs(const ml_store *s)
-{
-    if (!s->ckpt)
-        return 0;
-    pthread_mutex_lock(&s->ckpt->mu);
-    unsigned long n = s->ckpt->runs;
-    pthread_mutex_unlock(&s->ckpt->mu);
-    return n;
 }

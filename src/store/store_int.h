@@ -96,10 +96,9 @@ int mls_feed_open_pubkey(const ml_event *ev, uint8_t pub[64], char **name);
 
 /* ckpt.c: the WAL hook that starts and wakes the background checkpointer
  * (install after the store's pragmas); stop joins the thread (before the
- * connection closes); runs counts its checkpoints, for tests. */
+ * connection closes). */
 void mls_ckpt_install(ml_store *s);
 void mls_ckpt_stop(ml_store *s);
-unsigned long mls_ckpt_runs(const ml_store *s);
 
 /* view.c: fold one accepted event into the transaction's view batch (author:
  * the cached author id, valid until the transaction ends); mlv_flush writes
