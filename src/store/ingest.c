@@ -517,40 +517,63 @@ static const char *precheck(ml_event *ev, ml_buf *scratch)
  * large batch is prechecked on another thread, in batch order, while the
  * writer ingests the authors whose events are already checked (batches
  * usually arrive in feed order; one that does not is sorted once all its
- * verdicts are in). Verdicts are reported with their author's group. */
+ * verdicts are in). A writer that would wait for verdicts checks chunks from
+ * the far end of the batch instead (the other core may be busy with the view
+ * fold or a checkpoint). Verdicts are reported with their author's group. */
 #define PRECHECK_SPLIT 1024
-#define PRECHECK_STEP 256   /* verdicts published at a time */
+#define PRECHECK_STEP 256   /* events claimed at a time */
 
 typedef struct pre_pipe {
     ml_event *evs;
     size_t n;
     const char **why;
-    ml_buf scratch;
+    ml_buf scratch;         /* the thread's */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    size_t done;            /* verdicts ready: why[0..done) */
+    size_t next;            /* the thread claims [next, ...) upwards */
+    size_t done;            /* verdicts [0, done) are in */
+    size_t back;            /* the writer claims [..., back) downwards; [back, n) are in */
 } pre_pipe;
+
+static void pre_chunk(pre_pipe *p, size_t from, size_t to, ml_buf *scratch)
+{
+    for (size_t i = from; i < to; i++)
+        p->why[i] = precheck(&p->evs[i], scratch);
+}
 
 static void *pre_run(void *arg)
 {
     pre_pipe *p = arg;
-    for (size_t i = 0; i < p->n; i++) {
-        p->why[i] = precheck(&p->evs[i], &p->scratch);
-        if ((i + 1) % PRECHECK_STEP == 0 || i + 1 == p->n) {
-            pthread_mutex_lock(&p->mu);
-            p->done = i + 1;
-            pthread_cond_broadcast(&p->cv);
-            pthread_mutex_unlock(&p->mu);
-        }
+    pthread_mutex_lock(&p->mu);
+    while (p->next < p->back) {
+        size_t from = p->next, to = from + PRECHECK_STEP < p->back ? from + PRECHECK_STEP : p->back;
+        p->next = to;
+        pthread_mutex_unlock(&p->mu);
+        pre_chunk(p, from, to, &p->scratch);
+        pthread_mutex_lock(&p->mu);
+        p->done = to;
+        pthread_cond_broadcast(&p->cv);
     }
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
-static void pre_wait(pre_pipe *p, size_t upto)
+/* Until the verdicts of [i, j) are in: check chunks from the end, or wait. */
+static void pre_wait(ml_store *s, pre_pipe *p, size_t i, size_t j)
 {
     pthread_mutex_lock(&p->mu);
-    while (p->done < upto)
-        pthread_cond_wait(&p->cv, &p->mu);
+    while (!(j <= p->done || i >= p->back || p->done >= p->back)) {
+        if (p->back > p->next) {
+            size_t to = p->back;
+            size_t from = to - p->next > PRECHECK_STEP ? to - PRECHECK_STEP : p->next;
+            p->back = from;   /* claimed; only this thread moves back */
+            pthread_mutex_unlock(&p->mu);
+            pre_chunk(p, from, to, &s->scratch);
+            pthread_mutex_lock(&p->mu);
+        } else {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+    }
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -559,7 +582,7 @@ static int take_checked(ingest_ctx *c, pre_pipe *p, size_t i, size_t j, ml_event
                         size_t *m)
 {
     int rc = 0;
-    pre_wait(p, j);
+    pre_wait(c->s, p, i, j);
     for (; i < j && !rc; i++) {
         if (p->why[i])
             rc = refuse(c, NULL, &p->evs[i], p->why[i], 0);
@@ -618,14 +641,12 @@ int ml_store_ingest(ml_store *s, ml_event *evs, size_t n, unsigned flags, ml_ing
         return ML_ENOMEM;
     }
     pre_pipe p = {evs, n, why, ML_BUF_INIT, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                  0};
+                  0, 0, n};
     pthread_t th;
     int threaded = n >= PRECHECK_SPLIT && pthread_create(&th, NULL, pre_run, &p) == 0;
-    if (!threaded) {
-        p.scratch = s->scratch;   /* on this thread, with the store's buffer */
-        pre_run(&p);
-        s->scratch = p.scratch;
-        p.scratch = (ml_buf)ML_BUF_INIT;
+    if (!threaded) {   /* all on this thread */
+        pre_chunk(&p, 0, n, &s->scratch);
+        p.next = p.done = n;
     }
     int rc = mls_begin(s);
     if (!rc)
