@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rns_testutil.h"
+#include "rns_memnet.h"
 #include "meshlog/crypto.h"
 #include "meshlog/error.h"
 #include "meshlog/rns_channel.h"
@@ -494,110 +494,65 @@ static void test_teardown(void **state)
 
 /* ---- two transport cores in memory: the core feeds the channel ---- */
 
-typedef struct core_node {
-    rns_transport *t;
-    uint64_t rs;
-    int ifc;
-    rns_identity *id;
-    uint8_t dest[RNS_HASHLEN];
-} core_node;
-
-static int seeded_rng(void *ctx, void *out, size_t len)
-{
-    uint64_t *st = ctx;
-    uint8_t *o = out;
-    for (size_t i = 0; i < len; i++)
-        o[i] = (uint8_t)(tu_rand(st) >> 56);
-    return 0;
-}
-
-static const char *const g_aspects[] = {"chan"};
 static int g_drop_channel;     /* CHANNEL packets from a still to drop */
 static ml_buf g_dup;           /* a copy of the last CHANNEL packet from a */
 
-static void core_init(core_node *n, uint64_t seed)
+/* Keeps a copy of each CHANNEL packet a sends and drops the next
+ * g_drop_channel of them. */
+static int channel_tap(ml_buf *pkt, int from_a)
 {
-    rns_transport_config cfg = {seeded_rng, &n->rs, NULL, NULL};
-    rns_iface_props ip = {"mem", 500, 0, 0, NULL};
-    rns_dest_params dp;
-    uint8_t priv[64];
-
-    memset(n, 0, sizeof *n);
-    n->rs = seed;
-    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    seeded_rng(&n->rs, priv, sizeof priv);
-    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
-    memset(&dp, 0, sizeof dp);
-    dp.identity = n->id;
-    dp.app_name = "meshlogtest";
-    dp.aspects = g_aspects;
-    dp.n_aspects = 1;
-    dp.accept_links = 1;
-    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
-}
-
-static void core_drain_events(core_node *n)
-{
-    rns_tev ev;
-    while (rns_transport_pop_event(n->t, &ev) == 1)
-        rns_tev_clear(&ev);
-}
-
-static void core_pump(core_node *a, core_node *b, double now)
-{
-    ml_buf pkt = ML_BUF_INIT;
     rns_packet p;
-    int ifc, moved = 1;
 
-    for (int guard = 0; moved && guard < 1000; guard++) {
-        moved = 0;
-        while (rns_transport_pop_output(a->t, &ifc, &pkt) == 1) {
-            int deliver = 1;
-            if (rns_packet_unpack(&p, pkt.p, pkt.len) == 0 && p.context == RNS_CTX_CHANNEL) {
-                ml_buf_reset(&g_dup);
-                assert_int_equal(ml_buf_append(&g_dup, pkt.p, pkt.len), 0);
-                if (g_drop_channel > 0) {
-                    g_drop_channel--;
-                    deliver = 0;
-                }
-            }
-            if (deliver)
-                assert_int_equal(rns_transport_inbound(b->t, b->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-        while (rns_transport_pop_output(b->t, &ifc, &pkt) == 1) {
-            assert_int_equal(rns_transport_inbound(a->t, a->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
+    if (!from_a || rns_packet_unpack(&p, pkt->p, pkt->len) || p.context != RNS_CTX_CHANNEL)
+        return 1;
+    ml_buf_reset(&g_dup);
+    assert_int_equal(ml_buf_append(&g_dup, pkt->p, pkt->len), 0);
+    if (g_drop_channel > 0) {
+        g_drop_channel--;
+        return 0;
     }
-    ml_buf_free(&pkt);
-    core_drain_events(a);
-    core_drain_events(b);
+    return 1;
+}
+
+static void core_pump(mn_node *a, mn_node *b, double now)
+{
+    mn_tap = channel_tap;
+    mn_move(a, b, now);
+    mn_drain_events(a);
+    mn_drain_events(b);
+}
+
+/* Two cores (seeded from tu_seed) and a link from a to b: b's channel on it
+ * takes MT; a has none yet (sending opens it). */
+static rns_channel *linked_cores(mn_node *a, mn_node *b, uint8_t id[RNS_HASHLEN], double now)
+{
+    uint64_t seed = tu_seed();
+    rns_channel *cb;
+
+    mn_init(a, seed, 0, NULL);
+    mn_init(b, seed + 1, 0, NULL);
+    mn_register(a, "meshlogtest", "chan", RNS_PROVE_NONE, 1, NULL);
+    mn_register(b, "meshlogtest", "chan", RNS_PROVE_NONE, 1, NULL);
+    assert_int_equal(rns_transport_announce(b->t, b->dest, now), 0);
+    core_pump(a, b, now);
+    assert_int_equal(rns_transport_link_open(a->t, b->dest, now, id), 0);
+    core_pump(a, b, now);
+    assert_non_null(cb = rns_transport_link_channel(b->t, id));
+    assert_int_equal(rns_channel_register(cb, MT), 0);
+    return cb;
 }
 
 static void test_through_cores(void **state)
 {
     (void)state;
-    core_node a, b;
+    mn_node a, b;
     uint8_t id[RNS_HASHLEN];
     rns_channel *ca, *cb;
     rns_channel_info info;
     uint16_t seq;
     double now = 1000;
-    uint64_t seed = tu_seed();
 
-    core_init(&a, seed);
-    core_init(&b, seed + 1);
-    assert_int_equal(rns_transport_announce(b.t, b.dest, now), 0);
-    core_pump(&a, &b, now);
-    assert_int_equal(rns_transport_link_open(a.t, b.dest, now, id), 0);
-    core_pump(&a, &b, now);
-    /* No channel yet on a: sending opens it. b opens its own to receive. */
-    assert_non_null(cb = rns_transport_link_channel(b.t, id));
-    assert_int_equal(rns_channel_register(cb, MT), 0);
+    cb = linked_cores(&a, &b, id, now);
     assert_int_equal(rns_transport_channel_send(a.t, (uint8_t[RNS_HASHLEN]){0}, MT,
                                                 (const uint8_t *)"x", 1, now, &seq),
                      ML_ENOTFOUND);
@@ -642,10 +597,8 @@ static void test_through_cores(void **state)
     assert_true(info.next_rx_sequence == 2 && info.rx_ring == 0);
 
     ml_buf_free(&g_dup);
-    rns_transport_free(a.t);
-    rns_transport_free(b.t);
-    rns_identity_free(a.id);
-    rns_identity_free(b.id);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 #define assert_near(a, b) assert_true(fabs((a) - (b)) < 1e-9)
@@ -752,22 +705,14 @@ static void test_flow_switches(void **state)
 static void test_core_flow(void **state)
 {
     (void)state;
-    core_node a, b;
+    mn_node a, b;
     uint8_t id[RNS_HASHLEN];
     rns_channel *ca, *cb;
     rns_channel_info info;
     uint16_t seq;
     double now = 1000;
-    uint64_t seed = tu_seed();
 
-    core_init(&a, seed);
-    core_init(&b, seed + 1);
-    assert_int_equal(rns_transport_announce(b.t, b.dest, now), 0);
-    core_pump(&a, &b, now);
-    assert_int_equal(rns_transport_link_open(a.t, b.dest, now, id), 0);
-    core_pump(&a, &b, now);
-    assert_non_null(cb = rns_transport_link_channel(b.t, id));
-    assert_int_equal(rns_channel_register(cb, MT), 0);
+    cb = linked_cores(&a, &b, id, now);
     assert_int_equal(rns_transport_channel_info(a.t, id, &info), ML_ENOTFOUND);
     assert_int_equal(rns_transport_channel_fail_next(a.t, (uint8_t[RNS_HASHLEN]){0}),
                      ML_ENOTFOUND);
@@ -819,10 +764,8 @@ static void test_core_flow(void **state)
     }
 
     ml_buf_free(&g_dup);
-    rns_transport_free(a.t);
-    rns_transport_free(b.t);
-    rns_identity_free(a.id);
-    rns_identity_free(b.id);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 int main(void)
