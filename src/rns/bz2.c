@@ -82,6 +82,17 @@ static int one_stream(ml_buf *out, const uint8_t *in, size_t len, size_t limit, 
     return ret;
 }
 
+/* A failed decompression leaves out as it was (the appended part dropped);
+ * a good one leaves it NUL-terminated. Returns ret. */
+static int settle(ml_buf *out, size_t start, int ret)
+{
+    if (ret)
+        out->len = start;
+    if (out->p)
+        out->p[out->len] = 0;
+    return ret;
+}
+
 int rns_bz2_decompress(ml_buf *out, const uint8_t *in, size_t len, size_t limit)
 {
     size_t start, off = 0, used = 0;
@@ -96,14 +107,7 @@ int rns_bz2_decompress(ml_buf *out, const uint8_t *in, size_t len, size_t limit)
         ret = one_stream(out, in + off, len - off, limit, start, &used);
         off += used;
     }
-    if (ret) {
-        out->len = start;
-        if (out->p)
-            out->p[start] = 0;
-        return ret;
-    }
-    out->p[out->len] = 0;
-    return 0;
+    return settle(out, start, ret);
 }
 
 int rns_bz2_decompress_first(ml_buf *out, const uint8_t *in, size_t len, size_t limit)
@@ -116,12 +120,6 @@ int rns_bz2_decompress_first(ml_buf *out, const uint8_t *in, size_t len, size_t 
     if (len == 0)
         return ML_EMALFORMED;
     start = out->len;
-    if ((ret = one_stream(out, in, len, limit, start, &used))) {
-        out->len = start;
-        if (out->p)
-            out->p[start] = 0;
-        return ret;
-    }
-    out->p[out->len] = 0;
-    return 0;
+    ret = one_stream(out, in, len, limit, start, &used);
+    return settle(out, start, ret);
 }
