@@ -7,7 +7,7 @@
 // destination's policy (and a link without one proves no CHANNEL packet).
 #include <string.h>
 
-#include "rns_testutil.h"
+#include "rns_memnet.h"
 #include "meshlog/rns_buffer.h"
 #include "meshlog/rns_bz2.h"
 #include "meshlog/rns_link.h"
@@ -346,61 +346,14 @@ static void test_handlers(void **state)
 
 /* ---- two cores: the listener's channel and readers come from its policy ----------------- */
 
-typedef struct core_node {
-    rns_transport *t;
-    uint64_t rs;
-    int ifc;
-    rns_identity *id;
-    uint8_t dest[RNS_HASHLEN];
-} core_node;
-
-static const char *const g_aspects[] = {"buf"};
-
-static void core_init(core_node *n, uint64_t seed)
-{
-    rns_transport_config cfg = {rt_rng, &n->rs, NULL, NULL};
-    rns_iface_props ip = {"mem", 500, 0, 0, NULL};
-    rns_dest_params dp;
-    uint8_t priv[64];
-
-    memset(n, 0, sizeof *n);
-    n->rs = seed;
-    assert_int_equal(rns_transport_new(&n->t, &cfg), 0);
-    assert_int_equal(rns_transport_add_iface(n->t, &ip, &n->ifc), 0);
-    rt_rng(&n->rs, priv, sizeof priv);
-    assert_int_equal(rns_identity_from_private(&n->id, priv), 0);
-    memset(&dp, 0, sizeof dp);
-    dp.identity = n->id;
-    dp.app_name = "meshlogtest";
-    dp.aspects = g_aspects;
-    dp.n_aspects = 1;
-    dp.accept_links = 1;
-    assert_int_equal(rns_transport_register(n->t, &dp, n->dest), 0);
-}
-
 static int g_channel_events; /* CHANNEL packets reported as link events */
 
-static void core_pump(core_node *a, core_node *b, double now)
+static void core_pump(mn_node *a, mn_node *b, double now)
 {
-    ml_buf pkt = ML_BUF_INIT;
     rns_tev ev;
-    int ifc, moved = 1;
 
-    for (int guard = 0; moved && guard < 1000; guard++) {
-        moved = 0;
-        while (rns_transport_pop_output(a->t, &ifc, &pkt) == 1) {
-            assert_int_equal(rns_transport_inbound(b->t, b->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-        while (rns_transport_pop_output(b->t, &ifc, &pkt) == 1) {
-            assert_int_equal(rns_transport_inbound(a->t, a->ifc, pkt.p, pkt.len, now), 0);
-            ml_buf_reset(&pkt);
-            moved = 1;
-        }
-    }
-    ml_buf_free(&pkt);
-    for (core_node *n = a; n; n = n == a ? b : NULL)
+    mn_move(a, b, now);
+    for (mn_node *n = a; n; n = n == a ? b : NULL)
         while (rns_transport_pop_event(n->t, &ev) == 1) {
             if (ev.type == RNS_TEV_LINK && ev.link_ev.type == RNS_LINK_EV_PACKET &&
                 ev.link_ev.context == RNS_CTX_CHANNEL)
@@ -409,14 +362,14 @@ static void core_pump(core_node *a, core_node *b, double now)
         }
 }
 
-static void link_up(core_node *a, core_node *b, double now, uint8_t id[RNS_HASHLEN])
+static void link_up(mn_node *a, mn_node *b, double now, uint8_t id[RNS_HASHLEN])
 {
     assert_int_equal(rns_transport_link_open(a->t, b->dest, now, id), 0);
     core_pump(a, b, now);
 }
 
 /* Writes all of d as the bridge's writer loop does, then the EOF message. */
-static void stream_all(core_node *a, core_node *b, const uint8_t id[RNS_HASHLEN],
+static void stream_all(mn_node *a, mn_node *b, const uint8_t id[RNS_HASHLEN],
                        const uint8_t *d, size_t n, double *now)
 {
     rns_buffer_sent s;
@@ -446,7 +399,7 @@ static void stream_all(core_node *a, core_node *b, const uint8_t id[RNS_HASHLEN]
 
 static void test_through_cores(void **state)
 {
-    core_node a, b;
+    mn_node a, b;
     uint8_t id1[RNS_HASHLEN], id2[RNS_HASHLEN];
     rns_chan_policy pol;
     rns_channel *ch;
@@ -461,8 +414,10 @@ static void test_through_cores(void **state)
     (void)state;
 
     assert_non_null(d);
-    core_init(&a, seed);
-    core_init(&b, seed + 1);
+    mn_init(&a, seed, 0, NULL);
+    mn_init(&b, seed + 1, 0, NULL);
+    mn_register(&a, "meshlogtest", "buf", RNS_PROVE_NONE, 1, NULL);
+    mn_register(&b, "meshlogtest", "buf", RNS_PROVE_NONE, 1, NULL);
     assert_int_equal(rns_transport_announce(b.t, b.dest, now), 0);
     core_pump(&a, &b, now);
 
@@ -523,10 +478,8 @@ static void test_through_cores(void **state)
 
     ml_buf_free(&got);
     free(d);
-    rns_transport_free(a.t);
-    rns_transport_free(b.t);
-    rns_identity_free(a.id);
-    rns_identity_free(b.id);
+    mn_free(&a);
+    mn_free(&b);
 }
 
 int main(void)
