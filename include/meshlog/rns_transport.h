@@ -94,6 +94,10 @@ int rns_transport_iface_set_up(rns_transport *t, int iface_id, int up);
 
 /* ---- local destinations ---------------------------------------------------------- */
 
+/* The app name of a transport instance's own destinations (path probes,
+ * remote management), as in the reference. */
+#define RNS_TRANSPORT_APP_NAME "rnstransport"
+
 /* Which received packets a local destination proves: none, all, or those the
  * application approves (PROVE_APP, see rns_transport_set_proof_strategy). */
 enum rns_proof_strategy { RNS_PROVE_NONE = 0, RNS_PROVE_ALL = 1, RNS_PROVE_APP = 2 };

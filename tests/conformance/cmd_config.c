@@ -418,7 +418,7 @@ static int report_remote_management(br_ctx *c, peer *pr)
     }
     ml_hex(hex, rm, RNS_HASHLEN);
     o = json_pack("{s:b,s:s,s:s,s:b,s:b,s:o}", "present", 1, "hash", hex, "name",
-                  "rnstransport.remote.management", "in_mgmt_destinations", 1, "in_mgmt_hashes", 1,
+                  RNS_TRANSPORT_APP_NAME ".remote.management", "in_mgmt_destinations", 1, "in_mgmt_hashes", 1,
                   "request_handlers", hs);
     return br_set(c, "remote_management", o);
 }
@@ -435,13 +435,13 @@ static int cmd_wire_mgmt_destinations(br_ctx *c)
         return -1;
     if (br_set_hex(c, "transport_identity_hash", rns_identity_hash(rns_node_identity(pr->node)),
                    RNS_HASHLEN) ||
-        br_set_str(c, "app_name", "rnstransport") || report_remote_management(c, pr))
+        br_set_str(c, "app_name", RNS_TRANSPORT_APP_NAME) || report_remote_management(c, pr))
         return -1;
     if (!rns_node_probe_destination(pr->node, probe))
         return br_set(c, "probe", json_pack("{s:b}", "present", 0));
     if (br_check(c, rns_transport_local_dest(core(pr), probe, &ps, &links), "probe destination"))
         return -1;
-    o = json_pack("{s:b,s:s,s:i,s:b,s:b}", "present", 1, "name", "rnstransport.probe",
+    o = json_pack("{s:b,s:s,s:i,s:b,s:b}", "present", 1, "name", RNS_TRANSPORT_APP_NAME ".probe",
                   "proof_strategy", proof_code(ps), "accepts_links", links,
                   "in_mgmt_destinations", 1);
     if (o) {

@@ -958,7 +958,7 @@ const rns_identity *rns_node_identity(const rns_node *n) { return n ? n->ident :
 int rns_node_respond_to_probes(rns_node *n)
 {
     static const char *const aspects[] = {"probe"};
-    rns_dest_params dp = {n->ident, "rnstransport", aspects, 1, RNS_PROVE_ALL, 0, NULL, 0};
+    rns_dest_params dp = {n->ident, RNS_TRANSPORT_APP_NAME, aspects, 1, RNS_PROVE_ALL, 0, NULL, 0};
     int ret;
 
     if (n->probes)
@@ -1096,7 +1096,7 @@ static int path_gen(void *ctx, const rns_dest_request *rq, ml_buf *o)
 int rns_node_enable_remote_management(rns_node *n, const uint8_t *allowed, size_t n_allowed)
 {
     static const char *const aspects[] = {"remote", "management"};
-    rns_dest_params dp = {n->ident, "rnstransport", aspects, 2, RNS_PROVE_NONE, 1, NULL, 0};
+    rns_dest_params dp = {n->ident, RNS_TRANSPORT_APP_NAME, aspects, 2, RNS_PROVE_NONE, 1, NULL, 0};
     rns_dest *d;
     int ret;
 
