@@ -252,6 +252,19 @@ static int queue_packet(rns_link *l, const rns_packet *p, double now)
     return 0;
 }
 
+/* A HEADER_1 packet to the link id. */
+static void link_packet(rns_packet *p, const rns_link *l, uint8_t type, uint8_t context,
+                        const uint8_t *data, size_t len)
+{
+    memset(p, 0, sizeof *p);
+    p->packet_type = type;
+    p->dest_type = RNS_DEST_LINK;
+    p->context = context;
+    memcpy(p->dest_hash, l->link_id, RNS_HASHLEN);
+    p->data = data;
+    p->data_len = len;
+}
+
 /* Queues one HEADER_1 packet to the link id. */
 static int queue_link_packet(rns_link *l, uint8_t type, uint8_t context, const uint8_t *data,
                              size_t len, double now, uint8_t *hash_out)
@@ -259,13 +272,7 @@ static int queue_link_packet(rns_link *l, uint8_t type, uint8_t context, const u
     rns_packet p;
     int ret;
 
-    memset(&p, 0, sizeof p);
-    p.packet_type = type;
-    p.dest_type = RNS_DEST_LINK;
-    p.context = context;
-    memcpy(p.dest_hash, l->link_id, RNS_HASHLEN);
-    p.data = data;
-    p.data_len = len;
+    link_packet(&p, l, type, context, data, len);
     if (hash_out && (ret = rns_packet_hash(hash_out, &p)))
         return ret;
     return queue_packet(l, &p, now);
@@ -277,30 +284,46 @@ static int plain_context(uint8_t context)
            context == RNS_CTX_CACHE_REQUEST;
 }
 
+/* The body of a DATA packet on the link: the plaintext itself for the
+ * contexts sent in the clear, else a token under the link key (in tok). */
+static int link_body(rns_link *l, uint8_t context, const uint8_t *pt, size_t len, ml_buf *tok,
+                     const uint8_t **body, size_t *body_len)
+{
+    uint8_t iv[16];
+    int ret;
+
+    if (plain_context(context)) {
+        *body = pt;
+        *body_len = len;
+        return 0;
+    }
+    if (!l->has_key)
+        return ML_ESTATE;
+    if ((ret = l->rng(l->rng_ctx, iv, sizeof iv)) ||
+        (ret = ml_token_encrypt(tok, l->key, iv, pt, len)))
+        return ret;
+    *body = tok->p;
+    *body_len = tok->len;
+    return 0;
+}
+
 static int send_data(rns_link *l, uint8_t context, const uint8_t *pt, size_t len, double now,
                      uint8_t *hash_out)
 {
-    uint8_t iv[16];
     ml_buf tok = ML_BUF_INIT;
+    const uint8_t *body;
+    size_t body_len;
     int ret;
 
     if (l->tap)
         l->tap(l->tap_ctx, l, 1, RNS_PACKET_DATA, context, pt, len);
     if (context != RNS_CTX_KEEPALIVE)
         l->last_data = now;
-    if (plain_context(context)) {
-        if (len + RNS_HEADER_MINSIZE > l->mtu)
-            return ML_ETOOBIG;
-        return queue_link_packet(l, RNS_PACKET_DATA, context, pt, len, now, hash_out);
-    }
-    if (!l->has_key)
-        return ML_ESTATE;
-    if (len > rns_link_mdu(l))
+    if (plain_context(context) ? len + RNS_HEADER_MINSIZE > l->mtu
+                               : l->has_key && len > rns_link_mdu(l))
         return ML_ETOOBIG;
-    if ((ret = l->rng(l->rng_ctx, iv, sizeof iv)))
-        return ret;
-    if ((ret = ml_token_encrypt(&tok, l->key, iv, pt, len)) == 0)
-        ret = queue_link_packet(l, RNS_PACKET_DATA, context, tok.p, tok.len, now, hash_out);
+    if ((ret = link_body(l, context, pt, len, &tok, &body, &body_len)) == 0)
+        ret = queue_link_packet(l, RNS_PACKET_DATA, context, body, body_len, now, hash_out);
     ml_buf_free(&tok);
     return ret;
 }
@@ -1106,28 +1129,14 @@ int rns_link_mode_enabled(unsigned mode)
 
 int rns_link_pack(rns_link *l, uint8_t context, const uint8_t *data, size_t len, ml_buf *raw)
 {
-    uint8_t iv[16];
     ml_buf tok = ML_BUF_INIT;
+    const uint8_t *body;
+    size_t body_len;
     rns_packet p;
     int ret;
 
-    memset(&p, 0, sizeof p);
-    p.packet_type = RNS_PACKET_DATA;
-    p.dest_type = RNS_DEST_LINK;
-    p.context = context;
-    memcpy(p.dest_hash, l->link_id, RNS_HASHLEN);
-    if (plain_context(context)) {
-        p.data = data;
-        p.data_len = len;
-        return rns_packet_pack(raw, &p);
-    }
-    if (!l->has_key)
-        return ML_ESTATE;
-    if ((ret = l->rng(l->rng_ctx, iv, sizeof iv)))
-        return ret;
-    if ((ret = ml_token_encrypt(&tok, l->key, iv, data, len)) == 0) {
-        p.data = tok.p;
-        p.data_len = tok.len;
+    if ((ret = link_body(l, context, data, len, &tok, &body, &body_len)) == 0) {
+        link_packet(&p, l, RNS_PACKET_DATA, context, body, body_len);
         ret = rns_packet_pack(raw, &p);
     }
     ml_buf_free(&tok);
